@@ -1,0 +1,4 @@
+"""Threshold circuits: build, evaluate, measure, export and verify.
+
+Imports nothing from `compilers`; torch only inside the batched evaluator.
+"""

@@ -1,0 +1,1 @@
+"""The construction IR, the constructions from the papers, their backends and the CLI."""

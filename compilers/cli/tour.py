@@ -1,0 +1,19 @@
+"""`circuitx tour`: everything the toolkit does, in one command."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="tour-out",
+              show_default=True, help="Folder for the plots and models the tour writes.")
+def tour(out_dir: str) -> None:
+    """Show the language zoo, the machines, the circuits and the constructions at work."""
+    from compilers.tour import run_tour
+
+    run_tour(out_dir)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(tour)

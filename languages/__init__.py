@@ -1,0 +1,4 @@
+"""Formal languages and reference machines (numpy only).
+
+Imports nothing from `circuitx` or `compilers`.
+"""
