@@ -16,6 +16,7 @@ from rich.rule import Rule
 
 SECTIONS = (
     # (module, title)
+    ("circuits", "Threshold circuits"),
 )
 
 

@@ -1,0 +1,218 @@
+"""Save, load and export circuits: JSON (exact round trip), networkx, GraphML, DOT.
+
+The JSON format (``"format": "circuitx.circuit"``, ``"version": 1``) stores the
+arrays of the `Circuit` layout as they are::
+
+    {"format": "circuitx.circuit", "version": 1,
+     "inputs": ["x0", "x1"], "outputs": [["out", 4]],
+     "fanin_ptr": [0, 2, 4], "fanin_wires": [2, 3, 2, 3], "weights": [1, 1, 1, 1],
+     "thresholds": [1, 2], "labels": ["adder"], "gate_labels": [0, -1]}
+
+Weights and thresholds are JSON integers of any size (Python reads them back
+exactly; other readers may need arbitrary-precision integers). A malformed file
+raises `FormatError` naming the key at fault; a well-formed file that breaks a
+circuit rule raises the checker's error.
+
+GraphML and the networkx graph (a MultiDiGraph) have one node per wire (``kind``: constant,
+input or gate; ``name``; for gates ``threshold`` and ``label``) and one edge per
+fan-in entry (``weight``, and ``position`` in the gate's fan-in). In GraphML,
+weights and thresholds are written as decimal strings, so they stay exact.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from circuitx.circuit import Circuit
+from circuitx.errors import CircuitError, FormatError
+
+FORMAT = "circuitx.circuit"
+VERSION = 1
+
+
+def to_dict(circuit: Circuit) -> dict:
+    """The JSON-ready dict of a circuit."""
+    return {
+        "format": FORMAT, "version": VERSION,
+        "inputs": list(circuit.input_names),
+        "outputs": [[name, int(w)] for name, w in zip(circuit.output_names,
+                                                      circuit.output_wires, strict=True)],
+        "fanin_ptr": circuit.fanin_ptr.tolist(),
+        "fanin_wires": circuit.fanin_wires.tolist(),
+        "weights": [int(w) for w in circuit.weights.tolist()],
+        "thresholds": [int(t) for t in circuit.thresholds.tolist()],
+        "labels": list(circuit.label_table),
+        "gate_labels": circuit.gate_labels.tolist(),
+    }
+
+
+def _need(data: dict, key: str, kind: type, what: str):
+    if key not in data:
+        raise FormatError(f"circuit file: missing key {key!r} ({what})")
+    value = data[key]
+    if not isinstance(value, kind):
+        raise FormatError(f"circuit file: {key!r} must be a {kind.__name__} ({what}), "
+                          f"got {type(value).__name__}")
+    return value
+
+
+def from_dict(data) -> Circuit:
+    """The circuit of a dict in the JSON format.
+
+    Raises:
+        FormatError: not a dict, wrong format or version, a missing or mistyped key.
+        CircuitError: the arrays break a circuit rule (named by the checker).
+    """
+    if not isinstance(data, dict):
+        raise FormatError(f"circuit file: expected a JSON object, got {type(data).__name__}")
+    if data.get("format") != FORMAT:
+        raise FormatError(f"circuit file: 'format' must be {FORMAT!r}, "
+                          f"got {data.get('format')!r}")
+    if data.get("version") != VERSION:
+        raise FormatError(f"circuit file: unsupported version {data.get('version')!r} "
+                          f"(this reader knows version {VERSION})")
+    inputs = _need(data, "inputs", list, "input names")
+    outputs = _need(data, "outputs", list, "[name, wire] pairs")
+    for pair in outputs:
+        if (not isinstance(pair, list) or len(pair) != 2 or isinstance(pair[1], bool)
+                or not isinstance(pair[1], int)):
+            raise FormatError(f"circuit file: each output must be [name, wire], got {pair!r}")
+    arrays = {}
+    for key in ("fanin_ptr", "fanin_wires", "gate_labels"):
+        values = _need(data, key, list, "integers")
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in values):
+            bad = next(v for v in values if isinstance(v, bool) or not isinstance(v, int))
+            raise FormatError(f"circuit file: {key!r} must hold integers, found {bad!r}")
+        arrays[key] = np.array(values, dtype=np.int64)
+    weights = _need(data, "weights", list, "one integer per fan-in entry")
+    thresholds = _need(data, "thresholds", list, "one integer per gate")
+    labels = _need(data, "labels", list, "label strings")
+    if not all(isinstance(label, str) for label in labels):
+        raise FormatError("circuit file: 'labels' must hold strings")
+    n_gates = max(len(arrays["fanin_ptr"]) - 1, 0)
+    index = arrays["gate_labels"]
+    if len(index) != n_gates or (len(index) and (index.min() < -1 or index.max() >= len(labels))):
+        raise FormatError(f"circuit file: 'gate_labels' must hold one index in "
+                          f"[-1, {len(labels) - 1}] per gate ({n_gates})")
+    return Circuit(inputs=inputs, fanin_ptr=arrays["fanin_ptr"],
+                   fanin_wires=arrays["fanin_wires"], weights=weights, thresholds=thresholds,
+                   outputs=[tuple(pair) for pair in outputs],
+                   labels=(labels, index.astype(np.int32)))
+
+
+def save(circuit: Circuit, path: str | Path) -> None:
+    """Write the circuit as JSON."""
+    Path(path).write_text(json.dumps(to_dict(circuit)))
+
+
+def load(path: str | Path) -> Circuit:
+    """Read a circuit saved by `save`.
+
+    Raises:
+        FormatError: the file is not JSON or not in the format.
+    """
+    try:
+        data = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as error:
+        raise FormatError(f"circuit file {str(path)!r} is not JSON: {error}") from None
+    except OSError as error:
+        raise FormatError(f"cannot read circuit file {str(path)!r}: {error.strerror}") from None
+    return from_dict(data)
+
+
+def to_networkx(circuit: Circuit) -> nx.MultiDiGraph:
+    """A directed graph with one node per wire and an edge from each read wire to its gate.
+
+    A `networkx.MultiDiGraph` (a DiGraph subclass), since a gate may read a wire twice.
+    """
+    graph = nx.MultiDiGraph(inputs=json.dumps(list(circuit.input_names)),
+                       outputs=json.dumps([[n, int(w)] for n, w in
+                                           zip(circuit.output_names, circuit.output_wires,
+                                               strict=True)]))
+    graph.add_node(0, kind="constant", name="False")
+    graph.add_node(1, kind="constant", name="True")
+    for i, name in enumerate(circuit.input_names):
+        graph.add_node(2 + i, kind="input", name=name)
+    ptr = circuit.fanin_ptr.tolist()
+    wires = circuit.fanin_wires.tolist()
+    weights = circuit.weights.tolist()
+    for g in range(circuit.n_gates):
+        node = circuit.first_gate + g
+        graph.add_node(node, kind="gate", name=f"g{g}", threshold=int(circuit.thresholds[g]),
+                       label=circuit.label(g) or "")
+        for position in range(ptr[g], ptr[g + 1]):
+            graph.add_edge(wires[position], node, weight=int(weights[position]),
+                           position=position - ptr[g])
+    return graph
+
+
+def to_graphml(circuit: Circuit, path: str | Path) -> None:
+    """Write GraphML (weights and thresholds as exact decimal strings)."""
+    graph = to_networkx(circuit)
+    for _, data in graph.nodes(data=True):
+        if "threshold" in data:
+            data["threshold"] = str(data["threshold"])
+    for _, _, data in graph.edges(data=True):
+        data["weight"] = str(data["weight"])
+    nx.write_graphml(graph, str(path))
+
+
+def from_graphml(path: str | Path) -> Circuit:
+    """Read a circuit written by `to_graphml`."""
+    try:
+        graph = nx.read_graphml(str(path), node_type=int, force_multigraph=True)
+        return from_networkx(graph)
+    except (KeyError, ValueError, TypeError, json.JSONDecodeError) as error:
+        if isinstance(error, CircuitError):
+            raise
+        raise FormatError(f"GraphML file {str(path)!r} is not a circuitx circuit: "
+                          f"{error!r}") from None
+
+
+def from_networkx(graph: nx.MultiDiGraph) -> Circuit:
+    """The circuit of a graph made by `to_networkx` (or read back from GraphML)."""
+    inputs = json.loads(graph.graph["inputs"])
+    outputs = [tuple(pair) for pair in json.loads(graph.graph["outputs"])]
+    first = 2 + len(inputs)
+    gates = sorted(n for n, d in graph.nodes(data=True) if d["kind"] == "gate")
+    if gates != list(range(first, first + len(gates))):
+        raise FormatError("graph: gate nodes must be numbered consecutively after the inputs")
+    ptr, wires, weights, thresholds, labels = [0], [], [], [], []
+    for node in gates:
+        entries = sorted((int(d["position"]), int(src), int(d["weight"]))
+                         for src, _, d in graph.in_edges(node, data=True))
+        wires.extend(src for _, src, _ in entries)
+        weights.extend(w for _, _, w in entries)
+        ptr.append(len(wires))
+        thresholds.append(int(graph.nodes[node]["threshold"]))
+        labels.append(graph.nodes[node].get("label") or None)
+    return Circuit(inputs=inputs, fanin_ptr=ptr, fanin_wires=wires, weights=weights,
+                   thresholds=thresholds, outputs=outputs, labels=labels)
+
+
+def to_dot(circuit: Circuit) -> str:
+    """Graphviz DOT text: gates as circles labelled ``>= t``, edges labelled with weights."""
+    lines = ["digraph circuit {", "  rankdir=LR;"]
+    for i, name in enumerate(circuit.input_names):
+        lines.append(f'  w{2 + i} [shape=box, label="{name}"];')
+    ptr = circuit.fanin_ptr.tolist()
+    used_constants = {w for w in circuit.fanin_wires.tolist() if w < 2}
+    used_constants |= {w for w in circuit.output_wires.tolist() if w < 2}
+    for w in sorted(used_constants):
+        lines.append(f'  w{w} [shape=box, label="{bool(w)}"];')
+    for g in range(circuit.n_gates):
+        label = circuit.label(g)
+        text = f">= {int(circuit.thresholds[g])}" + (f"\\n{label}" if label else "")
+        lines.append(f'  w{circuit.first_gate + g} [shape=circle, label="{text}"];')
+        for p in range(ptr[g], ptr[g + 1]):
+            lines.append(f'  w{int(circuit.fanin_wires[p])} -> w{circuit.first_gate + g} '
+                         f'[label="{int(circuit.weights[p])}"];')
+    for name, w in zip(circuit.output_names, circuit.output_wires.tolist(), strict=True):
+        lines.append(f'  "out:{name}" [shape=doublecircle, label="{name}"];')
+        lines.append(f'  w{w} -> "out:{name}";')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
