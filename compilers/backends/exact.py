@@ -155,7 +155,7 @@ class ExactModel:
     # -- whole sequences ----------------------------------------------------
 
     def forward(self, inputs, *, n: int | None = None, encoder_inputs=None,
-                record: bool = False) -> ExactPass:
+                record: bool = False, only_readout: bool = False) -> ExactPass:
         """Run the model on one input sequence (tokens, or vectors over the input dims).
 
         Args:
@@ -164,13 +164,19 @@ class ExactModel:
                 (for a model with an encoder, to ``len(encoder_inputs)``).
             encoder_inputs: the encoder's input sequence, if the model has one.
             record: keep the stream after every block.
+            only_readout: compute the last attention block's queries, and what
+                follows, at the read-out position only (read-out at the first
+                or last position, not looped); the stream then has that row.
         """
         inputs = list(inputs)
         encoder_stream, n = self._encoder(encoder_inputs, n, default=len(inputs))
         x = self.embed(inputs, range(len(inputs)), n)
         trace: list = []
+        prune = (only_readout and not self.model.looped
+                 and self.model.readout.position in ("first", "last"))
+        row = (0 if self.model.readout.position == "first" else len(inputs) - 1) if prune else None
         x = self.apply_blocks(x, n=n, encoder_stream=encoder_stream,
-                              record=trace if record else None)
+                              record=trace if record else None, readout_row=row)
         return ExactPass(stream=x, outputs=self.read(x), record=tuple(trace))
 
     def _encoder(self, encoder_inputs, n, *, default):
@@ -186,20 +192,28 @@ class ExactModel:
         return self.encoder.forward(encoder_inputs, n=n).stream, n
 
     def apply_blocks(self, x: np.ndarray, *, n: int, encoder_stream=None,
-                     record: list | None = None) -> np.ndarray:
-        """Apply every block once (one loop step for a looped model); returns a new stream."""
+                     record: list | None = None, readout_row: int | None = None) -> np.ndarray:
+        """Apply every block once (one loop step for a looped model); returns a new stream.
+
+        `readout_row`: from the last attention block on, compute only that
+        position (see `forward`'s `only_readout`).
+        """
         x = x.copy()
-        for block in self.model.blocks:
+        attention = [k for k, b in enumerate(self.model.blocks) if isinstance(b, Attention)]
+        for index, block in enumerate(self.model.blocks):
             if isinstance(block, Attention):
-                delta = np.zeros_like(x)
+                offset, rows = 0, slice(None)
+                if readout_row is not None and index == attention[-1]:
+                    offset, rows = readout_row, slice(readout_row, readout_row + 1)
+                delta = np.zeros_like(x[rows])
                 for head in block.heads:
                     plan = self.heads[head.label]
                     source = encoder_stream if head.source == "encoder" else x
                     keys, values = plan.keys_values(source)
-                    out = self._attend(plan, _apply(plan.query, x, plan.dims), keys, values,
-                                       n=n, offset=0)
+                    out = self._attend(plan, _apply(plan.query, x[rows], plan.dims), keys,
+                                       values, n=n, offset=offset)
                     delta[:, plan.written] += out
-                x = x + delta
+                x = x[rows] + delta
             elif isinstance(block, MLP):
                 x = x + self._mlp(block.label, x)
             elif isinstance(block, LayerNorm):
@@ -254,6 +268,8 @@ class ExactModel:
                 values: np.ndarray, *, n: int, offset: int) -> np.ndarray:
         """Attention output for query rows at positions offset, offset+1, ... over all keys."""
         head = plan.head
+        if not isinstance(head.kind, Hard) and not (head.query.entries and head.key.entries):
+            return _uniform(values, queries.shape[0], offset, causal=head.mask == "causal")
         scores = queries.dot(keys.T) if plan.dims else np.zeros(
             (queries.shape[0], keys.shape[0]), dtype=object)
         if head.score == "neg_abs_dot":
@@ -379,6 +395,15 @@ def _vector_values(vec, dims, *, where: str) -> list[Fraction]:
     if len(values) != len(dims):
         raise EvaluationError(f"{where}: got {len(values)} values for {len(dims)} input dims")
     return [to_fraction(v, where=f"{where}[{d!r}]") for d, v in zip(dims, values, strict=True)]
+
+
+def _uniform(values: np.ndarray, rows: int, offset: int, *, causal: bool) -> np.ndarray:
+    """Every score equal: the mean of the visible values (prefix means if causal)."""
+    if not causal:
+        mean = values.sum(axis=0) / values.shape[0]
+        return np.tile(mean, (rows, 1))
+    sums = np.cumsum(values, axis=0)
+    return np.array([sums[offset + r] / (offset + r + 1) for r in range(rows)], dtype=object)
 
 
 def _mpf(value) -> mpmath.mpf:

@@ -188,6 +188,10 @@ class TorchTransformer(nn.Module):
         self.to(device=device, dtype=self.float_dtype)
         self._heads = {h.label: h for h in self.ir.heads()}
         self._formulas: dict = {}
+        # heads whose scores are 0 in every stacked model: uniform attention, computed as a mean
+        self._uniform = {h.label for h in self.ir.heads() if not isinstance(h.kind, Hard)
+                         and all(not (g.query.entries and g.key.entries)
+                                for m in models for g in m.heads() if g.label == h.label)}
 
     # -- helpers ------------------------------------------------------------
 
@@ -249,16 +253,28 @@ class TorchTransformer(nn.Module):
         return x
 
     def forward(self, inputs: torch.Tensor, *, n: int | None = None,
-                encoder_inputs: torch.Tensor | None = None, record: bool = False) -> TorchPass:
-        """Run a batch of same-length inputs (token ids, or vectors over the input dims)."""
+                encoder_inputs: torch.Tensor | None = None, record: bool = False,
+                only_readout: bool = False) -> TorchPass:
+        """Run a batch of same-length inputs (token ids, or vectors over the input dims).
+
+        With `only_readout` (and a read-out at the first or last position of a
+        model that is not looped), blocks after the last attention block, and
+        that block's queries, are computed at the read-out position only: the
+        outputs are the same, the returned stream has that one position, and
+        the cost of the last attention falls from O(length^2) to O(length).
+        """
         length = inputs.shape[1]
         encoder_stream, n = self._encode(encoder_inputs, n, default=length)
         positions = torch.arange(length, device=self.device)
         x = self.embed(inputs, positions, n)
         state = _Flags(x.shape[0], x.device)
         trace: list = []
+        prune = (only_readout and not self.ir.looped
+                 and self.ir.readout.position in ("first", "last"))
         x = self.apply_blocks(x, n=n, encoder_stream=encoder_stream, flags=state,
-                              record=trace if record else None)
+                              record=trace if record else None,
+                              readout_row=(0 if self.ir.readout.position == "first" else -1)
+                              if prune else None)
         return TorchPass(outputs=self.read(x), stream=x, suspect=state.any,
                          suspect_heads=state.heads, record=trace)
 
@@ -274,22 +290,31 @@ class TorchTransformer(nn.Module):
         return self.encoder(encoder_inputs, n=n).stream, n
 
     def apply_blocks(self, x: torch.Tensor, *, n: int, encoder_stream=None, flags=None,
-                     record: list | None = None) -> torch.Tensor:
-        """Every block once (one loop step of a looped model)."""
+                     record: list | None = None, readout_row: int | None = None) -> torch.Tensor:
+        """Every block once (one loop step of a looped model).
+
+        `readout_row` (0 or -1): from the last attention block on, compute
+        only that position (see `forward`'s `only_readout`).
+        """
         flags = flags or _Flags(x.shape[0], x.device)
         positions = torch.arange(x.shape[1], device=self.device)
-        for block in self.ir.blocks:
+        attention_blocks = [k for k, b in enumerate(self.ir.blocks) if isinstance(b, Attention)]
+        last_attention = attention_blocks[-1] if attention_blocks else -1
+        for index, block in enumerate(self.ir.blocks):
             params = self.blocks[block.label]
             if isinstance(block, Attention):
-                delta = torch.zeros_like(x)
+                rows = slice(None)
+                if readout_row is not None and index == last_attention:
+                    rows = slice(readout_row, None) if readout_row == -1 else slice(0, 1)
+                delta = torch.zeros_like(x[:, rows])
                 for head in block.heads:
                     p = params[head.label]
                     source = encoder_stream if head.source == "encoder" else x
-                    q = self._linear(x, p.query)  # (batch, positions, head dims)
+                    q = self._linear(x[:, rows], p.query)  # (batch, queries, head dims)
                     k = self._linear(source, p.key)  # (batch, keys, head dims)
                     v = self._linear(source, p.value)  # (batch, keys, width)
-                    delta = delta + self._attend(head, q, k, v, positions, n, flags)
-                x = x + delta
+                    delta = delta + self._attend(head, q, k, v, positions[rows], n, flags)
+                x = x[:, rows] + delta
             elif isinstance(block, MLP):
                 hidden = torch.relu(self._linear(x, params.w_in) + self._bias(params.b_in))
                 x = x + self._linear(hidden, params.w_out) + self._bias(params.b_out)
@@ -325,6 +350,11 @@ class TorchTransformer(nn.Module):
         return x
 
     def _attend(self, head: Head, q, k, v, positions, n, flags: _Flags) -> torch.Tensor:
+        if self._constant_scores(head):  # uniform attention: a mean, O(length) not O(length^2)
+            if head.mask == "causal":
+                sums = torch.cumsum(v, dim=1)[:, positions]
+                return sums / (positions + 1).to(v.dtype)[None, :, None]
+            return v.mean(dim=1, keepdim=True).expand(-1, len(positions), -1)
         scores = torch.matmul(q, k.transpose(-1, -2))  # (batch, queries, keys)
         if head.score == "neg_abs_dot":
             scores = -scores.abs()
@@ -356,6 +386,10 @@ class TorchTransformer(nn.Module):
             weights = winners.to(v.dtype)
             weights = weights / weights.sum(dim=-1, keepdim=True)
         return torch.matmul(weights, v)
+
+    def _constant_scores(self, head: Head) -> bool:
+        """Whether every score of `head` is 0 (an empty query or key map in every model)."""
+        return head.label in self._uniform
 
     # -- generation ---------------------------------------------------------
 

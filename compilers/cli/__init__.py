@@ -22,6 +22,7 @@ USER_ERRORS = (LanguageError, CircuitError, CompileError)
 
 COMMAND_MODULES = (
     "compilers.cli.tour",
+    "compilers.cli.recognize",
     "compilers.cli.gadget",
 )
 

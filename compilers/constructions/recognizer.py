@@ -73,7 +73,8 @@ def exact_logits(recognizer: Recognizer, words: Sequence[str], *,
     from compilers.backends.exact import ExactModel
 
     model = ExactModel(recognizer.transformer, precision_bits=precision_bits)
-    return [model.forward(recognizer.tokens(w), n=len(w)).outputs[recognizer.accept]
+    return [model.forward(recognizer.tokens(w), n=len(w), only_readout=True)
+            .outputs[recognizer.accept]
             for w in words]
 
 
@@ -111,7 +112,7 @@ def torch_logits(recognizer: Recognizer, words: Sequence[str], *, dtype: str = "
             for start in range(0, len(indices), batch_size):
                 chunk = indices[start:start + batch_size]
                 ids = model.encode_tokens([recognizer.tokens(words[k]) for k in chunk])
-                out = model(ids, n=length)
+                out = model(ids, n=length, only_readout=True)
                 logits[chunk] = out.outputs[recognizer.accept].double().cpu().numpy()
                 suspect[chunk] = out.suspect.cpu().numpy()
     in_range = np.array([recognizer.trusted(dtype_name, len(w)) for w in words], dtype=bool)

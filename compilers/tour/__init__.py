@@ -17,6 +17,7 @@ from rich.rule import Rule
 SECTIONS = (
     # (module, title)
     ("circuits", "Threshold circuits"),
+    ("parity", "Chiang & Cholak: PARITY as a transformer"),
 )
 
 

@@ -1,0 +1,115 @@
+"""FIRST: Chiang & Cholak's transformer for "the word starts with 1".
+
+Chiang & Cholak (2022), "Overcoming a Theoretical Limitation of Self-Attention"
+(ACL), Sec. 4.2 (the exact construction), Sec. 5 (layer normalisation with
+epsilon 0 and the ``[x, -x]`` doubling) and Sec. 6 (log-length scaled
+attention, which keeps the attention on one position as n grows).
+
+The input is ``$ w_1 ... w_n`` (the CLS symbol at position 0). Directions and
+weights, all exact:
+
+* embedding: ``tok0``, ``tok1``, ``cls`` one-hot; the position feature
+  ``at1 = [i = 1]``.
+* MLP: ``first1 = relu(tok1 + at1 - 1)``, 1 exactly at position 1 when
+  ``w_1 = 1``, else 0.
+* attention (one softmax head, query ``sharpness * cls``, key ``at1``): from
+  the CLS position, score ``s = sharpness`` at position 1 and 0 elsewhere,
+  times ``log(n+1)`` with ``log_scaling``. The value is
+  ``first1 - at1/2 - cls/2``: ``±1/2`` at position 1, ``-1/2`` at the CLS
+  position, 0 elsewhere, so
+  ``answer = (±e^s - 1) / (2 (e^s + n))``: positive iff ``w_1 = 1`` (for any
+  ``s > 0``), but shrinking like ``1/n`` for a fixed ``s`` (Hahn's lemma, the
+  cross-entropy tends to 1 bit) and constant for ``s = sharpness log(n+1)``
+  with ``sharpness > 1``.
+* read-out at CLS: ``logit = output_scale * answer``; with ``layernorm=True``
+  a layer norm over the doubled pair ``(answer, answer_neg)`` makes it
+  ``±output_scale`` at ``eps = 0``, at every n.
+
+Deviations, named:
+
+1. The paper's first layer has an attention sub-layer that does nothing; it is
+   left out.
+2. The ``-cls/2`` term of the value is ours: it makes the empty word (where
+   position 1 does not exist) a reject instead of a zero logit, and keeps the
+   layer norm defined there; for n >= 1 it costs a factor ``(e^s-1)/e^s``.
+3. Log-length scaling multiplies scores by ``log(n+1)`` (the paper's n counts
+   the CLS symbol, so this is its ``log n``).
+4. With layer norm, the positions other than CLS carry ``-1`` in ``answer``
+   (``+1`` in ``answer_neg``) from the positional encoding: there the
+   attention average can be exactly 0 and a layer norm over the pair with
+   ``eps = 0`` undefined. (The paper normalises the whole stream, which other
+   coordinates keep non-zero.) The read-out position is unaffected.
+
+Float precision: ``answer`` is a sum with exactly two non-zero terms of known
+signs and no cancellation, so its sign is right in every dtype at every
+length; we claim every n.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy
+
+from compilers.constructions.parity import UNIT_ROUNDOFF, option_fraction
+from compilers.constructions.recognizer import Recognizer
+from compilers.errors import CompileError
+from compilers.ir import (
+    MLP,
+    Attention,
+    Head,
+    I,
+    LayerNorm,
+    N,
+    PositionalEncoding,
+    Readout,
+    Softmax,
+    TokenEmbedding,
+    Transformer,
+    matrix,
+)
+
+ANY_LENGTH = 10**9  # the claim "every n", as a number a limit table can hold
+
+
+def build(*, layernorm: bool = False, log_scaling: bool = False, output_scale=5,
+          epsilon=0, sharpness=10) -> Recognizer:
+    """The FIRST recognizer (see the module docstring for every weight)."""
+    scale = option_fraction(output_scale, name="output scale")
+    eps = option_fraction(epsilon, name="epsilon", positive=False)
+    sharp = option_fraction(sharpness, name="sharpness")
+    if eps and not layernorm:
+        raise CompileError("epsilon applies to the layer-norm variant; add layernorm=True")
+    pair = ("answer", "answer_neg") if layernorm else ("answer",)
+    stream = ("tok0", "tok1", "cls", "at1", "first1", *pair)
+    embedding = TokenEmbedding(label="embed", tokens=("0", "1", "$"), table=matrix(
+        {("tok0", "0"): 1, ("tok1", "1"): 1, ("cls", "$"): 1},
+        rows=("tok0", "tok1", "cls"), cols=("0", "1", "$")))
+    at1 = sympy.Piecewise((1, sympy.Eq(I, 1)), (0, True))
+    mlp = MLP(label="mark", hidden=("h",), w_in=matrix({("h", "tok1"): 1, ("h", "at1"): 1}),
+              w_out=matrix({("first1", "h"): 1}), b_in={"h": -1})
+    value = {("answer", "first1"): 1, ("answer", "at1"): Fraction(-1, 2),
+             ("answer", "cls"): Fraction(-1, 2)}
+    if layernorm:
+        value |= {("answer_neg", col): -v for (_, col), v in list(value.items())}
+    head = Head(label="look", query=matrix({("q", "cls"): sharp}), key=matrix({("q", "at1"): 1}),
+                value=matrix(value),
+                kind=Softmax(scale=sympy.log(N + 1) if log_scaling else sympy.Integer(1)))
+    features = {"at1": at1}
+    blocks = [mlp, Attention(label="attend", heads=(head,))]
+    if layernorm:  # see deviation 4: keep the pair non-zero away from the CLS position
+        away = sympy.Piecewise((0, sympy.Eq(I, 0)), (1, True))
+        features |= {"answer": -away, "answer_neg": away}
+        blocks.append(LayerNorm(label="norm", dims=pair, epsilon=eps))
+    transformer = Transformer(
+        label="first", stream=stream, inputs=embedding,
+        positions=PositionalEncoding(label="positions", features=features),
+        blocks=tuple(blocks),
+        readout=Readout(label="out", matrix=matrix({("logit", "answer"): scale}),
+                        position="first"))
+    return Recognizer(
+        name="first", transformer=transformer, language="first", bos=("$",), accept="logit",
+        options={"layernorm": layernorm, "log_scaling": log_scaling,
+                 "output_scale": str(scale), "epsilon": str(eps), "sharpness": str(sharp)},
+        limits=dict.fromkeys(UNIT_ROUNDOFF, ANY_LENGTH),
+        note="Chiang & Cholak 2022, Sec. 4.2 (Sec. 5 layer norm, Sec. 6 log scaling)")
