@@ -110,7 +110,7 @@ def test_guarded_hard_attention_flags_scores_inside_the_gap():
 
 def _count(weight: int, label: str = "count"):
     """y = weight * (fraction of 'a' tokens), by uniform average-hard attention."""
-    from compilers.ir import Attention, PositionalEncoding, Readout, TokenEmbedding, Transformer
+    from compilers.ir import Attention, PositionalEncoding, TokenEmbedding, Transformer
 
     stream = ("one", "x", "y")
     return Transformer(
