@@ -1,0 +1,144 @@
+"""Vectorised sampling of a Markov chain that emits one symbol per step, in blocks.
+
+The counting samplers (a DFA walking towards acceptance, a Dyck path walking
+back to height 0) are chains over states 0 .. Q-1: with r symbols to go, state
+q emits symbol s with probability ``P_r[q, s]`` and moves to ``next[q, s]``.
+Walking one symbol at a time costs several numpy passes per symbol, so
+`build_tables` groups the steps into blocks of b symbols (b = 8 for two
+symbols, 4 for three or four, 2 up to sixteen, 1 beyond; smaller when the
+tables would grow past about 2^18 entries): for each block and each state it
+tabulates the probability of every one of the M = S^b outcomes (the product of
+the step probabilities), the state after it, and its b symbols packed into one
+little-endian integer, and turns each state's outcome distribution into an
+alias table (Walker 1977, Vose 1991). `walk` then draws one outcome per word
+and block from one 64-bit random number: its low half picks an entry j of the
+row uniformly (multiply-shift), its high half keeps j with the entry's keep
+probability, else takes j's alias.
+
+Probabilities are resolved to 2^-32. Outcomes of probability zero are never
+drawn: they keep with probability 0 and their alias has positive probability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+_MAX_ENTRIES = 1 << 18  # rows x outcomes over all blocks, before shrinking the block
+_PACKED = {8: np.dtype("<u8"), 4: np.dtype("<u4"), 2: np.dtype("<u2"), 1: np.dtype("u1")}
+_LOW = np.uint64(0xFFFFFFFF)
+_SHIFT = np.uint64(32)
+
+
+@dataclass(frozen=True)
+class WalkTables:
+    """Per-block alias tables of a chain (see the module docstring).
+
+    Entries are indexed by ``q * M + j`` (state q, outcome j of the block).
+    """
+
+    length: int
+    width: int  # symbols per block (the last block may be shorter)
+    outcomes: tuple[int, ...]  # M per block
+    keep: tuple[np.ndarray, ...]  # per block: keep thresholds, scaled to 2^32 (uint64)
+    alias: tuple[np.ndarray, ...]  # per block: the alias entry (flat index, uint64)
+    packed: tuple[np.ndarray, ...]  # per block: the entry's symbols packed little-endian
+    following: tuple[np.ndarray, ...]  # per block: next state times the next block's M
+
+
+def block_width(symbols: int, states: int, length: int) -> int:
+    width = 8 if symbols <= 2 else 4 if symbols <= 4 else 2 if symbols <= 16 else 1
+    while width > 1 and -(-length // width) * states * symbols**width > _MAX_ENTRIES:
+        width //= 2
+    return width
+
+
+def alias_tables(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vose's alias method on every row of `weight` at once: (keep, alias) per entry.
+
+    Drawing entry j uniformly, then keeping it with probability keep[j] and else
+    taking alias[j], draws j with probability weight[j] / sum(weight).
+    """
+    rows, m = weight.shape
+    total = weight.sum(axis=1, keepdims=True)
+    scaled = weight * (m / np.where(total > 0, total, 1.0))
+    keep = np.ones((rows, m))
+    alias = np.tile(np.arange(m), (rows, 1))
+    unpaired = np.ones((rows, m), bool)
+    every = np.arange(rows)
+    for _ in range(m):
+        small = unpaired & (scaled < 1.0)
+        large = unpaired & (scaled >= 1.0)
+        both = small.any(axis=1) & large.any(axis=1)
+        if not both.any():
+            break
+        row = every[both]
+        s = np.argmax(small, axis=1)[both]
+        g = np.argmax(large, axis=1)[both]
+        keep[row, s] = scaled[row, s]
+        alias[row, s] = g
+        scaled[row, g] -= 1.0 - scaled[row, s]
+        unpaired[row, s] = False
+    # entries left unpaired keep themselves; an entry of weight 0 keeps with
+    # probability 0 and gets an alias of positive weight
+    zero = weight <= 0
+    keep[zero] = 0.0
+    bad = zero & (np.take_along_axis(weight, alias, axis=1) <= 0)
+    alias[bad] = np.broadcast_to(np.argmax(weight, axis=1)[:, None], (rows, m))[bad]
+    return keep, alias
+
+
+def build_tables(length: int, probabilities: Callable[[int], np.ndarray],
+                 successors: np.ndarray) -> WalkTables:
+    """Tables for a walk of `length` symbols.
+
+    Args:
+        length: symbols per word.
+        probabilities: r -> (Q, S) array, ``P_r[q, s]`` with r symbols to go; rows of
+            states that cannot finish may be anything (they are never entered).
+        successors: (Q, S) array of next states.
+    """
+    states, symbols = successors.shape
+    width = block_width(symbols, states, length)
+    starts = list(range(0, length, width))
+    sizes = [min(width, length - start) for start in starts]
+    outcomes = [symbols**b for b in sizes]
+    keeps, aliases, packed, following = [], [], [], []
+    for k, (start, b) in enumerate(zip(starts, sizes, strict=True)):
+        weight = np.ones((states, 1))
+        where = np.arange(states)[:, None]
+        code = np.zeros((states, 1), np.uint64)
+        for j in range(b):
+            step = np.nan_to_num(probabilities(length - start - j), nan=0.0)  # (Q, S)
+            weight = (weight[:, :, None] * step[where]).reshape(states, -1)
+            where = successors[where].reshape(states, -1)
+            code = (code[:, :, None] + (np.arange(symbols, dtype=np.uint64)
+                                        << np.uint64(8 * j))).reshape(states, -1)
+        keep, alias = alias_tables(weight)
+        m = outcomes[k]
+        keeps.append(np.round(keep.ravel() * 2.0**32).astype(np.uint64))
+        aliases.append((alias + np.arange(states)[:, None] * m).ravel().astype(np.uint64))
+        packed.append(code.ravel().astype(_PACKED[width]))
+        after = outcomes[k + 1] if k + 1 < len(outcomes) else 1
+        following.append((where.ravel() * after).astype(np.uint64))
+    return WalkTables(length, width, tuple(outcomes), tuple(keeps), tuple(aliases),
+                      tuple(packed), tuple(following))
+
+
+def walk(tables: WalkTables, rng: np.random.Generator, count: int, start: int) -> np.ndarray:
+    """`count` words of the chain from state `start`, as a (count, length) uint8 array."""
+    width, length = tables.width, tables.length
+    blocks = len(tables.outcomes)
+    out = np.zeros((count, blocks * width), np.uint8)
+    view = out.view(_PACKED[width])  # (count, blocks)
+    base = np.full(count, start * (tables.outcomes[0] if blocks else 1), dtype=np.uint64)
+    for k in range(blocks):
+        raw = rng.bit_generator.random_raw(count)
+        entry = base + (((raw & _LOW) * np.uint64(tables.outcomes[k])) >> _SHIFT)
+        kept = (raw >> _SHIFT) < tables.keep[k].take(entry)
+        entry = np.where(kept, entry, tables.alias[k].take(entry))
+        view[:, k] = tables.packed[k].take(entry)
+        base = tables.following[k].take(entry)
+    return out if blocks * width == length else np.ascontiguousarray(out[:, :length])
