@@ -20,7 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from languages.language import Language, choose, enumerate_by_prefix, log_binomial, place_ones
+from languages.language import (
+    Language,
+    check_length,
+    choose,
+    enumerate_by_prefix,
+    log_binomial,
+    place_ones,
+)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -37,12 +44,15 @@ class Majority(Language):
         return word.count("1") > word.count("0")
 
     def count(self, length: int) -> int:
+        length = check_length(length)
         return sum(math.comb(length, k) for k in range(length // 2 + 1, length + 1))
 
     def has_members(self, length: int) -> bool:
+        length = check_length(length)
         return length >= 1
 
     def has_nonmembers(self, length: int) -> bool:
+        length = check_length(length)
         return True
 
     def _ones(self, length: int, count: int, rng, member: bool) -> np.ndarray:
@@ -85,9 +95,11 @@ class AnBn(Language):
         return len(word) % 2 == 0 and word == "a" * half + "b" * half
 
     def count(self, length: int) -> int:
+        length = check_length(length)
         return int(length % 2 == 0)
 
     def has_nonmembers(self, length: int) -> bool:
+        length = check_length(length)
         return length > 0
 
     def _sample_members(self, length, count, rng):

@@ -27,7 +27,7 @@ import numpy as np
 
 from languages.errors import DFAError
 from languages.language import check_alphabet
-from languages.walk import WalkTables, build_tables, walk
+from languages.walk import WalkTables, build_tables, prefer_tables, walk, walk_direct
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -252,8 +252,27 @@ class DFA:
         """`count` uniform accepted (rejected) words as a (count, length) uint8 array.
 
         The caller makes sure such words exist (`count(length, accepting) > 0`).
+        Block tables (cached per length) when they pay off, else a direct walk.
         """
-        return walk(self._walk_tables(length, accepting), rng, count, self.start)
+        if prefer_tables(len(self.alphabet), self.states, length, count):
+            return walk(self._walk_tables(length, accepting), rng, count, self.start)
+        return walk_direct(length, self._step_probabilities(length, accepting), self.table,
+                           rng, count, self.start)
+
+    def _step_probabilities(self, length: int, accepting: bool):
+        """r -> ``P_r[q, s] = N_{r-1}(delta(q, s)) / N_r(q)`` (NaN where N_r(q) = 0).
+
+        Takes an int r, giving a (Q, S) array, or an array of rs, giving (len(rs), Q, S).
+        """
+        logs = self.log_counts(length, accepting)
+        table = self.table
+
+        def probabilities(r):
+            with np.errstate(invalid="ignore"):
+                r = np.asarray(r)
+                return np.exp(logs[r - 1][..., table] - logs[r][..., :, None])
+
+        return probabilities
 
     def log_counts(self, length: int, accepting: bool = True) -> np.ndarray:
         """``log N_r(q)`` for r = 0 .. length as a (length + 1, states) array (-inf for 0)."""
@@ -275,16 +294,10 @@ class DFA:
     def _walk_tables(self, length: int, accepting: bool) -> WalkTables:
         key = (length, accepting)
         if key not in self._sampler_tables:
-            logs = self.log_counts(length, accepting)
-            table = self.table
-
-            def probabilities(r: int) -> np.ndarray:
-                with np.errstate(invalid="ignore"):
-                    return np.exp(logs[r - 1][table] - logs[r][:, None])
-
             if len(self._sampler_tables) >= 16:
                 self._sampler_tables.clear()
-            self._sampler_tables[key] = build_tables(length, probabilities, table)
+            self._sampler_tables[key] = build_tables(
+                length, self._step_probabilities(length, accepting), self.table)
         return self._sampler_tables[key]
 
     def enumerate_indices(self, length: int) -> np.ndarray:

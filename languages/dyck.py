@@ -15,7 +15,9 @@ let ``a = (r - h) / 2`` be the openers still to come; the number of paths
 from h back to 0 in r steps, never below 0, is ``C(r, a) (h + 1) / (r - a + 1)``
 (ballot numbers), so the walker opens with probability
 ``a (h + 2) / (a (h + 2) + (r - a + 1) h)``. With a depth bound the path
-counts come from a dynamic programme over heights 0 .. D instead.
+counts come from a dynamic programme over heights 0 .. D instead. Paths are
+walked with block tables (`languages.walk`) up to lengths of about a thousand,
+one step at a time beyond.
 
 Shuffle-Dyck-k: each bracket type is balanced on its own (the projection of
 the word onto each pair is a Dyck-1 word), with no constraint between types.
@@ -32,9 +34,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from languages.errors import WordError
-from languages.language import Language, check_alphabet, choose, enumerate_by_prefix
-from languages.walk import WalkTables, build_tables, walk
+from languages.errors import LengthError, WordError
+from languages.language import (
+    Language,
+    check_alphabet,
+    check_length,
+    choose,
+    enumerate_by_prefix,
+)
+from languages.walk import WalkTables, build_tables, prefer_tables, walk
+
+_MAX_BOUNDED = 1 << 26  # path probabilities of a depth-bounded sampler
 
 
 def _check_pairs(pairs: str) -> str:
@@ -56,7 +66,7 @@ def open_probability(r: np.ndarray, h: np.ndarray) -> np.ndarray:
     return up / np.maximum(up + down, 1.0)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=8)
 def _bounded_open(depth: int, length: int) -> np.ndarray:
     """[r][h]: P(open) with r symbols to go at height h = 0 .. depth, paths kept <= depth.
 
@@ -73,7 +83,7 @@ def _bounded_open(depth: int, length: int) -> np.ndarray:
     return out
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)
 def _path_tables(length: int, depth: int, unbounded: bool) -> WalkTables:
     """Walk tables of a uniform Dyck-1 path of `length` steps with heights 0 .. depth.
 
@@ -93,9 +103,37 @@ def _path_tables(length: int, depth: int, unbounded: bool) -> WalkTables:
     return build_tables(length, probabilities, successors)
 
 
+def _path_direct(length: int, depth: int, unbounded: bool, rng: np.random.Generator,
+                 count: int) -> np.ndarray:
+    """Uniform Dyck-1 paths one step at a time (long paths, where tables would not fit)."""
+    if not unbounded and (length + 1) * (depth + 1) > _MAX_BOUNDED:
+        raise LengthError(f"sampling Dyck words of length {length} with max_depth {depth} "
+                          f"needs {(length + 1) * (depth + 1)} path probabilities; the limit "
+                          f"is {_MAX_BOUNDED}")
+    table = None if unbounded else _bounded_open(depth, length)
+    out = np.empty((count, length), np.uint8)
+    height = np.zeros(count, np.int64)
+    for position in range(length):
+        r = length - position
+        up = open_probability(np.int64(r), height) if unbounded else table[r][height]
+        opening = rng.random(count) < up
+        out[:, position] = ~opening
+        height += np.where(opening, 1, -1)
+    return out
+
+
 def _assign_types(pattern: np.ndarray, pairs: int, rng: np.random.Generator) -> np.ndarray:
-    """Dyck-k symbols from a Dyck-1 pattern: uniform opener types, forced closers."""
+    """Dyck-k symbols from a Dyck-1 pattern: uniform opener types, forced closers.
+
+    The stack of open types lives in one uint64 per word, b = ceil(log2 k)
+    bits per type, when the deepest stack fits (length / 2 * b <= 64): an
+    opener shifts its type in, a closer reads the low bits and shifts them
+    out. Deeper words keep an explicit stack per word.
+    """
     count, length = pattern.shape
+    bits = max(1, (pairs - 1).bit_length())
+    if (length // 2) * bits <= 64:
+        return _assign_types_packed(pattern, pairs, bits, rng)
     out = np.empty_like(pattern)
     width = length // 2 + 2
     for low in range(0, count, 4096):
@@ -112,6 +150,23 @@ def _assign_types(pattern: np.ndarray, pairs: int, rng: np.random.Generator) -> 
             stack.put(slot, opener[:, position])
             slot += move[:, position]
     return out
+
+
+def _assign_types_packed(pattern: np.ndarray, pairs: int, bits: int,
+                         rng: np.random.Generator) -> np.ndarray:
+    """`_assign_types` with each word's stack packed into one uint64 (see there)."""
+    count, length = pattern.shape
+    closes = np.ascontiguousarray(pattern.T).astype(bool)  # (length, count)
+    types = rng.integers(0, pairs, (length, count), dtype=np.uint64)
+    shift, mask, one = np.uint64(bits), np.uint64((1 << bits) - 1), np.uint64(1)
+    stack = np.zeros(count, np.uint64)
+    out = np.empty((length, count), np.uint8)
+    for position in range(length):
+        closing = closes[position]
+        top = stack & mask
+        out[position] = np.where(closing, 2 * top + one, 2 * types[position])
+        stack = np.where(closing, stack >> shift, (stack << shift) | types[position])
+    return np.ascontiguousarray(out.T)
 
 
 @functools.lru_cache(maxsize=64)
@@ -167,6 +222,7 @@ class Dyck(Language):
         return not stack
 
     def count(self, length: int) -> int:
+        length = check_length(length)
         if length % 2:
             return 0
         m = length // 2
@@ -179,14 +235,20 @@ class Dyck(Language):
         return paths[0] * self.pairs**m
 
     def has_members(self, length: int) -> bool:
+        length = check_length(length)
         return length % 2 == 0 and (length == 0 or self.max_depth != 0)
 
     def has_nonmembers(self, length: int) -> bool:
+        length = check_length(length)
         return length > 0
 
     def _sample_members(self, length, count, rng):
         depth = length // 2 if self.max_depth is None else min(self.max_depth, length // 2)
-        pattern = walk(_path_tables(length, depth, self.max_depth is None), rng, count, 0)
+        unbounded = depth == length // 2  # a bound of length / 2 or more binds nothing
+        if prefer_tables(2, depth + 1, length, count):
+            pattern = walk(_path_tables(length, depth, unbounded), rng, count, 0)
+        else:
+            pattern = _path_direct(length, depth, unbounded, rng, count)
         if self.pairs == 1:
             return pattern  # 0 opens, 1 closes: already the symbols of "()"
         return _assign_types(pattern, self.pairs, rng)
@@ -262,6 +324,7 @@ class ShuffleDyck(Language):
         return not any(heights)
 
     def count(self, length: int) -> int:
+        length = check_length(length)
         # words[x]: shuffle-Dyck words of length x over the types so far
         words = [math.comb(x, x // 2) // (x // 2 + 1) if x % 2 == 0 else 0
                  for x in range(length + 1)]
@@ -272,9 +335,11 @@ class ShuffleDyck(Language):
         return words[length]
 
     def has_members(self, length: int) -> bool:
+        length = check_length(length)
         return length % 2 == 0
 
     def has_nonmembers(self, length: int) -> bool:
+        length = check_length(length)
         return length > 0
 
     def _sample_members(self, length, count, rng):

@@ -37,6 +37,7 @@ LABELS = ("member", "nonmember", "any")
 MAX_LENGTH = 100_000  # longer words are "absurd" for sampling
 MAX_COUNT = 100_000_000  # words per call
 MAX_ENUMERATE = 1_000_000  # words that enumerate() will list
+MAX_SYMBOLS = 1 << 31  # count * length of one sample call (2 GiB of uint8)
 _BRUTE_FORCE = 1 << 22  # words that the generic enumerator will scan
 _CHUNK = 1 << 16  # words per vectorised chunk
 
@@ -48,6 +49,11 @@ def check_int(name: str, value, low: int, high: int) -> int:
     if not low <= value <= high:
         raise LengthError(f"{name} must be between {low} and {high}, got {value}")
     return int(value)
+
+
+def check_length(length) -> int:
+    """`length` as an int in [0, MAX_LENGTH], else `LengthError` naming it."""
+    return check_int("length", length, 0, MAX_LENGTH)
 
 
 def check_label(label) -> str:
@@ -138,14 +144,17 @@ class Language(abc.ABC):
 
     def count_nonmembers(self, length: int) -> int:
         """The exact number of non-members of length `length`."""
+        length = check_length(length)
         return len(self.alphabet) ** length - self.count(length)
 
     def has_members(self, length: int) -> bool:
         """Whether some word of length `length` is a member."""
+        length = check_length(length)
         return self.count(length) > 0
 
     def has_nonmembers(self, length: int) -> bool:
         """Whether some word of length `length` is not a member."""
+        length = check_length(length)
         return self.count_nonmembers(length) > 0
 
     def sample(self, length: int, count: int, label: str = "member",
@@ -153,7 +162,8 @@ class Language(abc.ABC):
         """`count` words of length `length` with label `label` (see the module docstring).
 
         Raises:
-            LengthError: a negative or absurd length or count, an unknown label.
+            LengthError: a negative or absurd length or count (or count * length
+                over MAX_SYMBOLS), an unknown label, a negative seed.
             NoWordsError: the label has no words of this length.
         """
         return self.decode(self.sample_indices(length, count, label, seed))
@@ -165,31 +175,38 @@ class Language(abc.ABC):
         count = check_int("count", count, 0, MAX_COUNT)
         label = check_label(label)
         seed = check_int("seed", seed, 0, 2**63 - 1)
+        if count * length > MAX_SYMBOLS:
+            raise LengthError(f"{count} words of length {length} are {count * length} symbols; "
+                              f"one sample holds at most {MAX_SYMBOLS}")
         rng = np.random.default_rng(seed)
-        if label == "any":
-            members = (count + 1) // 2
-            if not self.has_members(length):
-                members = 0
-            elif not self.has_nonmembers(length):
-                members = count
-            words = np.concatenate([self._draw("member", length, members, rng),
-                                    self._draw("nonmember", length, count - members, rng)])
-            return words[rng.permutation(count)]
-        return self._draw(label, length, count, rng)
+        out = np.empty((count, length), np.uint8)
+        if label != "any":
+            self._draw(label, out, rng)
+            return out
+        members = (count + 1) // 2
+        if not self.has_members(length):
+            members = 0
+        elif not self.has_nonmembers(length):
+            members = count
+        self._draw("member", out[:members], rng)
+        self._draw("nonmember", out[members:], rng)
+        return out[rng.permutation(count)]
 
-    def _draw(self, label: str, length: int, count: int, rng) -> np.ndarray:
+    def _draw(self, label: str, out: np.ndarray, rng) -> None:
+        """Fill the rows of `out` with uniform words of `label`, a chunk at a time."""
+        count, length = out.shape
         if count == 0:
-            return np.zeros((0, length), np.uint8)
+            return
         available = self.has_members if label == "member" else self.has_nonmembers
         if not available(length):
             plural = "members" if label == "member" else "non-members"
             raise NoWordsError(f"{self.name} has no {plural} of length {length}")
         if length == 0:
-            return np.zeros((count, 0), np.uint8)
+            return
         draw = self._sample_members if label == "member" else self._sample_nonmembers
-        parts = [draw(length, min(_CHUNK, count - start), rng)
-                 for start in range(0, count, _CHUNK)]
-        return np.concatenate(parts).astype(np.uint8, copy=False)
+        for start in range(0, count, _CHUNK):
+            stop = min(start + _CHUNK, count)
+            out[start:stop] = draw(length, stop - start, rng)
 
     def enumerate(self, length: int) -> list[str]:
         """Every member of length `length`, in lexicographic order of the alphabet.
@@ -215,10 +232,11 @@ class Language(abc.ABC):
             WordError: a symbol outside the alphabet, or words of different lengths.
         """
         words = list(words)
-        length = len(words[0]) if words else 0
         for word in words:
             if not isinstance(word, str):
                 raise WordError(f"words are strings, got {word!r}")
+        length = len(words[0]) if words else 0
+        for word in words:
             if len(word) != length:
                 raise WordError(f"encode needs words of one length; {word!r} has length "
                                 f"{len(word)}, the first word {words[0]!r} has {length}")

@@ -16,7 +16,7 @@ import numpy as np
 
 from languages.dfa import DFA
 from languages.errors import DFAError
-from languages.language import Language
+from languages.language import Language, check_length
 from languages.regex import compile_regex
 
 
@@ -54,15 +54,19 @@ class RegularLanguage(Language):
         return self.dfa.accepts(word)
 
     def count(self, length: int) -> int:
+        length = check_length(length)
         return self.dfa.count(length)
 
     def count_nonmembers(self, length: int) -> int:
+        length = check_length(length)
         return self.dfa.count(length, accepting=False)
 
     def has_members(self, length: int) -> bool:
+        length = check_length(length)
         return bool(self.dfa.alive(length)[length][self.dfa.start])
 
     def has_nonmembers(self, length: int) -> bool:
+        length = check_length(length)
         return bool(self.dfa.alive(length, accepting=False)[length][self.dfa.start])
 
     def _contains_indices(self, indices: np.ndarray) -> np.ndarray:

@@ -17,6 +17,11 @@ probability, else takes j's alias.
 
 Probabilities are resolved to 2^-32. Outcomes of probability zero are never
 drawn: they keep with probability 0 and their alias has positive probability.
+
+Tables cost Python time per block and memory per (state, outcome, block), so
+long walks with many states or few words (`prefer_tables` says False) go
+through `walk_direct` instead: one symbol per step, each word choosing by the
+cumulative step probabilities of its state, O(length) numpy passes.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 _MAX_ENTRIES = 1 << 18  # rows x outcomes over all blocks, before shrinking the block
+_MAX_TABLES = 1 << 20  # entries beyond which `prefer_tables` says no
 _PACKED = {8: np.dtype("<u8"), 4: np.dtype("<u4"), 2: np.dtype("<u2"), 1: np.dtype("u1")}
 _LOW = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
@@ -53,6 +59,48 @@ def block_width(symbols: int, states: int, length: int) -> int:
     while width > 1 and -(-length // width) * states * symbols**width > _MAX_ENTRIES:
         width //= 2
     return width
+
+
+def prefer_tables(symbols: int, states: int, length: int, count: int) -> bool:
+    """Whether block tables pay off for `count` words (else use `walk_direct`).
+
+    Tables are built once per length (callers cache them) at a Python cost per
+    block, and hold states * S^b entries per block; a direct walk costs a few
+    numpy passes per symbol, for every batch of words.
+    """
+    width = block_width(symbols, states, length)
+    blocks = -(-length // width)
+    return blocks * states * symbols**width <= _MAX_TABLES and blocks <= 1024 + count // 8
+
+
+def walk_direct(length: int, probabilities: Callable[[np.ndarray], np.ndarray],
+                successors: np.ndarray, rng: np.random.Generator, count: int,
+                start: int) -> np.ndarray:
+    """Like `walk` without tables: one uniform number per word and symbol.
+
+    `probabilities` maps an array of steps-to-go rs to the (len(rs), Q, S)
+    array of the ``P_r``; it is asked for a few thousand steps at a time. Each
+    word in state q picks the first symbol s whose cumulative probability
+    ``sum_{t <= s} P_r[q, t]`` exceeds its number; rounding that leaves the
+    number above the last cumulative value falls back to q's last symbol of
+    positive probability, so a symbol of probability zero is never drawn.
+    """
+    states, symbols = successors.shape
+    out = np.empty((count, length), np.uint8)
+    state = np.full(count, start, dtype=np.int64)
+    chunk = max(1, min(length, (1 << 22) // max(1, states * symbols + count)))
+    for low in range(0, length, chunk):
+        rs = np.arange(length - low, max(length - low - chunk, 0), -1)
+        steps = np.nan_to_num(probabilities(rs), nan=0.0)  # (k, Q, S)
+        cumulative = np.cumsum(steps, axis=2)
+        last = symbols - 1 - np.argmax(steps[:, :, ::-1] > 0, axis=2)  # (k, Q)
+        numbers = rng.random((len(rs), count))
+        for k in range(len(rs)):
+            symbol = (numbers[k][:, None] >= cumulative[k][state]).sum(axis=1)
+            symbol = np.minimum(symbol, last[k][state])
+            out[:, low + k] = symbol
+            state = successors[state, symbol]
+    return out
 
 
 def alias_tables(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -22,8 +22,10 @@ USER_ERRORS = (LanguageError, CircuitError, CompileError)
 
 COMMAND_MODULES = (
     "compilers.cli.tour",
+    "compilers.cli.languages",
     "compilers.cli.recognize",
     "compilers.cli.gadget",
+    "compilers.cli.run",
 )
 
 

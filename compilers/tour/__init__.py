@@ -16,7 +16,9 @@ from rich.rule import Rule
 
 SECTIONS = (
     # (module, title)
+    ("languages", "The language zoo"),
     ("circuits", "Threshold circuits"),
+    ("machines", "Reference machines: Turing machines and SUBLEQ"),
     ("parity", "Chiang & Cholak: PARITY as a transformer"),
 )
 
