@@ -34,7 +34,10 @@ class SavedModelError(CompileError):
 
 def _wrappers() -> dict:
     """Construction kinds that can be saved: name -> class with to_meta/from_meta."""
-    return {"recognizer": RecognizerMeta}
+    from compilers.constructions.subleq_saving import SubleqMeta
+    from compilers.constructions.tm_saving import TMMeta
+
+    return {"recognizer": RecognizerMeta, "subleq": SubleqMeta, "tm": TMMeta}
 
 
 class RecognizerMeta:

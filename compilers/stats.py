@@ -47,5 +47,6 @@ def describe(construction) -> dict:
     else:
         out |= transformer_stats(t)
     for dtype, limit in dict(getattr(construction, "limits", {})).items():
-        out[f"guaranteed n ({dtype})"] = "none" if limit is None else limit
+        name = getattr(construction, "limit_name", "n")  # "steps" for a Turing machine
+        out[f"guaranteed {name} ({dtype})"] = "none" if limit is None else limit
     return out

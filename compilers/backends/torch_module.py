@@ -207,13 +207,25 @@ class TorchTransformer(nn.Module):
         return bias if bias.dim() == 1 else bias[:, None, :]
 
     def _formula(self, expr: sympy.Expr, positions: torch.Tensor, n: int) -> torch.Tensor:
-        """A formula in (i, n) at the given positions, in float64."""
+        """A formula in (i, n) at the given positions, in float64.
+
+        Values are computed for positions 0 .. capacity-1 at once and kept per
+        (formula, n), the capacity doubling as needed, so that generation does
+        not call the formula once per step.
+        """
         if expr not in self._formulas:
             self._formulas[expr] = sympy.lambdify((I, N), expr, modules="numpy")
-        i = positions.detach().cpu().numpy().astype(np.float64)
-        values = np.broadcast_to(np.asarray(self._formulas[expr](i, float(n)), np.float64),
-                                 i.shape)
-        return torch.from_numpy(values.copy()).to(self.device)
+        tables = self.__dict__.setdefault("_formula_tables", {})
+        top = int(positions.max()) if positions.numel() else 0
+        table = tables.get((expr, n))
+        if table is None or top >= table.shape[0]:
+            size = max(256, top + 1, 2 * (0 if table is None else table.shape[0]))
+            i = np.arange(size, dtype=np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values = np.broadcast_to(np.asarray(self._formulas[expr](i, float(n)),
+                                                    np.float64), i.shape)
+            table = tables[(expr, n)] = torch.from_numpy(values.copy()).to(self.device)
+        return table[positions.to(table.device)]
 
     def encode_tokens(self, sequences: Sequence[Sequence[str]]) -> torch.Tensor:
         """Token ids (batch, positions) for sequences of token strings of one length."""
@@ -225,8 +237,19 @@ class TorchTransformer(nn.Module):
 
     # -- the forward pass ---------------------------------------------------
 
-    def embed(self, inputs: torch.Tensor, positions: torch.Tensor, n: int) -> torch.Tensor:
-        """The stream before the first block: (batch, positions, width)."""
+    def positional(self, positions: torch.Tensor, n: int) -> dict[str, torch.Tensor]:
+        """The positional features at `positions`: name -> (positions,) in the float dtype."""
+        pe = positional_float(self.ir.positions, positions.cpu().numpy(), n)
+        return {name: torch.as_tensor(values, device=self.device).to(self.float_dtype)
+                for name, values in pe.items()}
+
+    def embed(self, inputs: torch.Tensor, positions: torch.Tensor, n: int,
+              features: dict | None = None) -> torch.Tensor:
+        """The stream before the first block: (batch, positions, width).
+
+        `features`: the positional features at `positions` if already computed
+        (see `positional`).
+        """
         if isinstance(self.ir.inputs, TokenEmbedding):
             if inputs.dtype != torch.long:
                 raise EvaluationError(f"{self.ir.label}: token inputs must be a long tensor of "
@@ -246,10 +269,9 @@ class TorchTransformer(nn.Module):
                             device=self.device)
             x[..., self.input_columns] = inputs.to(self.float_dtype)
         if self.ir.positions is not None:
-            pe = positional_float(self.ir.positions, positions.cpu().numpy(), n)
-            for name, values in pe.items():
-                x[..., self.index[name]] += torch.as_tensor(values, device=self.device).to(
-                    self.float_dtype)
+            features = self.positional(positions, n) if features is None else features
+            for name, values in features.items():
+                x[..., self.index[name]] += values
         return x
 
     def forward(self, inputs: torch.Tensor, *, n: int | None = None,
@@ -364,7 +386,7 @@ class TorchTransformer(nn.Module):
                                    device=self.device))
         kind = head.kind
         if isinstance(kind, Softmax):
-            scale = float(sympy.N(kind.scale.xreplace({N: sympy.Integer(n)}), 30))
+            scale = self._scale(kind.scale, n)
             weights = torch.softmax((scores * scale).masked_fill(~visible, float("-inf")), dim=-1)
             return torch.matmul(weights, v)
         masked = scores.masked_fill(~visible, float("-inf"))
@@ -386,6 +408,13 @@ class TorchTransformer(nn.Module):
             weights = winners.to(v.dtype)
             weights = weights / weights.sum(dim=-1, keepdim=True)
         return torch.matmul(weights, v)
+
+    def _scale(self, expr: sympy.Expr, n: int) -> float:
+        """A softmax scale at length n, evaluated once (a looped model asks every loop)."""
+        cache = self.__dict__.setdefault("_scales", {})
+        if (expr, n) not in cache:
+            cache[(expr, n)] = float(sympy.N(expr.xreplace({N: sympy.Integer(n)}), 30))
+        return cache[(expr, n)]
 
     def _constant_scores(self, head: Head) -> bool:
         """Whether every score of `head` is 0 (an empty query or key map in every model)."""
@@ -420,7 +449,10 @@ class TorchGenerator:
 
     `push(inputs)` takes one input per example ((batch,) token ids or (batch,
     dims) vectors) and returns the read-out at the new position; `suspect`
-    accumulates the trust flags of every step so far.
+    accumulates the trust flags of every step so far. A causal head whose
+    scores are all 0 (uniform attention) keeps a running sum of its values
+    instead of keys and values (the mean over positions 0..p, O(1) per step);
+    positional features are computed for blocks of positions ahead.
     """
 
     def __init__(self, model: TorchTransformer, encoder_inputs, n, batch):
@@ -435,6 +467,8 @@ class TorchGenerator:
         self.batch = batch
         self.position = 0
         self.flags = _Flags(batch, model.device)
+        self.sums: dict[str, torch.Tensor] = {}
+        self._features: tuple | None = None  # (first position, {name: values})
         self.cache: dict[str, list] = {}
         for block in model.ir.blocks:
             if isinstance(block, Attention):
@@ -465,17 +499,39 @@ class TorchGenerator:
         entry[:] = [keys, values, used + 1]
         return keys[:, :used + 1], values[:, :used + 1]
 
+    def _positional(self) -> dict | None:
+        """The positional features at the current position, from a block computed ahead."""
+        model, position = self.model, self.position
+        if model.ir.positions is None:
+            return None
+        first, table = self._features or (0, None)
+        if table is None or position - first >= next(iter(table.values())).shape[0]:
+            ahead = torch.arange(position, position + 256, device=model.device)
+            try:
+                table = model.positional(ahead, self.n)
+            except EvaluationError:  # non-finite somewhere ahead: this position alone
+                return None
+            first, self._features = position, (position, table)
+        k = position - first
+        return {name: values[k:k + 1] for name, values in table.items()}
+
     @torch.no_grad()
     def push(self, inputs: torch.Tensor) -> dict:
         model = self.model
         positions = torch.tensor([self.position], device=model.device)
-        x = model.embed(inputs[:, None], positions, self.n)
+        x = model.embed(inputs[:, None], positions, self.n, features=self._positional())
         for block in model.ir.blocks:
             params = model.blocks[block.label]
             if isinstance(block, Attention):
                 delta = torch.zeros_like(x)
                 for head in block.heads:
                     p = params[head.label]
+                    if head.source == "self" and model._constant_scores(head):
+                        v = model._linear(x, p.value)  # (batch, 1, width)
+                        total = self.sums[head.label] + v if head.label in self.sums else v
+                        self.sums[head.label] = total
+                        delta = delta + total / (self.position + 1)
+                        continue
                     if head.source == "self":
                         k, v = self._append(head.label, model._linear(x, p.key),
                                             model._linear(x, p.value))
@@ -498,11 +554,11 @@ class TorchGenerator:
         return {o: values[:, k] for k, o in enumerate(model.ir.readout.outputs)}
 
     def next_input(self, outputs: dict) -> torch.Tensor:
-        """Argmax token ids (batch,) or the output vectors (batch, dims)."""
+        """Argmax token ids (batch,) or the outputs named as the input dims (batch, dims)."""
         ir = self.model.ir
-        stacked = torch.stack([outputs[o] for o in ir.readout.outputs], dim=-1)
         if ir.feedback == "vector":
-            return stacked
+            return torch.stack([outputs[d] for d in ir.inputs.dims], dim=-1)
         if ir.feedback == "token":
+            stacked = torch.stack([outputs[o] for o in ir.readout.outputs], dim=-1)
             return stacked.argmax(dim=-1)
         raise EvaluationError(f"{ir.label} does not generate (feedback is None)")

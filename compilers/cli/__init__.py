@@ -24,6 +24,10 @@ COMMAND_MODULES = (
     "compilers.cli.tour",
     "compilers.cli.languages",
     "compilers.cli.recognize",
+    "compilers.cli.circuit",
+    "compilers.cli.circuit_steps",
+    "compilers.cli.subleq",
+    "compilers.cli.tm",
     "compilers.cli.gadget",
     "compilers.cli.run",
 )

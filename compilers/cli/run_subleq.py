@@ -14,7 +14,8 @@ from pathlib import Path
 
 import click
 
-from compilers.cli.common import json_option, print_json
+from compilers.cli.common import device_option, dtype_option, json_option, print_json
+from compilers.cli.subleq import transformer_backends
 from languages import subleq
 from languages.errors import ProgramError, StepLimitReached
 
@@ -26,7 +27,7 @@ def _run_reference(program, *, max_steps: int, input: bytes, bits: int | None,
     return subleq.run(program, max_steps=max_steps, input=input, bits=bits)
 
 
-BACKENDS = {"reference": _run_reference}
+BACKENDS = {"reference": _run_reference, **transformer_backends()}  # + exact, torch
 
 
 def read_program(path: str, semantics: str | None, bits: int | None):
@@ -53,6 +54,8 @@ def read_program(path: str, semantics: str | None, bits: int | None):
               help="Stop after this many instructions; not halting by then is an error (exit 2).")
 @click.option("--backend", type=click.Choice(list(BACKENDS)), default="reference",
               show_default=True, help="Who runs the program.")
+@dtype_option
+@device_option
 @json_option
 def command(file: str, semantics: str | None, text: str, bits: int | None, max_steps: int,
             backend: str, as_json: bool, **options) -> None:

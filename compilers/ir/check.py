@@ -148,9 +148,11 @@ def _check_feedback(model: Transformer, problems: list[str]) -> None:
     elif model.feedback == "vector":
         if not isinstance(model.inputs, VectorInput):
             problems.append(f"{model.label}: vector feedback needs a VectorInput input")
-        elif tuple(outputs) != model.inputs.dims:
-            problems.append(f"{model.readout.label}: outputs {outputs} must be the input dims "
-                            f"{model.inputs.dims} for vector feedback")
+        elif not set(model.inputs.dims) <= set(outputs):
+            missing = [d for d in model.inputs.dims if d not in outputs]
+            problems.append(f"{model.readout.label}: outputs {outputs} lack the input dims "
+                            f"{missing}; vector feedback feeds back the outputs named as the "
+                            "input dims (other outputs are observations only)")
 
 
 __all__ = ["check", "IRError", "Matrix"]

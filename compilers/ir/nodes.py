@@ -329,7 +329,8 @@ class Transformer:
         encoder: a transformer whose final stream `source='encoder'` heads read.
         feedback: for generation, how the read-out at the last position becomes
             the next input: 'token' (argmax over outputs named as the embedding's
-            tokens) or 'vector' (outputs named as the input dims).
+            tokens) or 'vector' (the outputs named as the input dims; further
+            outputs are observations, read but not fed back).
     """
 
     label: str

@@ -20,6 +20,9 @@ SECTIONS = (
     ("circuits", "Threshold circuits"),
     ("machines", "Reference machines: Turing machines and SUBLEQ"),
     ("parity", "Chiang & Cholak: PARITY as a transformer"),
+    ("circuit_backend", "The circuit backend: PARITY as a threshold circuit"),
+    ("tm", "Pérez et al.: a Turing machine as a transformer"),
+    ("subleq", "Giannou et al.: a looped SUBLEQ computer"),
 )
 
 

@@ -1,0 +1,172 @@
+"""Compile PARITY into a threshold circuit: time, memory, depth, size, against the hand-built one.
+
+Side by side, in one run, at each n:
+
+* ``compiled``: Chiang & Cholak's PARITY transformer (average-hard attention,
+  with the layer norm of Sec. 5) through the circuit backend, precision "auto";
+* ``fixed``: the same at a stated fixed point ``2.F`` with ``F = 2 ceil(log2(n+1)) + 2``
+  (every direction rounded after every block: the log-precision regime);
+* ``hand-built``: `circuitx.gadgets.parity(n)`, the n + 1 gate optimum
+  (n step gates ``[sum x >= s]`` and one alternating sum).
+
+Reported: compile seconds, peak Python memory (tracemalloc), depth, size, wires,
+and the size ratio compiled / hand-built (1.00: the compiler pays nothing). The
+compiled circuit's accept bit is checked against the language on 64 random words.
+Then one decoding step t of Pérez et al.'s Turing-machine transformer (BB(2),
+an input of length 8): depth and size against t. Then one loop of Giannou et
+al.'s SUBLEQ computer (giannou semantics, 8-bit words) under the unique-argmax
+promise (`compilers.backends.circuit.lower_loop`): depth and size against the
+punchcard's columns (M memory words and M slots), and examples/programs/
+multiply.giannou run to its halt by iterating the circuit, beside the exact
+backend's loop in the same run (seconds per loop, ratio exact / circuit) and
+checked against the reference interpreter.
+
+    python -m benchmarks.circuit_compile [--quick] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+import tracemalloc
+
+from circuitx import gadgets
+from compilers.backends.circuit import compile_recognizer
+from compilers.constructions import parity
+from languages import zoo
+
+
+def _measure(make):
+    tracemalloc.start()
+    start = time.perf_counter()
+    result = make()
+    seconds = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return result, seconds, peak / 2**20
+
+
+def _check(model, n: int) -> bool:
+    rng = random.Random(n)
+    words = ["".join(rng.choice("01") for _ in range(n)) for _ in range(64)]
+    language = zoo.get("parity")
+    return model.accepts(words).tolist() == [language.contains(w) for w in words]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="n = 16 .. 128 only")
+    parser.add_argument("--json", action="store_true", help="print JSON rows")
+    args = parser.parse_args()
+    lengths = [16, 32, 64, 128] if args.quick else [16, 32, 64, 128, 256, 512, 1024]
+    recognizer = parity.build(attention="average-hard", layernorm=True)
+    rows = []
+    for n in lengths:
+        hand, hand_s, _ = _measure(lambda n=n: gadgets.parity(n))
+        row = {"n": n, "hand_size": hand.size, "hand_depth": hand.depth,
+               "hand_seconds": round(hand_s, 4)}
+        frac = 2 * (n + 1 - 1).bit_length() + 2
+        for name, precision in (("compiled", "auto"), ("fixed", f"2.{frac}")):
+            if name == "fixed" and n > 256 and args.quick:
+                continue
+            model, seconds, peak = _measure(
+                lambda p=precision, n=n: compile_recognizer(recognizer, n, precision=p))
+            stats = model.circuit.stats()
+            row[name] = {"precision": str(model.precision), "seconds": round(seconds, 3),
+                         "peak_mib": round(peak, 1), "depth": stats.depth, "size": stats.size,
+                         "wires": stats.wires, "ratio": round(stats.size / hand.size, 3),
+                         "correct": _check(model, n)}
+        rows.append(row)
+        if not args.json:
+            parts = [f"n={n:5d}  hand-built: depth {hand.depth} size {hand.size:5d}"]
+            for name in ("compiled", "fixed"):
+                r = row.get(name)
+                if r:
+                    parts.append(f"{name} ({r['precision']}): {r['seconds']:7.2f} s "
+                                 f"{r['peak_mib']:7.1f} MiB depth {r['depth']} size {r['size']:5d}"
+                                 f" ratio {r['ratio']:.2f}{'' if r['correct'] else ' WRONG'}")
+            print(" | ".join(parts), flush=True)
+    steps = _tm_steps([4, 8, 16] if args.quick else [4, 8, 16, 32, 64], quiet=args.json)
+    loops = _subleq_loops([2, 4, 8] if args.quick else [2, 4, 8, 16, 32], quiet=args.json)
+    if args.json:
+        print(json.dumps({"parity": rows, "tm_step": steps, "subleq_loop": loops}, indent=1))
+
+
+def _tm_steps(ts: list[int], *, quiet: bool) -> list[dict]:
+    """One decoding step t of Pérez et al.'s TM transformer (BB(2), a word of length 8)."""
+    from compilers.backends.circuit.lower_step import step_circuit
+    from compilers.constructions import tm
+
+    construction = tm.build("1RB1LB_1LA1RZ", "1" * 8)
+    layout = construction.layout
+    groups = {"q": {q: {d: 1} for q, d in zip(layout.states, layout.state_dims, strict=True)},
+              "s": {s: {d: 1} for s, d in zip(layout.symbols, layout.symbol_dims, strict=True)},
+              "m": {"N": {}, "L": {layout.move: -1}, "R": {layout.move: 1}}}
+    start = dict(zip(layout.input_dims, layout.start_vector(), strict=True))
+    rows = []
+    for t in ts:
+        model, seconds, peak = _measure(lambda t=t: step_circuit(
+            construction.transformer, n=8, t=t, encoder_alphabet=layout.symbols, groups=groups,
+            start=start, encoder_bos=(tm.START,)))
+        stats = model.circuit.stats()
+        rows.append({"t": t, "seconds": round(seconds, 3), "peak_mib": round(peak, 1),
+                     "depth": stats.depth, "size": stats.size, "wires": stats.wires})
+        if not quiet:
+            print(f"TM step t={t:3d}: {seconds:6.2f} s {peak:7.1f} MiB depth {stats.depth} "
+                  f"size {stats.size:6d} wires {stats.wires}", flush=True)
+    return rows
+
+
+def _subleq_loops(sizes: list[int], *, quiet: bool) -> dict:
+    """One SUBLEQ loop (giannou, 8-bit words) against the columns; multiply.giannou run on it."""
+    from pathlib import Path
+
+    from compilers.backends.circuit.subleq_loop import compile_subleq_loop, run
+    from compilers.constructions import subleq
+    from compilers.constructions.subleq_run import exact_states
+    from languages import subleq as reference
+
+    rows = []
+    for m in sizes:
+        construction = subleq.build(semantics="giannou", bits=8, memory=m, slots=m)
+        model, seconds, peak = _measure(lambda c=construction: compile_subleq_loop(c))
+        stats = model.circuit.stats()
+        rows.append({"memory": m, "slots": m, "columns": construction.layout.columns,
+                     "seconds": round(seconds, 3), "peak_mib": round(peak, 1),
+                     "depth": stats.depth, "size": stats.size, "wires": stats.wires})
+        if not quiet:
+            print(f"SUBLEQ loop M=S={m:3d} ({construction.layout.columns:3d} columns): "
+                  f"{seconds:6.2f} s {peak:7.1f} MiB depth {stats.depth} size {stats.size:6d} "
+                  f"wires {stats.wires}", flush=True)
+    path = Path(__file__).resolve().parents[1] / "examples" / "programs" / "multiply.giannou"
+    program = reference.parse_program(path.read_text(), semantics="giannou", bits=8)
+    construction = subleq.build(program)
+    model = compile_subleq_loop(construction)
+    start = time.perf_counter()
+    got = [(s.pc, s.memory) for s in run(model, construction, program, max_steps=100)]
+    circuit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    exact = [(s.pc, s.memory) for s in exact_states(construction, program, max_steps=100)]
+    exact_s = time.perf_counter() - start
+    want = [(pc, mem) for pc, mem, _ in reference.states(program, max_steps=100)]
+    stats = model.circuit.stats()
+    loops = max(len(got), 1)
+    run_row = {"program": "multiply.giannou", "bits": 8, "loops": len(got),
+               "depth": stats.depth, "size": stats.size,
+               "circuit_ms_per_loop": round(1000 * circuit_s / loops, 2),
+               "exact_ms_per_loop": round(1000 * exact_s / max(len(exact), 1), 2),
+               "ratio_exact_over_circuit": round(exact_s / max(circuit_s, 1e-9), 2),
+               "correct": got == want == exact}
+    if not quiet:
+        print(f"SUBLEQ multiply.giannou (8-bit): {run_row['loops']} loops, circuit "
+              f"{run_row['circuit_ms_per_loop']} ms/loop, exact backend "
+              f"{run_row['exact_ms_per_loop']} ms/loop (ratio "
+              f"{run_row['ratio_exact_over_circuit']}), "
+              f"{'agrees with the interpreter' if run_row['correct'] else 'WRONG'}", flush=True)
+    return {"sizes": rows, "run": run_row}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""Machine steps per second of Pérez et al.'s Turing-machine transformer.
+
+Side by side, in one run, on the same machines (5-state, 2-symbol, started on
+the blank tape, none halting within the steps asked; the first is the BB(5)
+champion), every run checked against the reference trace:
+
+* ``reference``: the plain interpreter `languages.turing.run`;
+* ``torch cached``: `simulate_many` on one machine (the generator caches keys
+  and values: step t costs O(t));
+* ``torch uncached``: the same module, but every step recomputes the whole
+  prefix with `forward` (what a decoder without a cache does: O(t^2) per step);
+* ``torch batched``: `simulate_many` on `--batch` machines at once (stacked
+  weights, one generator), against running them one at a time;
+* ``exact``: the rational backend (cached), on fewer steps (it is O(t) per step
+  in exact fractions).
+
+Ratios: cached / uncached and batched / one-at-a-time, in steps per second.
+
+    python -m benchmarks.tm_steps [--steps 1000] [--batch 1024] [--device cpu] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+
+import torch
+
+from compilers.backends.torch_module import TorchTransformer
+from compilers.constructions import tm, tm_run
+from languages.turing import TuringMachine, run, trace
+
+BB5 = "1RB1LC_1RC1RB_1RD0LE_1LA1LD_1RZ0LA"
+
+
+def machines(count: int, steps: int, seed: int = 0) -> list[str]:
+    """BB(5) and random 5-state machines that run `steps` steps without halting."""
+    rng = random.Random(seed)
+    codes = [BB5]
+    while len(codes) < count:
+        code = "_".join("".join(rng.choice("01") + rng.choice("LR") + rng.choice("ABCDE")
+                                for _ in "01") for _ in "ABCDE")
+        if not run(TuringMachine.from_bbchallenge(code), max_steps=steps).halted:
+            codes.append(code)
+    return codes
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def uncached(construction: tm.TMConstruction, module: TorchTransformer, steps: int) -> list:
+    """Generation without a cache: position p reruns `forward` on all p + 1 inputs."""
+    encoder = module.encoder.encode_tokens([construction.encoder_tokens()])
+    layout = construction.layout
+    names = layout.input_dims
+    inputs = torch.tensor([[layout.start_vector()]], dtype=module.float_dtype,
+                          device=module.device)
+    states = []
+    with torch.no_grad():
+        for _ in range(steps + 1):
+            out = module(inputs, encoder_inputs=encoder).outputs
+            vector = torch.stack([out[d] for d in names], dim=-1)  # (1, dims)
+            states.append(layout.states[int(vector[0, :len(layout.state_dims)].argmax())])
+            inputs = torch.cat([inputs, vector[:, None]], dim=1)
+    return states[1:]
+
+
+def _timed(function, device: str):
+    _sync(device)
+    start = time.perf_counter()
+    value = function()
+    _sync(device)
+    return time.perf_counter() - start, value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=1024)
+    parser.add_argument("--single", type=int, default=4,
+                        help="Machines run one at a time for the per-machine baseline.")
+    parser.add_argument("--exact-steps", type=int, default=300)
+    parser.add_argument("--dtype", default="float64")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--quick", action="store_true",
+                        help="200 steps, a batch of 64, 100 exact steps.")
+    parser.add_argument("--json", dest="json_file", help="Also write the results here.")
+    args = parser.parse_args()
+    if args.quick:
+        args.steps, args.batch, args.exact_steps, args.single = 200, 64, 100, 2
+    steps, device = args.steps, args.device
+
+    codes = machines(args.batch, steps)
+    constructions = [tm.build(c) for c in codes]
+    references = [trace(c.machine, max_steps=steps) for c in constructions]
+    results: dict = {"device": device, "dtype": args.dtype, "steps": steps,
+                     "batch": args.batch}
+
+    seconds, _ = _timed(lambda: [run(c.machine, max_steps=steps) for c in constructions[:64]],
+                        device)
+    results["reference"] = {"steps_per_s": 64 * steps / seconds}
+
+    first = constructions[0]
+    module = TorchTransformer(first.transformer, dtype=args.dtype, device=device)
+    tm_run.simulate_many([first], module=module, max_steps=100)  # warm-up
+    seconds, traces = _timed(lambda: tm_run.simulate_many([first], module=module,
+                                                           max_steps=steps), device)
+    results["torch cached"] = {"steps_per_s": steps / seconds, "seconds": seconds,
+                               "correct": list(traces[0].steps) == references[0]}
+    seconds, states = _timed(lambda: uncached(first, module, steps), device)
+    results["torch uncached"] = {
+        "steps_per_s": steps / seconds, "seconds": seconds,
+        "correct": states == [s.next_state for s in references[0]]}
+    results["cached / uncached"] = (results["torch cached"]["steps_per_s"]
+                                    / results["torch uncached"]["steps_per_s"])
+
+    single_time = 0.0
+    single_ok = True
+    for c, reference in zip(constructions[:args.single], references, strict=False):
+        seconds, traces = _timed(lambda c=c: tm_run.simulate_many([c], dtype=args.dtype,
+                                                                  device=device,
+                                                                  max_steps=steps), device)
+        single_time += seconds
+        single_ok &= list(traces[0].steps) == reference
+    results["torch one at a time"] = {"steps_per_s": args.single * steps / single_time,
+                                      "correct": single_ok}
+    stacked = TorchTransformer([c.transformer for c in constructions], dtype=args.dtype,
+                               device=device)
+    seconds, traces = _timed(lambda: tm_run.simulate_many(constructions, module=stacked,
+                                                          max_steps=steps), device)
+    results["torch batched"] = {
+        "steps_per_s": args.batch * steps / seconds, "seconds": seconds,
+        "correct": all(list(t.steps) == r for t, r in zip(traces, references, strict=True)),
+        "trusted": sum(t.trusted for t in traces)}
+    results["batched / one at a time"] = (results["torch batched"]["steps_per_s"]
+                                          / results["torch one at a time"]["steps_per_s"])
+
+    exact_steps = min(args.exact_steps, steps)
+    seconds, exact = _timed(lambda: tm_run.simulate(first, backend="exact",
+                                                    max_steps=exact_steps), device)
+    results["exact"] = {"steps": exact_steps, "steps_per_s": exact_steps / seconds,
+                        "correct": list(exact.steps) == references[0][:exact_steps]}
+
+    print(f"Pérez et al. TM transformer, {steps} steps, {args.dtype} on {device}")
+    for name in ("reference", "torch cached", "torch uncached", "torch one at a time",
+                 "torch batched", "exact"):
+        r = results[name]
+        extra = f", correct: {r['correct']}" if "correct" in r else ""
+        print(f"  {name:>20}: {r['steps_per_s']:>14,.0f} steps/s{extra}")
+    print(f"  cached / uncached at {steps} steps: {results['cached / uncached']:.1f}x")
+    print(f"  batched ({args.batch}) / one at a time: {results['batched / one at a time']:.1f}x")
+    print(f"  reference / torch batched: "
+          f"{results['reference']['steps_per_s'] / results['torch batched']['steps_per_s']:.1f}x")
+    if args.json_file:
+        with open(args.json_file, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

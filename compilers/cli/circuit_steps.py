@@ -1,0 +1,255 @@
+"""`circuitx circuit|scaling tm` and `... subleq`: one step of a generating or looped model.
+
+The circuit and scaling groups of `compilers.cli.circuit` hold one subcommand
+per recognizer, compiled at a word length n; this module adds the generating
+constructions, whose "length" is the decoding step t:
+
+* ``circuitx circuit tm MACHINE --step T [--length N | --input WORD]``: compile
+  step t of Pérez et al.'s transformer for MACHINE (bbchallenge code, table or
+  file) on words of length n (default 0, or the length of WORD); print the
+  circuit's measures. With ``--input`` the circuit is also evaluated on the
+  real run's decoder inputs and its decoded next state, symbol and move are
+  printed beside the exact backend's and the reference machine's.
+* ``circuitx scaling tm MACHINE --steps 4,8,16,32 [--length N]``: depth and size
+  against t, with the fitted exponent of t (depth flat, size polynomial).
+* ``circuitx circuit subleq FILE [--bits N] [--memory M] [--slots S] [--run STEPS]``:
+  compile one loop of Giannou et al.'s SUBLEQ computer (giannou semantics) for
+  the program's sizes (`compilers.backends.circuit.subleq_loop`); with
+  ``--run`` iterate the circuit on its own outputs and compare every state
+  with the reference interpreter.
+* ``circuitx scaling subleq --sizes 4,8,16 [--bits N]``: depth and size of one loop
+  against the punchcard's columns (M memory words and M slots each).
+"""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from compilers.cli.circuit import circuit_group, precision_option, scaling_group
+from compilers.cli.common import json_option, parse_lengths, print_json
+
+_KEYS = ("depth", "size", "wires", "inputs", "max_fan_in", "max_weight_bits", "gates_per_layer")
+
+
+@circuit_group.command(name="tm", help="Compile decoding step T of Pérez et al.'s Turing-"
+                                       "machine transformer into a threshold circuit.")
+@click.argument("machine")
+@click.option("--step", "t", required=True, type=click.IntRange(0, 4096),
+              help="The decoding step t (the decoder position computed).")
+@click.option("--length", "n", type=click.IntRange(0, 4096), default=None,
+              help="The encoder word's length n (default: the length of --input, else 0).")
+@click.option("--input", "word", default=None,
+              help="An input word: n is its length, and the circuit is run on its real run.")
+@precision_option
+@json_option
+@click.option("--graphml", type=click.Path(dir_okay=False), help="Write GraphML here.")
+@click.option("--save", type=click.Path(dir_okay=False), help="Write the circuit's JSON here.")
+def circuit_tm(machine, t, n, word, precision, as_json, graphml, save):
+    from circuitx import io
+    from compilers.backends.circuit import UnsupportedError
+    from compilers.backends.circuit.tm_step import compile_tm_step, decode, run_inputs
+    from compilers.constructions import tm
+    from languages.turing import trace
+
+    if word is not None and n is not None and n != len(word):
+        raise UnsupportedError(f"--length {n} and --input {word!r} (length {len(word)}) "
+                               "disagree; give one of them")
+    n = len(word) if word is not None else (n or 0)
+    construction, model = compile_tm_step(machine, n, t, precision=precision)
+    stats = model.circuit.stats().to_dict()
+    report = {"construction": "tm", "machine": construction.options["machine"], "step": t,
+              "n": n, "precision": str(model.precision), "precision_auto": precision == "auto",
+              **stats}
+    if word is not None:
+        built = tm.build(construction.machine, word)
+        history, exact = run_inputs(built, t)
+        got = decode(built.layout, model.outputs(word, history))
+        want = decode(built.layout, {f"{k}{s}": (v > 0 if s == ">0" else v < 0)
+                                     for k, v in exact.items() for s in (">0", "<0")})
+        steps = trace(built.machine, word, max_steps=t) if t >= 1 else []
+        reference = steps[t - 1].next_state if 1 <= t <= len(steps) else None
+        report["run"] = {"input": word, "circuit": got, "exact": want,
+                         "agrees_with_exact": got == want, "reference_state": reference,
+                         "agrees_with_reference": None if reference is None
+                         else got["state"] == reference}
+    if graphml:
+        io.to_graphml(model.circuit, graphml)
+    if save:
+        io.save(model.circuit, save)
+    if as_json:
+        print_json(report)
+        return
+    table = Table(title=f"tm {report['machine']} at step t = {t}, n = {n}, precision "
+                        f"{model.precision}", show_header=False)
+    for key in _KEYS:
+        table.add_row(key, str(stats[key]))
+    if word is not None:
+        run = report["run"]
+        table.add_row("circuit says", _describe(run["circuit"]))
+        table.add_row("exact backend", _describe(run["exact"]))
+        table.add_row("reference state", str(run["reference_state"] or "- (past the halt)"))
+    Console().print(table)
+
+
+def _describe(decoded: dict) -> str:
+    return f"state {decoded['state']}, symbol {decoded['symbol']}, move {decoded['move']}"
+
+
+@scaling_group.command(name="tm", help="Depth and size of a Turing machine's decoding step "
+                                       "against t.")
+@click.argument("machine")
+@click.option("--steps", required=True, help="Decoding steps, a list such as 4,8,16,32 (or A..B).")
+@click.option("--length", "n", type=click.IntRange(0, 4096), default=0, show_default=True,
+              help="The encoder word's length n.")
+@precision_option
+@json_option
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
+              help="Write a PNG of depth and size against t (needs matplotlib).")
+def scaling_tm(machine, steps, n, precision, as_json, plot_path):
+    from compilers.backends.circuit import parse_precision
+    from compilers.backends.circuit.scaling import fit_exponent, plot
+    from compilers.backends.circuit.tm_step import measure_steps
+    from compilers.constructions import tm
+
+    parse_precision(precision)
+    code = tm.build(machine, "").options["machine"]
+    points = measure_steps(machine, parse_lengths(steps), n=n, precision=precision)
+    exponent = fit_exponent(points)
+    report = {"construction": "tm", "machine": code, "n": n, "precision": precision,
+              "points": [{"t": p.n, **{k: v for k, v in p.to_dict().items() if k != "n"}}
+                         for p in points],
+              "depths": sorted({p.depth for p in points}),
+              "size_exponent": None if exponent is None else round(exponent, 4)}
+    if plot_path:
+        report["plot"] = str(plot(points, plot_path, title=f"tm {code}: one decoding step",
+                                  variable="t", xlabel="decoding step t"))
+    if as_json:
+        print_json(report)
+        return
+    table = Table(title=f"tm {code}: circuit of one decoding step against t (n = {n})")
+    for column in ("t", "depth", "size", "wires", "max fan-in", "precision", "seconds"):
+        table.add_column(column, justify="right")
+    for p in points:
+        table.add_row(str(p.n), str(p.depth), str(p.size), str(p.wires), str(p.max_fan_in),
+                      p.precision, f"{p.seconds:.2f}")
+    console = Console()
+    console.print(table)
+    fit = "n/a" if exponent is None else f"{exponent:.2f}"
+    console.print(f"depths seen: {report['depths']}; size ~ t^{fit} (least squares, log-log)")
+    if plot_path:
+        console.print(f"plot: {report['plot']}")
+
+
+@circuit_group.command(name="subleq", help="Compile one loop of Giannou et al.'s SUBLEQ computer "
+                                           "(giannou semantics) for FILE's sizes into a "
+                                           "threshold circuit.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--bits", type=click.IntRange(2, 64), default=None,
+              help="Word width N (default: the program's).")
+@click.option("--memory", type=click.IntRange(1, 1 << 12), default=None,
+              help="Memory words M (at least the program's).")
+@click.option("--slots", type=click.IntRange(1, 1 << 12), default=None,
+              help="Instruction slots S (at least the program's K).")
+@click.option("--run", "max_steps", type=click.IntRange(0, 10**6), default=0, show_default=True,
+              help="Also iterate the circuit on its own outputs for up to this many loops and "
+                   "compare every state with the reference interpreter.")
+@precision_option
+@json_option
+@click.option("--graphml", type=click.Path(dir_okay=False), help="Write GraphML here.")
+@click.option("--save", type=click.Path(dir_okay=False), help="Write the circuit's JSON here.")
+def circuit_subleq(file, bits, memory, slots, max_steps, precision, as_json, graphml, save):
+    from circuitx import io
+    from compilers.backends.circuit import UnsupportedError
+    from compilers.backends.circuit.subleq_loop import compile_subleq_loop, run
+    from compilers.cli.run_subleq import read_program
+    from compilers.constructions import subleq
+    from languages import subleq as reference
+
+    program = read_program(file, None, bits)
+    if program.semantics != "giannou":
+        raise UnsupportedError(f"{file}: the circuit of one SUBLEQ loop is built for the "
+                               "giannou semantics (a .giannou file); esolang is not lowered")
+    construction = subleq.build(program, memory=memory, slots=slots)
+    model = compile_subleq_loop(construction, precision=precision)
+    stats = model.circuit.stats().to_dict()
+    layout = construction.layout
+    report = {"construction": "subleq", "semantics": "giannou", "bits": layout.bits,
+              "memory": layout.memory, "slots": layout.slots, "columns": layout.columns,
+              "precision": str(model.precision), "precision_auto": precision == "auto",
+              **stats}
+    if max_steps:
+        got = [(s.pc, s.memory) for s in run(model, construction, program, max_steps=max_steps)]
+        want = [(pc, mem) for pc, mem, _ in reference.states(program, max_steps=max_steps)]
+        report["run"] = {"loops": len(got), "halted": got[-1][0] == len(program.instructions)
+                         if got else len(program.instructions) == 0,
+                         "pc": got[-1][0] if got else 0,
+                         "memory": list(got[-1][1] if got else program.memory),
+                         "promise_kept": True, "agrees_with_reference": got == want}
+    if graphml:
+        io.to_graphml(model.circuit, graphml)
+    if save:
+        io.save(model.circuit, save)
+    if as_json:
+        print_json(report)
+        return
+    table = Table(title=f"subleq: one loop, {layout.bits}-bit words, {layout.memory} memory "
+                        f"words, {layout.slots} slots ({layout.columns} columns), precision "
+                        f"{model.precision}", show_header=False)
+    for key in _KEYS:
+        table.add_row(key, str(stats[key]))
+    if max_steps:
+        run_report = report["run"]
+        table.add_row("loops run", f"{run_report['loops']} (halted: {run_report['halted']})")
+        table.add_row("pc, memory", f"{run_report['pc']}, {run_report['memory']}")
+        table.add_row("agrees with reference", str(run_report["agrees_with_reference"]))
+    Console().print(table)
+
+
+@scaling_group.command(name="subleq", help="Depth and size of one SUBLEQ loop (giannou) against "
+                                           "the punchcard's columns.")
+@click.option("--sizes", required=True, help="Memory words = instruction slots, a list such as "
+                                             "4,8,16,32 (or A..B).")
+@click.option("--bits", type=click.IntRange(2, 64), default=8, show_default=True,
+              help="Word width N.")
+@precision_option
+@json_option
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
+              help="Write a PNG of depth and size against the columns (needs matplotlib).")
+def scaling_subleq(sizes, bits, precision, as_json, plot_path):
+    from compilers.backends.circuit import parse_precision
+    from compilers.backends.circuit.scaling import fit_exponent, plot
+    from compilers.backends.circuit.subleq_loop import measure_sizes
+
+    parse_precision(precision)
+    points = measure_sizes(parse_lengths(sizes), bits=bits, precision=precision)
+    exponent = fit_exponent(points)
+    report = {"construction": "subleq", "semantics": "giannou", "bits": bits,
+              "precision": precision,
+              "points": [{"columns": p.n, **{k: v for k, v in p.to_dict().items() if k != "n"}}
+                         for p in points],
+              "depths": sorted({p.depth for p in points}),
+              "size_exponent": None if exponent is None else round(exponent, 4)}
+    if plot_path:
+        report["plot"] = str(plot(points, plot_path, title=f"subleq ({bits}-bit words): one loop",
+                                  variable="n", xlabel="punchcard columns n"))
+    if as_json:
+        print_json(report)
+        return
+    table = Table(title=f"subleq ({bits}-bit words): circuit of one loop against the columns")
+    for column in ("columns", "depth", "size", "wires", "max fan-in", "precision", "seconds"):
+        table.add_column(column, justify="right")
+    for p in points:
+        table.add_row(str(p.n), str(p.depth), str(p.size), str(p.wires), str(p.max_fan_in),
+                      p.precision, f"{p.seconds:.2f}")
+    console = Console()
+    console.print(table)
+    fit = "n/a" if exponent is None else f"{exponent:.2f}"
+    console.print(f"depths seen: {report['depths']}; size ~ n^{fit} (least squares, log-log)")
+    if plot_path:
+        console.print(f"plot: {report['plot']}")
+
+
+def register(group: click.Group) -> None:
+    """The commands attach to the `circuit` and `scaling` groups of `compilers.cli.circuit`."""

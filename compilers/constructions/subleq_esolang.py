@@ -1,0 +1,405 @@
+"""The esolang SUBLEQ computer: one memory for code and data, on a looped transformer.
+
+Beyond Giannou et al. (2023), whose Sec. 5 keeps instructions and data apart:
+here the instruction at pc is the three memory words at pc, pc + 1, pc + 2,
+read by value, so self-modifying programs run (the semantics of
+`languages.subleq`, ``"esolang"``, with N-bit words that wrap).
+
+Punchcard: memory word i at column i (M columns, code ``pos`` = the ±1 code of
+i), the scratchpad at column M (code 0), then I + 1 input columns: byte r as an
+N-bit word ``inb`` (wrapped, as the interpreter stores it) with its own code
+``ipos`` = the code of r, the last one (and any unused one) holding -1.
+Scratchpad state kept between loops: ``pcw`` (the pc as an N-bit word),
+``q0 q1 q2`` (the codes of pc, pc + 1, pc + 2), ``halt`` (pc < 0 or
+pc + 2 >= M), ``fault`` (an address was out of range: frozen), ``out``/``outv``
+(the byte printed by the last loop), ``inptr`` (the code of the next input
+column).
+
+The loop body, six blocks:
+
+1. ``fetch`` (3 heads): ``WA, WB, WC <- mem[pc], mem[pc+1], mem[pc+2]`` (the
+   other columns attend to the scratchpad, as in the giannou fetch).
+2. ``operands`` (3 heads): ``X <- mem[a]``, ``Y <- mem[b]``, the queries being
+   the low L bits of WA and WB (the words *are* the addresses' codes), and
+   ``IN <- input[inptr]``.
+3. ``subtract`` (MLP): ``R = wrap_N(Y - X)``, ``leq = [R <= 0]``; the tests
+   ``a == -1``, ``b == -1``, ``a, b`` outside ``[0, M)``; ``pc + 3`` (a word),
+   the codes of ``pc + 4, pc + 5, c + 1, c + 2``; whether pc + 3 or c halts.
+4. ``select`` (MLP): the case (frozen, input, output, subtract with or without
+   the jump, one of three faults), each a robust threshold of a sum of the
+   flags above; ``pcw, q0, q1, q2, halt`` replaced by the selected source
+   (kept when frozen or faulting), ``fault`` set, the write enable ``WE`` and
+   value ``WV`` (R, or IN for an input), the printed byte (the low 8 bits of
+   X), ``inptr + 1`` after an input unless it sits on the last column.
+5. ``writeback`` (1 head): as giannou, the scratchpad key carrying
+   ``2 WE - 2`` so that nothing is written unless WE.
+6. ``store`` (MLP): ``v <- clamp(2W, -1, 1)``, temporaries cleared.
+
+Input: the bytes are part of the punchcard (`input_size` columns, fixed when
+compiling); more input than that is refused with `SubleqInputError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from compilers.constructions.subleq_common import (
+    Decoded,
+    SubleqInputError,
+    SubleqSizeError,
+    bits_of,
+    code,
+    position_bits,
+    word_value,
+)
+from compilers.constructions.subleq_gadgets import (
+    Units,
+    bit_terms,
+    clear,
+    ge,
+    low_bits_of_sum,
+    replace,
+    snap,
+)
+from compilers.ir import Attention, Head, Softmax, matrix
+
+HALF = Fraction(1, 2)
+OUT_BITS = 8
+
+
+def unsigned_form(rows, upto: int) -> tuple[dict, Fraction]:
+    """The value of the low ``upto + 1`` ±1 bits of a word: (form, constant)."""
+    return ({rows[s]: HALF * 2**s for s in range(upto + 1)}, HALF * (2 ** (upto + 1) - 1))
+
+
+def signed_form(rows) -> tuple[dict, Fraction]:
+    """The two's-complement value of a ±1 word: (form, constant)."""
+    n = len(rows)
+    form = {rows[s]: HALF * 2**s for s in range(n - 1)} | {rows[-1]: -HALF * 2 ** (n - 1)}
+    return form, HALF * (2 ** (n - 1) - 1) - HALF * 2 ** (n - 1)
+
+
+@dataclass(frozen=True)
+class EsolangLayout:
+    """Sizes of an esolang punchcard: M memory words of N bits, I input bytes."""
+
+    memory: int
+    bits: int
+    input_size: int = 0
+    semantics = "esolang"
+
+    def __post_init__(self):
+        if self.bits < 2:
+            raise SubleqSizeError(f"bits must be at least 2, got {self.bits}")
+        if not 1 <= self.memory <= 2 ** (self.bits - 1) - 1:
+            raise SubleqSizeError(f"an esolang punchcard of {self.bits}-bit words holds 1 to "
+                                  f"{2 ** (self.bits - 1) - 1} memory words (every address and "
+                                  f"pc + 3 must be a word), got {self.memory}")
+        if not 0 <= self.input_size <= 1 << 16:
+            raise SubleqSizeError(f"input_size must be between 0 and 65536, got "
+                                  f"{self.input_size}")
+
+    @property
+    def columns(self) -> int:
+        return self.memory + 1 + self.input_size + 1
+
+    @property
+    def input_position(self) -> int:
+        return position_bits(self.input_size + 1)
+
+    @property
+    def scratch_column(self) -> int:
+        return self.memory
+
+    @property
+    def position(self) -> int:
+        return position_bits(self.memory)
+
+    def names(self) -> dict[str, tuple[str, ...]]:
+        L, N, J = self.position, self.bits, self.input_position
+        one = ("one", "scratch", "memcol", "halt", "fault", "outv", "leq", "am1", "bm1",
+               "abad", "bbad", "hP", "hC", "WE", "inend")
+        out = {d: (d,) for d in one}
+        out |= {"pos": bits_of("pos", L), "v": bits_of("v", N), "pcw": bits_of("pcw", N),
+                "q0": bits_of("q0_", L), "q1": bits_of("q1_", L), "q2": bits_of("q2_", L),
+                "out": bits_of("out", OUT_BITS), "ipos": bits_of("ipos", J),
+                "inptr": bits_of("inptr", J), "Pin": bits_of("Pin", J)}
+        for word in ("WA", "WB", "WC", "X", "Y", "R", "P3", "WV", "W", "IN", "inb"):
+            out[word] = bits_of(word, N)
+        for code_rows in ("P4", "P5", "C1", "C2"):
+            out[code_rows] = bits_of(code_rows, L)
+        return out
+
+    def inputs(self) -> tuple[str, ...]:
+        n = self.names()
+        return tuple(d for part in ("one", "scratch", "memcol", "pos", "v", "pcw", "q0", "q1",
+                                    "q2", "halt", "fault", "out", "outv", "ipos", "inb",
+                                    "inptr") for d in n[part])
+
+    def stream(self) -> tuple[str, ...]:
+        order = ("one", "scratch", "memcol", "pos", "v", "pcw", "q0", "q1", "q2", "halt",
+                 "fault", "out", "outv", "ipos", "inb", "inptr")
+        n = self.names()
+        return tuple(d for part in order for d in n[part]) + self.temporaries()
+
+    def temporaries(self) -> tuple[str, ...]:
+        n = self.names()
+        return tuple(d for part in ("WA", "WB", "WC", "X", "Y", "R", "leq", "am1", "bm1",
+                                    "abad", "bbad", "P3", "P4", "P5", "C1", "C2", "hP", "hC",
+                                    "WE", "WV", "W", "IN", "Pin", "inend") for d in n[part])
+
+    def state(self) -> tuple[str, ...]:
+        n = self.names()
+        return n["pcw"] + ("halt", "fault", "outv")
+
+    def memory_columns(self) -> list[int]:
+        return list(range(self.memory))
+
+    def persistent(self):
+        n, s = self.names(), [self.scratch_column]
+        return [(self.memory_columns(), n["v"], "pm"),
+                (s, n["pcw"] + n["q0"] + n["q1"] + n["q2"] + n["inptr"], "pm"),
+                (s, ("halt", "fault", "outv"), "01")]
+
+    # -- encoding and decoding ----------------------------------------------
+
+    def fits(self, program) -> None:
+        memory = program.initial_memory()
+        if len(memory) != self.memory:
+            raise SubleqSizeError(f"the program's memory has {len(memory)} words; this punchcard "
+                                  f"has {self.memory} (pad the program with memory_size)")
+        low, high = -(2 ** (self.bits - 1)), 2 ** (self.bits - 1) - 1
+        for i, word in enumerate(memory):
+            if not low <= word <= high:
+                raise SubleqSizeError(f"memory word {i} is {word}, outside the {self.bits}-bit "
+                                      f"range [{low}, {high}]")
+
+    def fits_input(self, data: bytes) -> None:
+        if len(data) > self.input_size:
+            raise SubleqInputError(f"the input has {len(data)} bytes; this punchcard holds "
+                                   f"{self.input_size} (build it with input_size >= "
+                                   f"{len(data)})")
+
+    def punchcard(self, program, input: bytes = b"") -> np.ndarray:
+        """The input matrix for `program`; input byte r at column M + 1 + r, then -1s."""
+        self.fits(program)
+        self.fits_input(input)
+        L, N, M = self.position, self.bits, self.memory
+        dims = {d: k for k, d in enumerate(self.inputs())}
+        n = self.names()
+        card = np.zeros((self.columns, len(dims)), dtype=np.int64)
+        card[:, dims["one"]] = 1
+        s = self.scratch_column
+        card[s, dims["scratch"]] = 1
+        for i, word in enumerate(program.initial_memory()):
+            card[i, dims["memcol"]] = 1
+            card[i, [dims[d] for d in n["pos"]]] = code(i, L)
+            card[i, [dims[d] for d in n["v"]]] = code(word, N)
+        card[s, [dims[d] for d in n["pcw"]]] = code(0, N)
+        for k, part in enumerate(("q0", "q1", "q2")):
+            card[s, [dims[d] for d in n[part]]] = code(k, L)
+        card[s, dims["halt"]] = int(M < 3)
+        J = self.input_position
+        for r in range(self.input_size + 1):
+            byte = input[r] if r < len(input) else -1
+            card[s + 1 + r, [dims[d] for d in n["ipos"]]] = code(r, J)
+            card[s + 1 + r, [dims[d] for d in n["inb"]]] = code(byte, N)
+        card[s, [dims[d] for d in n["inptr"]]] = code(0, J)
+        return card
+
+    def decode(self, stream, index: dict, program) -> Decoded:
+        n, s = self.names(), self.scratch_column
+        pc = word_value([stream[s, index[d]] > 0 for d in n["pcw"]])
+        memory = tuple(word_value([stream[i, index[d]] > 0 for d in n["v"]])
+                       for i in range(self.memory))
+        byte = None
+        if stream[s, index["outv"]] > HALF:
+            byte = sum(1 << t for t, d in enumerate(n["out"]) if stream[s, index[d]] > 0)
+        return Decoded(pc=pc, memory=memory, halted=bool(stream[s, index["halt"]] > HALF),
+                       byte=byte, fault=bool(stream[s, index["fault"]] > HALF))
+
+    def probe(self, index: dict, programs, *, device) -> EsolangProbe:
+        return EsolangProbe(self, index, device)
+
+    # -- the loop body ------------------------------------------------------
+
+    def blocks(self, scale: int) -> tuple:
+        n = self.names()
+        L, N = self.position, self.bits
+        kind = Softmax(scale=scale)
+        h = bits_of("h", L)
+
+        def match(label, query_rows, value, *, sink=False):
+            q = {(h[t], query_rows[t]): 1 for t in range(L)}
+            k = {(h[t], n["pos"][t]): 1 for t in range(L)}
+            rows = list(h)
+            if sink:
+                q |= {("sink", "one"): 2, ("sink", "scratch"): -2}
+                k |= {("sink", "scratch"): 1}
+                rows.append("sink")
+            return Head(label=label, query=matrix(q, rows=rows), key=matrix(k, rows=rows),
+                        value=matrix(value), kind=kind)
+
+        fetch = [match(f"word_{x}", n[q], {(n[w][t], n["v"][t]): 1 for t in range(N)},
+                       sink=True)
+                 for x, q, w in (("a", "q0", "WA"), ("b", "q1", "WB"), ("c", "q2", "WC"))]
+        read_a = match("operand_a", n["WA"], {(n["X"][t], n["v"][t]): 1 for t in range(N)})
+        read_b = match("operand_b", n["WB"], {(n["Y"][t], n["v"][t]): 1 for t in range(N)})
+        J = self.input_position
+        read_in = Head(label="input_byte",
+                       query=matrix({(f"i{t}", n["inptr"][t]): 1 for t in range(J)}),
+                       key=matrix({(f"i{t}", n["ipos"][t]): 1 for t in range(J)}),
+                       value=matrix({(n["IN"][t], n["inb"][t]): 1 for t in range(N)}),
+                       kind=kind)
+        write = Head(label="write",
+                     query=matrix({(h[t], n["pos"][t]): 1 for t in range(L)}
+                                  | {("bias", "one"): 1}, rows=(*h, "bias")),
+                     key=matrix({(h[t], n["WB"][t]): 1 for t in range(L)}
+                                | {(h[t], n["pos"][t]): 1 for t in range(L)}
+                                | {("bias", "WE"): 2, ("bias", "scratch"): -1,
+                                   ("bias", "one"): -1}, rows=(*h, "bias")),
+                     value=matrix({(n["W"][t], n["WV"][t]): 1 for t in range(N)}
+                                  | {(n["W"][t], n["v"][t]): 1 for t in range(N)}),
+                     kind=kind)
+        return (Attention(label="fetch", heads=tuple(fetch)),
+                Attention(label="operands", heads=(read_a, read_b, read_in)),
+                self._subtract(), self._select(), Attention(label="writeback", heads=(write,)),
+                self._store())
+
+    def _subtract(self):
+        n = self.names()
+        L, N, M = self.position, self.bits, self.memory
+        g = "scratch"
+        units = Units("subtract")
+        for t in range(N):
+            form = {n["Y"][s]: HALF * 2**s for s in range(t + 1)}
+            form |= {n["X"][s]: -HALF * 2**s for s in range(t + 1)}
+            units.emit(n["R"][t], bit_terms(units, form, [(2**t, 1), (0, -1), (-(2**t), 1)],
+                                            gate=g))
+        dy, _ = signed_form(n["Y"])
+        dx, _ = signed_form(n["X"])
+        diff = dy | {d: -w for d, w in dx.items()}
+        for theta, sign in ((2 ** (N - 1), 1), (-(2 ** (N - 1)), 1), (1, -1)):
+            units.emit("leq", ge(units, diff, theta, gate=g), sign)
+        for word, minus_one, bad in (("WA", "am1", "abad"), ("WB", "bm1", "bbad")):
+            rows = n[word]
+            units.emit(minus_one, ge(units, {r: HALF for r in rows}, N, const=HALF * N, gate=g))
+            units.emit(bad, ge(units, {rows[-1]: HALF}, 1, const=HALF, gate=g))
+            form, const = signed_form(rows)
+            units.emit(bad, ge(units, form, M, const=const, gate=g))
+        for target, source, addend, width in (("P3", "pcw", 3, N), ("P4", "pcw", 4, L),
+                                              ("P5", "pcw", 5, L), ("C1", "WC", 1, L),
+                                              ("C2", "WC", 2, L)):
+            for t in range(width):
+                form, const = unsigned_form(n[source], t)
+                units.emit(n[target][t], bit_terms(units, form, low_bits_of_sum(t, addend),
+                                                   const=const + addend, gate=g))
+        form, const = signed_form(n["pcw"])
+        units.emit("hP", ge(units, form, M - 5, const=const, gate=g))
+        form, const = signed_form(n["WC"])
+        units.emit("hC", ge(units, form, M - 2, const=const, gate=g))
+        units.emit("hC", ge(units, {n["WC"][-1]: HALF}, 1, const=HALF, gate=g))
+        J = self.input_position
+        for t in range(J):  # the input pointer + 1, and whether it sits on the last column
+            form, const = unsigned_form(n["inptr"], t)
+            units.emit(n["Pin"][t], bit_terms(units, form, low_bits_of_sum(t, 1),
+                                              const=const + 1, gate=g))
+        form, const = unsigned_form(n["inptr"], J - 1)
+        units.emit("inend", ge(units, form, self.input_size, const=const, gate=g))
+        return units.mlp()
+
+    def _select(self):
+        """Robust case selection: every condition is an integer sum of flags that is
+        >= its threshold when the case holds and <= threshold - 1 otherwise; a
+        source s in [-2, 2] is passed on by ``[4 cond + s >= 4 theta + 1]``."""
+        n = self.names()
+        N, L = self.bits, self.position
+        g = "scratch"
+        units = Units("select")
+        live = {"halt": -1, "fault": -1}  # E = 1 - halt - fault (const 1)
+
+        frozen = ({"halt": 1, "fault": 1}, 0, 1)
+        f1 = (live | {"am1": 1, "bbad": 1}, 1, 3)
+        f2 = (live | {"am1": -1, "abad": 1}, 1, 2)
+        f3 = (live | {"am1": -1, "bm1": -1, "abad": -1, "bbad": 1}, 1, 2)
+        do_in = (live | {"am1": 1, "bbad": -1}, 1, 2)
+        do_out = (live | {"am1": -1, "bm1": 1, "abad": -1}, 1, 2)
+        sub = live | {"am1": -1, "bm1": -1, "abad": -1, "bbad": -1}
+        do_sub = (sub, 1, 1)
+        jump = ({d: 3 * w for d, w in sub.items()} | {"leq": 1}, 3, 4)
+        no_jump = ({d: 3 * w for d, w in sub.items()} | {"leq": -1}, 3, 3)
+
+        def flag(case) -> list:
+            form, const, theta = case
+            return ge(units, form, theta, const=const, gate=g)
+
+        def pass_on(case, source: str, signed: bool) -> list:
+            form, const, theta = case
+            terms = []
+            for sign in ((1, -1) if signed else (1,)):
+                f = {d: 4 * w for d, w in form.items()}
+                f[source] = f.get(source, 0) + sign
+                terms += [(u, sign * c) for u, c in ge(units, f, 4 * theta + 1,
+                                                       const=4 * const, gate=g)]
+            return terms
+
+        keep = (frozen, f1, f2, f3)
+        advance = (do_in, do_out, no_jump)
+        targets = [(n["pcw"][t], n["WC"][t], n["P3"][t], True) for t in range(N)]
+        targets += [(n["q0"][t], n["WC"][t], n["P3"][t], True) for t in range(L)]
+        targets += [(n["q1"][t], n["C1"][t], n["P4"][t], True) for t in range(L)]
+        targets += [(n["q2"][t], n["C2"][t], n["P5"][t], True) for t in range(L)]
+        targets += [("halt", "hC", "hP", False)]
+        for row, on_jump, on_advance, signed in targets:
+            terms = [term for case in keep for term in pass_on(case, row, signed)]
+            terms += pass_on(jump, on_jump, signed)
+            terms += [term for case in advance for term in pass_on(case, on_advance, signed)]
+            replace(units, row, terms)
+        for case in (f1, f2, f3):
+            units.emit("fault", flag(case))
+        for case in (do_in, do_sub):
+            units.emit("WE", flag(case))
+        for t in range(N):
+            units.emit(n["WV"][t], pass_on(do_sub, n["R"][t], True)
+                       + pass_on(do_in, n["IN"][t], True))
+        advance_input = (live | {"am1": 1, "bbad": -1, "inend": -1}, 1, 2)
+        for t in range(self.input_position):  # inptr += 1 on a read before the last column
+            units.emit(n["inptr"][t], pass_on(advance_input, n["Pin"][t], True))
+            units.emit(n["inptr"][t], pass_on(advance_input, n["inptr"][t], True), -1)
+        for t in range(OUT_BITS):
+            replace(units, n["out"][t], pass_on(do_out, n["X"][min(t, N - 1)], True))
+        replace(units, "outv", flag(do_out))
+        return units.mlp()
+
+    def _store(self):
+        n = self.names()
+        units = Units("store")
+        for t in range(self.bits):
+            replace(units, n["v"][t], snap(units, n["W"][t], gate="memcol"))
+        for d in self.temporaries():
+            clear(units, d)
+        return units.mlp()
+
+
+class EsolangProbe:
+    """Halt and fault flags and the printed byte, read on the device after every loop."""
+
+    faults = prints = True
+
+    def __init__(self, layout: EsolangLayout, index: dict, device):
+        import torch
+
+        self.s = layout.scratch_column
+        self.halt, self.fault, self.outv = index["halt"], index["fault"], index["outv"]
+        self.out = torch.tensor([index[d] for d in layout.names()["out"]], device=device)
+        self.weights = torch.tensor([1 << t for t in range(OUT_BITS)], device=device)
+
+    def stopped(self, x):
+        return (x[:, self.s, self.halt] > 0.5) | (x[:, self.s, self.fault] > 0.5)
+
+    def printed(self, x):
+        byte = ((x[:, self.s, self.out] > 0).long() * self.weights).sum(-1)
+        return x[:, self.s, self.outv] > 0.5, byte
