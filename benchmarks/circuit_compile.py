@@ -17,9 +17,10 @@ an input of length 8): depth and size against t. Then one loop of Giannou et
 al.'s SUBLEQ computer (giannou semantics, 8-bit words) under the unique-argmax
 promise (`compilers.backends.circuit.lower_loop`): depth and size against the
 punchcard's columns (M memory words and M slots), and examples/programs/
-multiply.giannou run to its halt by iterating the circuit, beside the exact
-backend's loop in the same run (seconds per loop, ratio exact / circuit) and
-checked against the reference interpreter.
+multiply.giannou (and, without --quick, countdown.subleq on the esolang loop)
+run to their halt by iterating the circuit, beside the exact backend's loop in
+the same run (milliseconds per loop, ratio exact / circuit), checked against the
+reference interpreter, with the number of loops whose promise bit is 0.
 
     python -m benchmarks.circuit_compile [--quick] [--json]
 """
@@ -89,7 +90,11 @@ def main() -> None:
                                  f" ratio {r['ratio']:.2f}{'' if r['correct'] else ' WRONG'}")
             print(" | ".join(parts), flush=True)
     steps = _tm_steps([4, 8, 16] if args.quick else [4, 8, 16, 32, 64], quiet=args.json)
-    loops = _subleq_loops([2, 4, 8] if args.quick else [2, 4, 8, 16, 32], quiet=args.json)
+    examples = [("multiply.giannou", "giannou")]
+    if not args.quick:
+        examples.append(("countdown.subleq", "esolang"))
+    loops = _subleq_loops([2, 4, 8] if args.quick else [2, 4, 8, 16, 32], examples,
+                          quiet=args.json)
     if args.json:
         print(json.dumps({"parity": rows, "tm_step": steps, "subleq_loop": loops}, indent=1))
 
@@ -119,8 +124,8 @@ def _tm_steps(ts: list[int], *, quiet: bool) -> list[dict]:
     return rows
 
 
-def _subleq_loops(sizes: list[int], *, quiet: bool) -> dict:
-    """One SUBLEQ loop (giannou, 8-bit words) against the columns; multiply.giannou run on it."""
+def _subleq_loops(sizes: list[int], programs, *, quiet: bool) -> dict:
+    """One SUBLEQ loop (giannou, 8-bit words) against the columns; example programs run on it."""
     from pathlib import Path
 
     from compilers.backends.circuit.subleq_loop import compile_subleq_loop, run
@@ -140,32 +145,38 @@ def _subleq_loops(sizes: list[int], *, quiet: bool) -> dict:
             print(f"SUBLEQ loop M=S={m:3d} ({construction.layout.columns:3d} columns): "
                   f"{seconds:6.2f} s {peak:7.1f} MiB depth {stats.depth} size {stats.size:6d} "
                   f"wires {stats.wires}", flush=True)
-    path = Path(__file__).resolve().parents[1] / "examples" / "programs" / "multiply.giannou"
-    program = reference.parse_program(path.read_text(), semantics="giannou", bits=8)
-    construction = subleq.build(program)
-    model = compile_subleq_loop(construction)
-    start = time.perf_counter()
-    got = [(s.pc, s.memory) for s in run(model, construction, program, max_steps=100)]
-    circuit_s = time.perf_counter() - start
-    start = time.perf_counter()
-    exact = [(s.pc, s.memory) for s in exact_states(construction, program, max_steps=100)]
-    exact_s = time.perf_counter() - start
-    want = [(pc, mem) for pc, mem, _ in reference.states(program, max_steps=100)]
-    stats = model.circuit.stats()
-    loops = max(len(got), 1)
-    run_row = {"program": "multiply.giannou", "bits": 8, "loops": len(got),
-               "depth": stats.depth, "size": stats.size,
-               "circuit_ms_per_loop": round(1000 * circuit_s / loops, 2),
+    folder = Path(__file__).resolve().parents[1] / "examples" / "programs"
+    runs = []
+    for name, semantics in programs:
+        program = reference.parse_program((folder / name).read_text(), semantics=semantics,
+                                          bits=8 if semantics == "giannou" else None)
+        construction = subleq.build(program, bits=8)
+        model = compile_subleq_loop(construction)
+        start = time.perf_counter()
+        loops = list(run(model, construction, program, max_steps=1000))
+        circuit_s = time.perf_counter() - start
+        start = time.perf_counter()
+        exact = [(s.pc, s.memory) for s in exact_states(construction, program, max_steps=1000)]
+        exact_s = time.perf_counter() - start
+        want = [(pc, mem) for pc, mem, _ in reference.states(
+            program, max_steps=1000, bits=8 if semantics == "esolang" else None)]
+        got = [(loop.state.pc, loop.state.memory) for loop in loops]
+        stats = model.circuit.stats()
+        row = {"program": name, "bits": 8, "columns": construction.layout.columns,
+               "loops": len(got), "depth": stats.depth, "size": stats.size,
+               "circuit_ms_per_loop": round(1000 * circuit_s / max(len(got), 1), 2),
                "exact_ms_per_loop": round(1000 * exact_s / max(len(exact), 1), 2),
                "ratio_exact_over_circuit": round(exact_s / max(circuit_s, 1e-9), 2),
+               "unproved_loops": sum(not loop.promise for loop in loops),
                "correct": got == want == exact}
-    if not quiet:
-        print(f"SUBLEQ multiply.giannou (8-bit): {run_row['loops']} loops, circuit "
-              f"{run_row['circuit_ms_per_loop']} ms/loop, exact backend "
-              f"{run_row['exact_ms_per_loop']} ms/loop (ratio "
-              f"{run_row['ratio_exact_over_circuit']}), "
-              f"{'agrees with the interpreter' if run_row['correct'] else 'WRONG'}", flush=True)
-    return {"sizes": rows, "run": run_row}
+        runs.append(row)
+        if not quiet:
+            print(f"SUBLEQ {name} (8-bit, {row['columns']} columns): depth {row['depth']} size "
+                  f"{row['size']}, {row['loops']} loops ({row['unproved_loops']} unproved), "
+                  f"circuit {row['circuit_ms_per_loop']} ms/loop, exact backend "
+                  f"{row['exact_ms_per_loop']} ms/loop (ratio {row['ratio_exact_over_circuit']}),"
+                  f" {'agrees with the interpreter' if row['correct'] else 'WRONG'}", flush=True)
+    return {"sizes": rows, "runs": runs}
 
 
 if __name__ == "__main__":

@@ -115,4 +115,4 @@ class AnBn(Language):
         return (indices == word).all(axis=1)
 
     def _enumerate_members(self, length):
-        return np.repeat(np.array([0, 1], np.uint8), length // 2)[None, :].reshape(1, length)
+        return np.repeat(np.array([0, 1], np.uint8), length // 2)[None, :]

@@ -36,7 +36,7 @@ of the line. Esolang: the memory. Giannou: the instruction triples, then ``;``
 Every step limit is checked; `run` returns ``halted=False`` at the limit and
 never hangs.
 
-Beyond the shared spec (notes/machines-spec.md): an esolang input byte is
+Details beyond the definitions above: an esolang input byte is
 wrapped to `bits` too (above); `EsolangProgram.memory_size` (and
 `parse_program(..., memory_size=)`) pads the memory; `GiannouProgram.bits`
 defaults to `GIANNOU_DEFAULT_BITS` = 16, and a giannou program needs at least

@@ -26,7 +26,7 @@ triple per symbol '0', '1', ...) and a readable table (see `from_table`).
 Known values: BB(2) ``1RB1LB_1LA1RZ`` halts after 6 steps with 4 ones; BB(4)
 ``1RB1LB_1LA0LC_1RZ1LD_1RD0RA`` after 107 steps with 13 ones (Brady 1983).
 
-Beyond the shared spec (notes/machines-spec.md): `TMResult.undefined` (also
+Details beyond the definition above: `TMResult.undefined` (also
 in `as_dict`); symbols may not be white space or '#' (the table format's
 comment sign); `MAX_STEPS` = 10^9 bounds `max_steps` (`LengthError` above it).
 

@@ -23,6 +23,12 @@ def exact_feature(expr: sympy.Expr, i: int, n: int, *, where: str) -> Fraction:
 
 @lru_cache(maxsize=1 << 16)
 def _exact_feature(expr: sympy.Expr, i: int, n: int, where: str) -> Fraction:
+    program = _rational_program(expr)
+    if program is not None:
+        try:
+            return Fraction(program(Fraction(i), Fraction(n)))
+        except ZeroDivisionError:
+            pass  # sympy's evaluation below names the failure
     try:
         value = expr.xreplace({I: sympy.Integer(i), N: sympy.Integer(n)})
     except ZeroDivisionError:
@@ -31,6 +37,42 @@ def _exact_feature(expr: sympy.Expr, i: int, n: int, where: str) -> Fraction:
         raise EvaluationError(f"{where}: formula {expr} is {value} at i={i}, n={n}, "
                               "not a rational number")
     return Fraction(int(value.p), int(value.q))
+
+
+@lru_cache(maxsize=256)
+def _rational_program(expr: sympy.Expr):
+    """``(i, n) -> value`` in Fractions, for a formula of +, *, integer powers, Mod,
+    rationals, i and n; None for any other formula.
+
+    It walks the same expression tree as sympy's exact substitution, so its
+    value is the same rational (a division by zero raises ZeroDivisionError).
+    """
+    if expr is I:
+        return lambda i, n: i
+    if expr is N:
+        return lambda i, n: n
+    if expr.is_Rational:
+        value = Fraction(int(expr.p), int(expr.q))
+        return lambda i, n: value
+    args = [_rational_program(a) for a in expr.args]
+    if any(a is None for a in args):
+        return None
+    if isinstance(expr, sympy.Add):
+        return lambda i, n: sum((a(i, n) for a in args), Fraction(0))
+    if isinstance(expr, sympy.Mul):
+        def product(i, n):
+            out = Fraction(1)
+            for a in args:
+                out *= a(i, n)
+            return out
+        return product
+    if isinstance(expr, sympy.Pow) and expr.exp.is_Integer:
+        base, power = args[0], int(expr.exp)
+        return lambda i, n: base(i, n) ** power
+    if isinstance(expr, sympy.Mod):
+        left, right = args
+        return lambda i, n: left(i, n) % right(i, n)
+    return None
 
 
 def positional_exact(pe: PositionalEncoding, positions: range, n: int) -> dict[str, list]:

@@ -1,12 +1,24 @@
 """The exact backend: the IR evaluated in rational arithmetic, the ground truth.
 
-Every linear map, ReLU, hard and average-hard attention is computed exactly
-with `fractions.Fraction` (numpy object arrays, sparse weights). Three
-operations have irrational results in general and are computed with mpmath at
-`precision_bits` bits, then carried on as the exact binary rational they
-round to: the exponentials of softmax (normalised exactly, so the weights sum
-to 1), softmax scales such as ``log n``, and the square root of layer norm when
-the variance is not a perfect square. Everything else is exact.
+Every linear map, ReLU, hard and average-hard attention is computed exactly in
+rationals. Three operations have irrational results in general and are
+computed with mpmath at `precision_bits` bits, then carried on as the exact
+binary rational they round to: the exponentials of softmax (normalised
+exactly, so the weights sum to 1), softmax scales such as ``log n``, and the
+square root of layer norm when the variance is not a perfect square.
+Everything else is exact.
+
+Representation (`compilers.backends.exact_rows`): the stream is a numpy object
+array of Python integers with one positive denominator per position, and each
+weight matrix is integers over one common denominator, so a block costs
+integer multiply-adds and one gcd per position instead of a `Fraction`
+normalisation per entry and operation. The rationals are the same: streams,
+read-outs and recorded blocks are handed out as reduced `Fraction`s, equal to
+what per-entry `Fraction` arithmetic gives. A softmax exponential is computed
+once per distinct (scale, n, score difference) and remembered across rows,
+heads and loops: each is ``exp(mpf(scale) * mpf(s_j - s_max))`` rounded at
+`precision_bits` bits exactly as when it was computed afresh, so caching
+changes no bit of any result.
 
 `ExactModel.forward` runs a whole sequence; `ExactModel.generator` runs a
 generating (decoder) model one position at a time with a cache of every earlier
@@ -16,6 +28,7 @@ once more to a stream.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -27,8 +40,19 @@ from compilers.backends.common import (
     EvaluationError,
     exact_sqrt,
     positional_exact,
-    to_fraction_exact,
     token_ids,
+)
+from compilers.backends.exact_rows import (
+    IntMap,
+    Rows,
+    add_into,
+    combine,
+    common,
+    from_values,
+    mean_rows,
+    reduce,
+    relu,
+    to_values,
 )
 from compilers.ir import (
     MLP,
@@ -60,33 +84,30 @@ class ExactPass:
     record: tuple = ()
 
 
+ALL = slice(None)
+COMMON_KEY_BITS = 4096  # softmax keys over one denominator up to this size
+
+
 def _triples(matrix, row_index, col_index):
     return [(row_index[r], col_index[c], v) for (r, c), v in matrix.entries.items()]
 
 
-def _apply(triples, x: np.ndarray, rows: int) -> np.ndarray:
-    """``x @ M.T`` for a sparse matrix given as (row, col, value) triples."""
-    out = np.zeros((x.shape[0], rows), dtype=object)
-    for r, c, v in triples:
-        out[:, r] += v * x[:, c]
-    return out
-
-
 class _HeadPlan:
-    """A head's sparse maps in index form."""
+    """A head's sparse maps as integer maps."""
 
     def __init__(self, head: Head, stream_index: dict, source_index: dict):
         local = {d: k for k, d in enumerate(head.query.rows)}
         self.head = head
         self.dims = len(local)
-        self.query = _triples(head.query, local, stream_index)
-        self.key = _triples(head.key, local, source_index)
+        self.query = IntMap(_triples(head.query, local, stream_index), self.dims)
+        self.key = IntMap(_triples(head.key, local, source_index), self.dims)
         written = list(head.value.rows)
         self.written = np.array([stream_index[d] for d in written], dtype=np.int64)
-        self.value = _triples(head.value, {d: k for k, d in enumerate(written)}, source_index)
+        self.value = IntMap(_triples(head.value, {d: k for k, d in enumerate(written)},
+                                     source_index), len(written))
 
-    def keys_values(self, y: np.ndarray):
-        return _apply(self.key, y, self.dims), _apply(self.value, y, len(self.written))
+    def keys_values(self, y: Rows) -> tuple[Rows, Rows]:
+        return reduce(self.key(y)), reduce(self.value(y))
 
 
 class ExactModel:
@@ -113,16 +134,17 @@ class ExactModel:
             if isinstance(block, MLP):
                 hidden = {h: k for k, h in enumerate(block.hidden)}
                 self.mlps[block.label] = (
-                    _triples(block.w_in, hidden, self.index),
-                    np.array([block.b_in.get(h, 0) for h in block.hidden], dtype=object),
-                    _triples(block.w_out, self.index, hidden),
-                    [(self.index[d], v) for d, v in block.b_out.items()],
+                    IntMap(_triples(block.w_in, hidden, self.index), len(hidden),
+                           {hidden[h]: v for h, v in block.b_in.items()}),
+                    IntMap(_triples(block.w_out, self.index, hidden), len(self.index),
+                           {self.index[d]: v for d, v in block.b_out.items()}),
                 )
         readout = self.model.readout
-        self.read_map = _triples(readout.matrix, {o: k for k, o in enumerate(readout.outputs)},
-                                 self.index)
-        self.read_bias = np.array([readout.bias.get(o, 0) for o in readout.outputs],
-                                  dtype=object)
+        outputs = {o: k for k, o in enumerate(readout.outputs)}
+        self.read_map = IntMap(_triples(readout.matrix, outputs, self.index), len(outputs),
+                               {outputs[o]: v for o, v in readout.bias.items()})
+        self._factors: dict = {}  # (scale, n) -> mpmath scale
+        self._powers: dict = {}  # (scale, n, s_j - s_max) -> (mantissa, exponent) of exp
 
     # -- inputs -------------------------------------------------------------
 
@@ -169,15 +191,18 @@ class ExactModel:
                 or last position, not looped); the stream then has that row.
         """
         inputs = list(inputs)
-        encoder_stream, n = self._encoder(encoder_inputs, n, default=len(inputs))
-        x = self.embed(inputs, range(len(inputs)), n)
+        encoder_rows, n = self._encoder(encoder_inputs, n, default=len(inputs))
+        x = from_values(self.embed(inputs, range(len(inputs)), n))
         trace: list = []
         prune = (only_readout and not self.model.looped
                  and self.model.readout.position in ("first", "last"))
         row = (0 if self.model.readout.position == "first" else len(inputs) - 1) if prune else None
-        x = self.apply_blocks(x, n=n, encoder_stream=encoder_stream,
-                              record=trace if record else None, readout_row=row)
-        return ExactPass(stream=x, outputs=self.read(x), record=tuple(trace))
+        x = self._blocks(x, n=n, encoder_rows=encoder_rows,
+                         record=trace if record else None, readout_row=row)
+        return ExactPass(stream=to_values(x), outputs=self._read(x), record=tuple(trace))
+
+    def _forward_rows(self, inputs, n: int) -> Rows:
+        return self._blocks(from_values(self.embed(inputs, range(len(inputs)), n)), n=n)
 
     def _encoder(self, encoder_inputs, n, *, default):
         if self.encoder is None:
@@ -189,71 +214,77 @@ class ExactModel:
             raise EvaluationError(f"{self.model.label} reads an encoder: pass encoder_inputs")
         encoder_inputs = list(encoder_inputs)
         n = len(encoder_inputs) if n is None else n
-        return self.encoder.forward(encoder_inputs, n=n).stream, n
+        return self.encoder._forward_rows(encoder_inputs, n), n
 
     def apply_blocks(self, x: np.ndarray, *, n: int, encoder_stream=None,
                      record: list | None = None, readout_row: int | None = None) -> np.ndarray:
         """Apply every block once (one loop step for a looped model); returns a new stream.
 
-        `readout_row`: from the last attention block on, compute only that
-        position (see `forward`'s `only_readout`).
+        `x` (and `encoder_stream`) hold Fractions or ints; the result holds
+        Fractions. `readout_row`: from the last attention block on, compute
+        only that position (see `forward`'s `only_readout`).
         """
-        x = x.copy()
+        encoder_rows = None if encoder_stream is None else from_values(encoder_stream)
+        return to_values(self._blocks(from_values(x), n=n, encoder_rows=encoder_rows,
+                                      record=record, readout_row=readout_row))
+
+    step = apply_blocks
+
+    def _blocks(self, x: Rows, *, n: int, encoder_rows: Rows | None = None,
+                record: list | None = None, readout_row: int | None = None) -> Rows:
         attention = [k for k, b in enumerate(self.model.blocks) if isinstance(b, Attention)]
         for index, block in enumerate(self.model.blocks):
             if isinstance(block, Attention):
-                offset, rows = 0, slice(None)
+                offset, rows = 0, ALL
                 if readout_row is not None and index == attention[-1]:
                     offset, rows = readout_row, slice(readout_row, readout_row + 1)
-                delta = np.zeros_like(x[rows])
+                target = x.take(rows)
+                parts = []
                 for head in block.heads:
                     plan = self.heads[head.label]
-                    source = encoder_stream if head.source == "encoder" else x
+                    source = encoder_rows if head.source == "encoder" else x
                     keys, values = plan.keys_values(source)
-                    out = self._attend(plan, _apply(plan.query, x[rows], plan.dims), keys,
-                                       values, n=n, offset=offset)
-                    delta[:, plan.written] += out
-                x = x[rows] + delta
+                    out = self._attend(plan, reduce(plan.query(target)), keys, values, n=n,
+                                       offset=offset)
+                    parts.append((plan.written, out))
+                x = add_into(target, parts)
             elif isinstance(block, MLP):
-                x = x + self._mlp(block.label, x)
+                x = add_into(x, [(ALL, self._mlp(block.label, x))])
             elif isinstance(block, LayerNorm):
                 x = self._layer_norm(block, x)
             else:  # pragma: no cover - the checker admits no other block
                 raise EvaluationError(f"exact backend: unknown block {type(block).__name__}")
             if record is not None:
-                record.append((block.label, x.copy()))
+                record.append((block.label, to_values(x)))
         return x
-
-    step = apply_blocks
 
     def read(self, x: np.ndarray) -> dict:
         """The read-out at the positions the model names."""
+        return self._read(from_values(x))
+
+    def _read(self, x: Rows) -> dict:
         readout = self.model.readout
-        rows = {"first": x[:1], "last": x[-1:], "all": x}[readout.position]
-        values = _apply(self.read_map, rows, len(readout.outputs)) + self.read_bias
+        rows = {"first": slice(0, 1), "last": slice(len(x) - 1, len(x)),
+                "all": ALL}[readout.position]
+        values = to_values(self.read_map(x.take(rows)))
         if readout.position == "all":
             return {o: list(values[:, k]) for k, o in enumerate(readout.outputs)}
         return {o: values[0, k] for k, o in enumerate(readout.outputs)}
 
     # -- blocks -------------------------------------------------------------
 
-    def _mlp(self, label: str, x: np.ndarray) -> np.ndarray:
-        w_in, b_in, w_out, b_out = self.mlps[label]
-        hidden = _apply(w_in, x, len(b_in)) + b_in
-        hidden = np.where(hidden > 0, hidden, 0)
-        out = _apply(w_out, hidden, x.shape[1])
-        for column, v in b_out:
-            out[:, column] += v
-        return out
+    def _mlp(self, label: str, x: Rows) -> Rows:
+        w_in, w_out = self.mlps[label]
+        return w_out(relu(w_in(x)))
 
-    def _layer_norm(self, block: LayerNorm, x: np.ndarray) -> np.ndarray:
+    def _layer_norm(self, block: LayerNorm, rows: Rows) -> Rows:
         columns = [self.index[d] for d in block.dims]
         gain = [block.gain.get(d, 0) for d in block.dims]
         bias = [block.bias.get(d, 0) for d in block.dims]
         k = len(columns)
-        x = x.copy()
+        x = to_values(rows)
         for p in range(x.shape[0]):
-            values = [Fraction(x[p, c]) for c in columns]
+            values = [x[p, c] for c in columns]
             mean = sum(values) / k
             var = sum((v - mean) ** 2 for v in values) / k + block.epsilon
             if var == 0:
@@ -262,48 +293,93 @@ class ExactModel:
             root = exact_sqrt(var, self.bits)
             for c, v, g, b in zip(columns, values, gain, bias, strict=True):
                 x[p, c] = g * (v - mean) / root + b
-        return x
+        return from_values(x)
 
-    def _attend(self, plan: _HeadPlan, queries: np.ndarray, keys: np.ndarray,
-                values: np.ndarray, *, n: int, offset: int) -> np.ndarray:
-        """Attention output for query rows at positions offset, offset+1, ... over all keys."""
+    def _attend(self, plan: _HeadPlan, queries: Rows, keys: Rows, values: Rows, *, n: int,
+                offset: int) -> Rows:
+        """Attention output for query rows at positions offset, offset+1, ... over all keys.
+
+        Scores ``s_ij = q_i . k_j / (den(q_i) den(k_j))`` are compared exactly:
+        as integers when every key row has one denominator (softmax keys are
+        put over their lcm when it has at most `COMMON_KEY_BITS` bits), else
+        as Fractions (hard heads: only the keys whose float ties the largest).
+        """
         head = plan.head
-        if not isinstance(head.kind, Hard) and not (head.query.entries and head.key.entries):
-            return _uniform(values, queries.shape[0], offset, causal=head.mask == "causal")
-        scores = queries.dot(keys.T) if plan.dims else np.zeros(
-            (queries.shape[0], keys.shape[0]), dtype=object)
-        if head.score == "neg_abs_dot":
-            scores = -np.abs(scores)
-        out = np.zeros((queries.shape[0], values.shape[1]), dtype=object)
-        for row in range(queries.shape[0]):
-            position = offset + row
-            visible = position + 1 if head.mask == "causal" else keys.shape[0]
-            out[row] = self._weights_times_values(head, scores[row, :visible],
-                                                  values[:visible], n)
-        return out
-
-    def _weights_times_values(self, head: Head, scores: np.ndarray, values: np.ndarray,
-                              n: int) -> np.ndarray:
         kind = head.kind
-        if isinstance(kind, Softmax):
-            weights = self._softmax(scores, kind.scale, n)
-            return weights.dot(values)
-        best = max(scores)
-        winners = [j for j, s in enumerate(scores) if s == best]
-        if isinstance(kind, Hard):
-            j = winners[0] if kind.tie == "first" else winners[-1]
-            return values[j].copy()
-        assert isinstance(kind, AverageHard)
-        return values[winners].sum(axis=0) / len(winners)
+        causal = head.mask == "causal"
+        if not isinstance(kind, Hard) and not (head.query.entries and head.key.entries):
+            return mean_rows(values, len(queries), offset, causal=causal)
+        uniform = bool((keys.den == keys.den[0]).all()) if len(keys) else True
+        if not uniform and isinstance(kind, Softmax):
+            num, lcm = common(keys)  # one denominator, if it is short, spares Fractions
+            if lcm.bit_length() <= COMMON_KEY_BITS:
+                keys, uniform = Rows(num, np.full(len(keys), lcm, dtype=object)), True
+        key_dens = keys.den
+        nums = [np.zeros((0, values.num.shape[1]), dtype=object)]
+        dens = [np.zeros(0, dtype=object)]
+        for row in range(len(queries)):
+            visible = offset + row + 1 if causal else len(keys)
+            raw = (keys.num[:visible].dot(queries.num[row]) if plan.dims
+                   else np.zeros(visible, dtype=object))
+            if head.score == "neg_abs_dot":
+                raw = -np.abs(raw)
+            if isinstance(kind, Softmax):
+                if uniform:
+                    scores, scale = raw.tolist(), queries.den[row] * key_dens[0]
+                else:
+                    scores = [Fraction(r, d) for r, d in zip(raw.tolist(), key_dens.tolist(),
+                                                             strict=False)]
+                    scale = queries.den[row]
+                weights, total = self._softmax(scores, max(scores), scale, kind.scale, n)
+                out = combine(values, weights, total, slice(0, visible))
+            else:
+                winners = _maxima(raw, None if uniform else key_dens[:visible])
+                if isinstance(kind, Hard):
+                    j = winners[0] if kind.tie == "first" else winners[-1]
+                    out = values.take(slice(j, j + 1))
+                else:
+                    assert isinstance(kind, AverageHard)
+                    out = combine(values, [1] * len(winners), len(winners), np.array(winners))
+            nums.append(out.num)
+            dens.append(out.den)
+        return Rows(np.vstack(nums), np.concatenate(dens))
 
-    def _softmax(self, scores: np.ndarray, scale: sympy.Expr, n: int) -> np.ndarray:
-        with mpmath.workprec(self.bits):
-            factor = _mp_value(scale.xreplace({N: sympy.Integer(n)}), self.bits)
-            best = max(scores)
-            powers = [to_fraction_exact(mpmath.exp(factor * _mpf(s - best)))
-                      if s != best else Fraction(1) for s in scores]
-        total = sum(powers)
-        return np.array([p / total for p in powers], dtype=object)
+    def _softmax(self, scores: list, best, scale: int, expr: sympy.Expr,
+                 n: int) -> tuple[list[int], int]:
+        """Integer weights ``w_j`` and their sum: softmax ``a_j = w_j / sum(w)``.
+
+        ``exp(c (s_j - s_max))`` is mpmath's value at `precision_bits`, a binary
+        rational ``m 2^e``; over the smallest exponent they are integers.
+        """
+        key = (expr, n)
+        factor = self._factors.get(key)
+        if factor is None:
+            with mpmath.workprec(self.bits):
+                factor = _mp_value(expr.xreplace({N: sympy.Integer(n)}), self.bits)
+            self._factors[key] = factor
+        if len(self._powers) > 1 << 18:
+            self._powers.clear()
+        local: dict = {}
+        powers = []
+        for s in scores:
+            power = local.get(s)
+            if power is None:
+                if s == best:
+                    power = (1, 0)
+                else:
+                    gap = _reduced(s - best, scale)  # s_j - s_max, in lowest terms
+                    power = self._powers.get((key, gap))
+                    if power is None:
+                        with mpmath.workprec(self.bits):
+                            mpf_gap = mpmath.mpf(gap[0]) / gap[1]  # num rounded, then / den
+                            mantissa, exponent = mpmath.exp(factor * mpf_gap).man_exp
+                        power = (int(mantissa), int(exponent))
+                        self._powers[(key, gap)] = power
+                local[s] = power
+            powers.append(power)
+        low = min(e for _, e in powers)
+        weights = [m << (e - low) for m, e in powers]
+        return weights, sum(weights)
 
     # -- generation ---------------------------------------------------------
 
@@ -313,6 +389,32 @@ class ExactModel:
             raise EvaluationError(f"{self.model.label}: cached generation needs every "
                                   "self-attention head to be causal")
         return ExactGenerator(self, encoder_inputs, n)
+
+
+class _Cache:
+    """Rows appended one at a time (capacity doubled as it fills)."""
+
+    def __init__(self, rows: Rows | None, width: int):
+        self.num = np.zeros((16, width), dtype=object)
+        self.den = np.ones(16, dtype=object)
+        self.size = 0
+        if rows is not None:
+            self.num, self.den, self.size = rows.num.copy(), rows.den.copy(), len(rows)
+
+    def append(self, rows: Rows) -> None:
+        end = self.size + len(rows)
+        if end > self.num.shape[0]:
+            grow = max(end, 2 * self.num.shape[0])
+            self.num = np.vstack([self.num, np.zeros((grow - self.num.shape[0],
+                                                      self.num.shape[1]), dtype=object)])
+            self.den = np.concatenate([self.den, np.ones(grow - self.den.shape[0],
+                                                         dtype=object)])
+        self.num[self.size:end] = rows.num
+        self.den[self.size:end] = rows.den
+        self.size = end
+
+    def rows(self) -> Rows:
+        return Rows(self.num[:self.size], self.den[:self.size])
 
 
 class ExactGenerator:
@@ -326,46 +428,45 @@ class ExactGenerator:
 
     def __init__(self, exact: ExactModel, encoder_inputs, n):
         self.exact = exact
-        self.encoder_stream, self.n = exact._encoder(encoder_inputs, n, default=n)
+        self.encoder_rows, self.n = exact._encoder(encoder_inputs, n, default=n)
         if self.n is None:
             raise EvaluationError(f"{exact.model.label}: generation needs the input length n")
         self.position = 0
-        self.cache: dict[str, tuple[list, list]] = {}
+        self.cache: dict[str, tuple[_Cache, _Cache]] = {}
         for label, plan in exact.heads.items():
             if plan.head.source == "encoder":
-                keys, values = plan.keys_values(self.encoder_stream)
-                self.cache[label] = (keys, values)
+                keys, values = plan.keys_values(self.encoder_rows)
+                self.cache[label] = (_Cache(keys, plan.dims), _Cache(values, len(plan.written)))
             else:
-                self.cache[label] = (np.zeros((0, plan.dims), dtype=object),
-                                     np.zeros((0, len(plan.written)), dtype=object))
+                self.cache[label] = (_Cache(None, plan.dims), _Cache(None, len(plan.written)))
 
     def push(self, token_or_vector) -> dict:
         """Append one input; return the read-out at its position."""
         exact = self.exact
-        x = exact.embed([token_or_vector], range(self.position, self.position + 1), self.n)
+        x = from_values(exact.embed([token_or_vector], range(self.position, self.position + 1),
+                                    self.n))
         for block in exact.model.blocks:
             if isinstance(block, Attention):
-                delta = np.zeros_like(x)
+                parts = []
                 for head in block.heads:
                     plan = exact.heads[head.label]
                     keys, values = self.cache[head.label]
                     if head.source == "self":
                         k, v = plan.keys_values(x)
-                        keys, values = np.vstack([keys, k]), np.vstack([values, v])
-                        self.cache[head.label] = (keys, values)
-                    query = _apply(plan.query, x, plan.dims)
+                        keys.append(k)
+                        values.append(v)
                     offset = self.position if head.source == "self" else 0
-                    delta[:, plan.written] += exact._attend(plan, query, keys, values,
-                                                            n=self.n, offset=offset)
-                x = x + delta
+                    parts.append((plan.written, exact._attend(
+                        plan, reduce(plan.query(x)), keys.rows(), values.rows(), n=self.n,
+                        offset=offset)))
+                x = add_into(x, parts)
             elif isinstance(block, MLP):
-                x = x + exact._mlp(block.label, x)
+                x = add_into(x, [(ALL, exact._mlp(block.label, x))])
             else:
                 x = exact._layer_norm(block, x)
         self.position += 1
-        readout = exact.model.readout
-        values = _apply(exact.read_map, x, len(readout.outputs))[0] + exact.read_bias
-        return {o: values[k] for k, o in enumerate(readout.outputs)}
+        values = to_values(exact.read_map(x))[0]  # the new position, whatever the read-out
+        return {o: values[k] for k, o in enumerate(exact.model.readout.outputs)}
 
     def next_input(self, outputs: dict):
         """The next input: the argmax token (ties are an error) or the output vector."""
@@ -397,18 +498,33 @@ def _vector_values(vec, dims, *, where: str) -> list[Fraction]:
     return [to_fraction(v, where=f"{where}[{d!r}]") for d, v in zip(dims, values, strict=True)]
 
 
-def _uniform(values: np.ndarray, rows: int, offset: int, *, causal: bool) -> np.ndarray:
-    """Every score equal: the mean of the visible values (prefix means if causal)."""
-    if not causal:
-        mean = values.sum(axis=0) / values.shape[0]
-        return np.tile(mean, (rows, 1))
-    sums = np.cumsum(values, axis=0)
-    return np.array([sums[offset + r] / (offset + r + 1) for r in range(rows)], dtype=object)
+def _maxima(raw: np.ndarray, dens: np.ndarray | None) -> list[int]:
+    """The indices j that maximise ``raw[j] / dens[j]`` (dens positive; None: all 1), exactly.
+
+    `raw` and `dens` are object arrays of ints. ``int / int`` in Python is
+    correctly rounded and rounding is monotone, so every exact maximum rounds
+    to the largest float: only the keys whose float is that largest one are
+    compared exactly, as Fractions.
+    """
+    if dens is None:
+        return np.flatnonzero(raw == raw.max()).tolist()
+    try:
+        approx = (raw / dens).astype(np.float64)
+        candidates = np.flatnonzero(approx == approx.max()).tolist()
+    except OverflowError:
+        candidates = list(range(len(raw)))
+    exact = [Fraction(int(raw[j]), int(dens[j])) for j in candidates]
+    best = max(exact)
+    return [j for j, v in zip(candidates, exact, strict=True) if v == best]
 
 
-def _mpf(value) -> mpmath.mpf:
-    value = Fraction(value)
-    return mpmath.mpf(value.numerator) / value.denominator
+def _reduced(difference, scale: int) -> tuple[int, int]:
+    """``difference / scale`` (an int or a Fraction over a positive int) in lowest terms."""
+    if type(difference) is int:
+        g = math.gcd(difference, scale)
+        return difference // g, scale // g
+    value = Fraction(difference) / scale
+    return value.numerator, value.denominator
 
 
 def _mp_value(expr: sympy.Expr, bits: int):

@@ -3,8 +3,9 @@
 `TorchTransformer(ir, dtype=..., device=...)` holds every weight as a
 parameter named by its IR label (``blocks.<block>.<head>.query``, ...), dense
 over the whole stream. `forward` runs a batch of same-length inputs; a
-generating model runs one position at a time through `TorchGenerator`, which
-caches each head's keys and values so that step t costs O(t).
+generating model runs one position at a time through `TorchGenerator`
+(`compilers.backends.torch_generate`), which caches each head's keys and
+values so that step t costs O(t).
 
 Given a list of IRs of identical structure (the same stream, blocks, labels and
 kinds; only the weights differ, e.g. one Turing machine each), the weights are
@@ -15,7 +16,9 @@ construction's promise that unequal scores differ by at least ``gap(i, n)``)
 treat scores within ``gap/2`` of the maximum as ties, and mark an example
 *suspect* when any score lies ``gap/4 .. 3 gap/4`` below the maximum, which
 exact arithmetic never produces: float error has reached a quarter of the gap.
-A non-finite value anywhere raises `EvaluationError` naming the block.
+A non-finite value anywhere raises `EvaluationError` naming the block. The
+checks run on the device and are read back once per call (or, for a looped
+run, once every few loops: see `apply_blocks`), not once per block.
 """
 
 from __future__ import annotations
@@ -312,13 +315,22 @@ class TorchTransformer(nn.Module):
         return self.encoder(encoder_inputs, n=n).stream, n
 
     def apply_blocks(self, x: torch.Tensor, *, n: int, encoder_stream=None, flags=None,
-                     record: list | None = None, readout_row: int | None = None) -> torch.Tensor:
+                     record: list | None = None, readout_row: int | None = None,
+                     finite: NonFiniteChecks | None = None, where: str = "") -> torch.Tensor:
         """Every block once (one loop step of a looped model).
 
         `readout_row` (0 or -1): from the last attention block on, compute
         only that position (see `forward`'s `only_readout`).
+
+        Non-finite values: each block's stream is checked on the device; by
+        default the results are read back once at the end of the call (one
+        host sync, not one per block). With `finite` (a `NonFiniteChecks`, see
+        `non_finite_checks`) they are only queued, `where` (e.g. " in loop
+        7") naming the call in the error: the caller reads them back with
+        ``finite.check()`` when it likes, e.g. once every few loops.
         """
         flags = flags or _Flags(x.shape[0], x.device)
+        queue = finite if finite is not None else NonFiniteChecks(self.float_dtype)
         positions = torch.arange(x.shape[1], device=self.device)
         attention_blocks = [k for k, b in enumerate(self.ir.blocks) if isinstance(b, Attention)]
         last_attention = attention_blocks[-1] if attention_blocks else -1
@@ -342,14 +354,18 @@ class TorchTransformer(nn.Module):
                 x = x + self._linear(hidden, params.w_out) + self._bias(params.b_out)
             else:
                 x = self._layer_norm(block, params, x)
-            if not torch.isfinite(x).all():
-                raise EvaluationError(f"{block.label}: non-finite values in {self.float_dtype} "
-                                      "(overflow, or a zero variance in layer norm)")
+            queue.add(block.label, x, where)
             if record is not None:
                 record.append((block.label, x.clone()))
+        if finite is None:
+            queue.check()
         return x
 
     step = apply_blocks
+
+    def non_finite_checks(self) -> NonFiniteChecks:
+        """A queue for `apply_blocks`' non-finite checks, read back with its ``check()``."""
+        return NonFiniteChecks(self.float_dtype)
 
     def read(self, x: torch.Tensor) -> dict:
         """Read-outs: name -> (batch,) or (batch, positions)."""
@@ -432,133 +448,51 @@ class TorchTransformer(nn.Module):
 
 
 class _Flags:
-    """Per-example suspicion, collected while a batch runs."""
+    """Per-example suspicion, or-ed together on the device while a batch runs (no host sync)."""
 
     def __init__(self, batch: int, device):
         self.any = torch.zeros(batch, dtype=torch.bool, device=device)
-        self.heads: dict[str, torch.Tensor] = {}
+        self.guarded: dict[str, torch.Tensor] = {}  # every guarded head that ran
 
     def mark(self, label: str, fired: torch.Tensor) -> None:
-        if fired.any():
-            self.heads[label] = self.heads.get(label, torch.zeros_like(self.any)) | fired
-            self.any |= fired
-
-
-class TorchGenerator:
-    """Feeds a decoder one position at a time, caching keys and values per head.
-
-    `push(inputs)` takes one input per example ((batch,) token ids or (batch,
-    dims) vectors) and returns the read-out at the new position; `suspect`
-    accumulates the trust flags of every step so far. A causal head whose
-    scores are all 0 (uniform attention) keeps a running sum of its values
-    instead of keys and values (the mean over positions 0..p, O(1) per step);
-    positional features are computed for blocks of positions ahead.
-    """
-
-    def __init__(self, model: TorchTransformer, encoder_inputs, n, batch):
-        self.model = model
-        self.encoder_stream, self.n = model._encode(encoder_inputs, n, default=n)
-        if self.n is None:
-            raise EvaluationError(f"{model.ir.label}: generation needs the input length n")
-        if batch is None:
-            if encoder_inputs is None:
-                raise EvaluationError("generation without an encoder needs the batch size")
-            batch = encoder_inputs.shape[0]
-        self.batch = batch
-        self.position = 0
-        self.flags = _Flags(batch, model.device)
-        self.sums: dict[str, torch.Tensor] = {}
-        self._features: tuple | None = None  # (first position, {name: values})
-        self.cache: dict[str, list] = {}
-        for block in model.ir.blocks:
-            if isinstance(block, Attention):
-                for head in block.heads:
-                    p = model.blocks[block.label][head.label]
-                    if head.source == "encoder":
-                        self.cache[head.label] = [
-                            model._linear(self.encoder_stream, p.key),
-                            model._linear(self.encoder_stream, p.value), None]
-                    else:
-                        self.cache[head.label] = [None, None, 0]
+        if label in self.guarded:
+            self.guarded[label] |= fired
+        else:
+            self.guarded[label] = fired.clone()
+        self.any |= fired
 
     @property
-    def suspect(self) -> torch.Tensor:
-        return self.flags.any
+    def heads(self) -> dict[str, torch.Tensor]:
+        """Head label -> (batch,) bool, for the heads that fired (reads the flags back)."""
+        return {label: fired for label, fired in self.guarded.items() if bool(fired.any())}
 
-    def _append(self, label: str, k: torch.Tensor, v: torch.Tensor):
-        entry = self.cache[label]
-        keys, values, used = entry
-        if keys is None or used == keys.shape[1]:
-            capacity = max(16, 2 * used)
-            new_k = k.new_zeros(k.shape[0], capacity, k.shape[2])
-            new_v = v.new_zeros(v.shape[0], capacity, v.shape[2])
-            if keys is not None:
-                new_k[:, :used], new_v[:, :used] = keys[:, :used], values[:, :used]
-            keys, values = new_k, new_v
-        keys[:, used], values[:, used] = k[:, 0], v[:, 0]
-        entry[:] = [keys, values, used + 1]
-        return keys[:, :used + 1], values[:, :used + 1]
 
-    def _positional(self) -> dict | None:
-        """The positional features at the current position, from a block computed ahead."""
-        model, position = self.model, self.position
-        if model.ir.positions is None:
-            return None
-        first, table = self._features or (0, None)
-        if table is None or position - first >= next(iter(table.values())).shape[0]:
-            ahead = torch.arange(position, position + 256, device=model.device)
-            try:
-                table = model.positional(ahead, self.n)
-            except EvaluationError:  # non-finite somewhere ahead: this position alone
-                return None
-            first, self._features = position, (position, table)
-        k = position - first
-        return {name: values[k:k + 1] for name, values in table.items()}
+class NonFiniteChecks:
+    """Non-finite checks queued on the device and read back at once.
 
-    @torch.no_grad()
-    def push(self, inputs: torch.Tensor) -> dict:
-        model = self.model
-        positions = torch.tensor([self.position], device=model.device)
-        x = model.embed(inputs[:, None], positions, self.n, features=self._positional())
-        for block in model.ir.blocks:
-            params = model.blocks[block.label]
-            if isinstance(block, Attention):
-                delta = torch.zeros_like(x)
-                for head in block.heads:
-                    p = params[head.label]
-                    if head.source == "self" and model._constant_scores(head):
-                        v = model._linear(x, p.value)  # (batch, 1, width)
-                        total = self.sums[head.label] + v if head.label in self.sums else v
-                        self.sums[head.label] = total
-                        delta = delta + total / (self.position + 1)
-                        continue
-                    if head.source == "self":
-                        k, v = self._append(head.label, model._linear(x, p.key),
-                                            model._linear(x, p.value))
-                    else:
-                        k, v = self.cache[head.label][:2]
-                    q = model._linear(x, p.query)
-                    delta = delta + model._attend(head, q, k, v, positions, self.n, self.flags)
-                x = x + delta
-            elif isinstance(block, MLP):
-                hidden = torch.relu(model._linear(x, params.w_in) + model._bias(params.b_in))
-                x = x + model._linear(hidden, params.w_out) + model._bias(params.b_out)
-            else:
-                x = model._layer_norm(block, params, x)
-            if not torch.isfinite(x).all():
-                raise EvaluationError(f"{block.label}: non-finite values at position "
-                                      f"{self.position}")
-        self.position += 1
-        values = model._linear(x, model.readout.matrix) + model._bias(model.readout.bias)
-        values = values[:, 0]
-        return {o: values[:, k] for k, o in enumerate(model.ir.readout.outputs)}
+    `add` queues "every value of this stream is finite" as a 0-d tensor (no
+    host sync); `check` reads all queued results back in one transfer and
+    raises `EvaluationError` for the first that failed, naming its block and
+    where it ran.
+    """
 
-    def next_input(self, outputs: dict) -> torch.Tensor:
-        """Argmax token ids (batch,) or the outputs named as the input dims (batch, dims)."""
-        ir = self.model.ir
-        if ir.feedback == "vector":
-            return torch.stack([outputs[d] for d in ir.inputs.dims], dim=-1)
-        if ir.feedback == "token":
-            stacked = torch.stack([outputs[o] for o in ir.readout.outputs], dim=-1)
-            return stacked.argmax(dim=-1)
-        raise EvaluationError(f"{ir.label} does not generate (feedback is None)")
+    def __init__(self, dtype: torch.dtype):
+        self.dtype = dtype
+        self.queued: list = []  # (block label, where, 0-d bool)
+
+    def add(self, label: str, x: torch.Tensor, where: str = "") -> None:
+        self.queued.append((label, where, torch.isfinite(x).all()))
+
+    def check(self) -> None:
+        if not self.queued:
+            return
+        queued, self.queued = self.queued, []
+        ok = torch.stack([q[2] for q in queued]).tolist()
+        if all(ok):
+            return
+        label, where, _ = queued[ok.index(False)]
+        raise EvaluationError(f"{label}: non-finite values{where} in {self.dtype} "
+                              "(overflow, or a zero variance in layer norm)")
+
+
+from compilers.backends.torch_generate import TorchGenerator  # noqa: E402  (re-exported)

@@ -12,11 +12,12 @@ constructions, whose "length" is the decoding step t:
   printed beside the exact backend's and the reference machine's.
 * ``circuitx scaling tm MACHINE --steps 4,8,16,32 [--length N]``: depth and size
   against t, with the fitted exponent of t (depth flat, size polynomial).
-* ``circuitx circuit subleq FILE [--bits N] [--memory M] [--slots S] [--run STEPS]``:
-  compile one loop of Giannou et al.'s SUBLEQ computer (giannou semantics) for
-  the program's sizes (`compilers.backends.circuit.subleq_loop`); with
-  ``--run`` iterate the circuit on its own outputs and compare every state
-  with the reference interpreter.
+* ``circuitx circuit subleq FILE [--bits N] [--memory M] [--slots S] [--input TEXT]
+  [--run STEPS]``: compile one loop of Giannou et al.'s SUBLEQ computer (either
+  semantics) for the program's sizes (`compilers.backends.circuit.subleq_loop`);
+  with ``--run`` iterate the circuit on its own outputs, compare every state
+  with the reference interpreter, and list the loops whose promise bit is 0
+  (esolang input/output loops: tested, not proved).
 * ``circuitx scaling subleq --sizes 4,8,16 [--bits N]``: depth and size of one loop
   against the punchcard's columns (M memory words and M slots each).
 """
@@ -143,15 +144,17 @@ def scaling_tm(machine, steps, n, precision, as_json, plot_path):
 
 
 @circuit_group.command(name="subleq", help="Compile one loop of Giannou et al.'s SUBLEQ computer "
-                                           "(giannou semantics) for FILE's sizes into a "
-                                           "threshold circuit.")
+                                           "for FILE's sizes into a threshold circuit.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--semantics", type=click.Choice(["giannou", "esolang"]), default=None,
+              help="Default: giannou for a .giannou file, else esolang.")
 @click.option("--bits", type=click.IntRange(2, 64), default=None,
               help="Word width N (default: the program's).")
 @click.option("--memory", type=click.IntRange(1, 1 << 12), default=None,
               help="Memory words M (at least the program's).")
 @click.option("--slots", type=click.IntRange(1, 1 << 12), default=None,
-              help="Instruction slots S (at least the program's K).")
+              help="giannou: instruction slots S (at least the program's K).")
+@click.option("--input", "text", default="", help="esolang: the input bytes (UTF-8 text).")
 @click.option("--run", "max_steps", type=click.IntRange(0, 10**6), default=0, show_default=True,
               help="Also iterate the circuit on its own outputs for up to this many loops and "
                    "compare every state with the reference interpreter.")
@@ -159,34 +162,29 @@ def scaling_tm(machine, steps, n, precision, as_json, plot_path):
 @json_option
 @click.option("--graphml", type=click.Path(dir_okay=False), help="Write GraphML here.")
 @click.option("--save", type=click.Path(dir_okay=False), help="Write the circuit's JSON here.")
-def circuit_subleq(file, bits, memory, slots, max_steps, precision, as_json, graphml, save):
-    from circuitx import io
-    from compilers.backends.circuit import UnsupportedError
-    from compilers.backends.circuit.subleq_loop import compile_subleq_loop, run
-    from compilers.cli.run_subleq import read_program
-    from compilers.constructions import subleq
-    from languages import subleq as reference
+def circuit_subleq(file, semantics, bits, memory, slots, text, max_steps, precision, as_json,
+                   graphml, save):
+    from pathlib import Path
 
-    program = read_program(file, None, bits)
-    if program.semantics != "giannou":
-        raise UnsupportedError(f"{file}: the circuit of one SUBLEQ loop is built for the "
-                               "giannou semantics (a .giannou file); esolang is not lowered")
-    construction = subleq.build(program, memory=memory, slots=slots)
+    from circuitx import io
+    from compilers.backends.circuit.subleq_loop import compile_subleq_loop
+    from compilers.cli.run_subleq import read_program
+    from compilers.cli.subleq import _build
+
+    semantics = semantics or ("giannou" if Path(file).suffix == ".giannou" else "esolang")
+    program = read_program(file, semantics, bits if semantics == "giannou" else None)
+    data = text.encode()
+    construction = _build(program, bits=bits, memory=memory, slots=slots, input_size=len(data))
     model = compile_subleq_loop(construction, precision=precision)
     stats = model.circuit.stats().to_dict()
     layout = construction.layout
-    report = {"construction": "subleq", "semantics": "giannou", "bits": layout.bits,
-              "memory": layout.memory, "slots": layout.slots, "columns": layout.columns,
-              "precision": str(model.precision), "precision_auto": precision == "auto",
-              **stats}
+    sizes = {"bits": layout.bits, "memory": layout.memory, "columns": layout.columns}
+    sizes |= ({"slots": layout.slots} if layout.semantics == "giannou"
+              else {"input_size": layout.input_size})
+    report = {"construction": "subleq", "semantics": layout.semantics, **sizes,
+              "precision": str(model.precision), "precision_auto": precision == "auto", **stats}
     if max_steps:
-        got = [(s.pc, s.memory) for s in run(model, construction, program, max_steps=max_steps)]
-        want = [(pc, mem) for pc, mem, _ in reference.states(program, max_steps=max_steps)]
-        report["run"] = {"loops": len(got), "halted": got[-1][0] == len(program.instructions)
-                         if got else len(program.instructions) == 0,
-                         "pc": got[-1][0] if got else 0,
-                         "memory": list(got[-1][1] if got else program.memory),
-                         "promise_kept": True, "agrees_with_reference": got == want}
+        report["run"] = _subleq_run(model, construction, program, data, max_steps)
     if graphml:
         io.to_graphml(model.circuit, graphml)
     if save:
@@ -194,17 +192,48 @@ def circuit_subleq(file, bits, memory, slots, max_steps, precision, as_json, gra
     if as_json:
         print_json(report)
         return
-    table = Table(title=f"subleq: one loop, {layout.bits}-bit words, {layout.memory} memory "
-                        f"words, {layout.slots} slots ({layout.columns} columns), precision "
+    table = Table(title=f"subleq ({layout.semantics}): one loop, {layout.bits}-bit words, "
+                        f"{layout.memory} memory words, {layout.columns} columns, precision "
                         f"{model.precision}", show_header=False)
     for key in _KEYS:
         table.add_row(key, str(stats[key]))
     if max_steps:
-        run_report = report["run"]
-        table.add_row("loops run", f"{run_report['loops']} (halted: {run_report['halted']})")
-        table.add_row("pc, memory", f"{run_report['pc']}, {run_report['memory']}")
-        table.add_row("agrees with reference", str(run_report["agrees_with_reference"]))
+        run = report["run"]
+        table.add_row("loops run", f"{run['loops']} (halted: {run['halted']})")
+        table.add_row("pc, memory", f"{run['pc']}, {run['memory']}")
+        if layout.semantics == "esolang":
+            table.add_row("output", repr(run["output"]))
+        table.add_row("agrees with reference", str(run["agrees_with_reference"]))
+        broken = run["promise_broken"]
+        table.add_row("promise", "kept on every loop" if not broken else
+                      f"broken on {len(broken)} loops (first: loop {broken[0]['loop']}, "
+                      f"{', '.join(broken[0]['heads'])}): those loops are tested, not proved")
     Console().print(table)
+
+
+def _subleq_run(model, construction, program, data: bytes, max_steps: int) -> dict:
+    """Iterate the loop circuit and compare with the reference interpreter (see --run)."""
+    from compilers.backends.circuit.subleq_loop import run
+    from languages import subleq as reference
+
+    esolang = construction.layout.semantics == "esolang"
+    loops = list(run(model, construction, program, max_steps=max_steps, input=data))
+    output, got = b"", []
+    for loop in loops:
+        if loop.state.byte is not None:
+            output += bytes([loop.state.byte])
+        got.append((loop.state.pc, loop.state.memory, output))
+    want = [(pc, memory, out) for pc, memory, out in reference.states(
+        program, max_steps=max_steps, input=data,
+        bits=construction.layout.bits if esolang else None)]
+    last = loops[-1].state if loops else None
+    return {"loops": len(loops), "halted": bool(last and last.halted),
+            "fault": bool(last and last.fault),
+            "pc": last.pc if last else 0, "memory": list(last.memory) if last else [],
+            "output": output.decode("utf-8", "replace"),
+            "agrees_with_reference": got == want,
+            "promise_broken": [{"loop": k, "heads": list(loop.broken)}
+                               for k, loop in enumerate(loops, start=1) if not loop.promise]}
 
 
 @scaling_group.command(name="subleq", help="Depth and size of one SUBLEQ loop (giannou) against "

@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from circuitx import gadgets, io
+from circuitx import gadgets
 from circuitx.errors import GadgetError
 
 SIGNED = {"comparison", "equality", "addition", "iterated-addition", "multiplication"}
@@ -66,6 +66,8 @@ def gadget(name: str, n: int, k: int | None, m: int | None, signed: bool, as_jso
     """Build gadget NAME (parity, majority, exactly, mod, count, comparison, equality,
     addition, iterated-addition, multiplication) and print depth, size and weights."""
     circuit = build_gadget(name, n, k, m, signed)
+    if save or graphml:
+        from circuitx import io  # networkx: only when writing a file
     if save:
         io.save(circuit, save)
     if graphml:

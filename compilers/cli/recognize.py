@@ -15,14 +15,19 @@ from rich.table import Table
 
 from compilers.cli.common import (
     check_device,
+    check_group,
+    compile_group,
     device_option,
     dtype_option,
     json_option,
     parse_lengths,
+    precision_group,
     print_json,
     read_words,
+    summary_table,
 )
 from compilers.constructions import RECOGNIZERS
+from compilers.dtypes import DTYPE_NAMES
 
 
 def _options(name: str):
@@ -38,31 +43,6 @@ def _build(name: str, options: dict):
     return RECOGNIZERS[name].build(**options)
 
 
-def summary_table(construction, title: str) -> Table:
-    """Layers, heads, width, parameters, precision limits of a compiled construction."""
-    from compilers.stats import describe
-
-    table = Table(title=title, show_header=False)
-    for key, value in describe(construction).items():
-        table.add_row(key, str(value))
-    return table
-
-
-@click.group(name="compile")
-def compile_group() -> None:
-    """Compile a construction into a saved transformer (model.safetensors + config.json)."""
-
-
-@click.group(name="check")
-def check_group() -> None:
-    """The property test from the command line: oracle == exact == torch."""
-
-
-@click.group(name="precision")
-def precision_group() -> None:
-    """Correctness and cross-entropy of a float dtype as the length grows."""
-
-
 def _add_recognizer_commands(name: str) -> None:
     entry = RECOGNIZERS[name]
 
@@ -70,8 +50,7 @@ def _add_recognizer_commands(name: str) -> None:
     @_options(name)
     @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
                   help="Directory to write the model into.")
-    @click.option("--save-dtype", type=click.Choice(["float64", "float32", "bfloat16",
-                                                     "float16"]),
+    @click.option("--save-dtype", type=click.Choice(list(DTYPE_NAMES)),
                   default="float32", show_default=True, help="dtype of the saved float weights.")
     def compile_command(out_dir: str, save_dtype: str, **options) -> None:
         from compilers.saving import save
@@ -98,13 +77,14 @@ def _add_recognizer_commands(name: str) -> None:
         unknown = [b for b in chosen if b not in BACKENDS]
         if unknown or not chosen:
             raise click.BadParameter(f"unknown backend {unknown[0] if unknown else ''!r}; "
-                                     f"allowed: {', '.join(BACKENDS)}", param_hint="--backends")
-        sizes = parse_lengths(lengths)
+                                     f"allowed: {', '.join(BACKENDS)}", param_hint="'--backends'")
+        sizes = parse_lengths(lengths, "--lengths")
+        device = check_device(device)
         construction = _build(name, options)
         with Progress(transient=True, disable=as_json) as bar:
             task = bar.add_task(f"checking {name}", total=len(sizes))
             report = check_recognizer(construction, sizes, samples=samples, backends=chosen,
-                                      dtype=dtype, device=check_device(device), seed=seed,
+                                      dtype=dtype, device=device, seed=seed,
                                       progress=lambda k: bar.advance(task, k))
         if as_json:
             print_json(report.as_dict())
@@ -124,7 +104,7 @@ def _add_recognizer_commands(name: str) -> None:
 
     @precision_group.command(name=name, help=f"Precision sweep of {entry.title}.")
     @_options(name)
-    @click.option("--dtype", type=click.Choice(["float64", "float32", "bfloat16", "float16"]),
+    @click.option("--dtype", type=click.Choice(list(DTYPE_NAMES)),
                   required=True)
     @click.option("--max-length", default=1000, show_default=True,
                   type=click.IntRange(1, 10**7))
@@ -138,12 +118,13 @@ def _add_recognizer_commands(name: str) -> None:
                           **options):
         from compilers.checking import largest_correct_length, precision_sweep
 
+        device = check_device(device)
         construction = _build(name, options)
         sizes = length_grid(max_length)
         with Progress(transient=True, disable=as_json) as bar:
             task = bar.add_task(f"{name} in {dtype}", total=len(sizes))
             points = precision_sweep(construction, sizes, dtype=dtype, samples=samples,
-                                     device=check_device(device), seed=seed,
+                                     device=device, seed=seed,
                                      progress=lambda k: bar.advance(task, k))
         result = {"construction": name, "options": dict(construction.options), "dtype": dtype,
                   "guaranteed_up_to": construction.limits.get(dtype),
@@ -200,7 +181,7 @@ def eval_command(model_dir: str, words: tuple[str, ...], backend: str, as_json: 
     construction, module = load_with_module(model_dir)
     if not isinstance(construction, Recognizer):
         raise click.BadParameter(f"{model_dir} holds a {type(construction).__name__}, "
-                                 "not a language recognizer", param_hint="MODEL_DIR")
+                                 "not a language recognizer", param_hint="'MODEL_DIR'")
     batch = read_words(words)
     alphabet = set(construction.transformer.inputs.tokens) - set(construction.bos) - set(
         construction.eos)

@@ -39,7 +39,10 @@ def read_program(path: str, semantics: str | None, bits: int | None):
     except (OSError, UnicodeDecodeError) as error:
         raise ProgramError(f"cannot read program file {path!r}: "
                            f"{error.strerror or error}") from None
-    return subleq.parse_program(text, semantics=semantics, bits=bits)
+    try:
+        return subleq.parse_program(text, semantics=semantics, bits=bits)
+    except ProgramError as error:
+        raise ProgramError(f"{path} ({semantics}): {error}") from None
 
 
 @click.command("subleq")
@@ -50,7 +53,8 @@ def read_program(path: str, semantics: str | None, bits: int | None):
 @click.option("--bits", type=int, default=None,
               help=f"Word width: esolang wraps every result to N bits (default: unbounded); "
                    f"giannou words have N bits (default {subleq.GIANNOU_DEFAULT_BITS}).")
-@click.option("--max-steps", type=int, default=DEFAULT_MAX_STEPS, show_default=True,
+@click.option("--max-steps", type=click.IntRange(0, subleq.MAX_STEPS),
+              default=DEFAULT_MAX_STEPS, show_default=True,
               help="Stop after this many instructions; not halting by then is an error (exit 2).")
 @click.option("--backend", type=click.Choice(list(BACKENDS)), default="reference",
               show_default=True, help="Who runs the program.")

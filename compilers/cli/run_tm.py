@@ -5,16 +5,20 @@ table (`languages.turing_formats`). ``--backend`` picks who runs it through
 `BACKENDS`: a function ``(machine, word, *, max_steps, **options) -> TMResult``,
 where `options` are the values of any options a backend module adds to this
 command. Not halting within ``--max-steps`` exits with status 2 and a one-line
-message naming the limit (after printing the JSON with ``"halted": false``).
+message naming the limit (after printing the JSON with ``"halted": false``); a
+halted run whose result has ``trusted`` false (a float run past what its error
+analysis guarantees; the backend says so on stderr) exits with status 1.
 """
 
 from __future__ import annotations
+
+import sys
 
 import click
 
 from compilers.cli.common import json_option, print_json
 from languages.errors import StepLimitReached
-from languages.turing import TMResult, TuringMachine, parse_machine, run
+from languages.turing import MAX_STEPS, TMResult, TuringMachine, parse_machine, run
 
 DEFAULT_MAX_STEPS = 1_000_000
 
@@ -29,7 +33,8 @@ BACKENDS = {"reference": _run_reference}
 @click.command("tm")
 @click.argument("machine")
 @click.option("--input", "word", default="", help="The input word, written from cell 0.")
-@click.option("--max-steps", type=int, default=DEFAULT_MAX_STEPS, show_default=True,
+@click.option("--max-steps", type=click.IntRange(0, MAX_STEPS), default=DEFAULT_MAX_STEPS,
+              show_default=True,
               help="Stop after this many steps; not halting by then is an error (exit 2).")
 @click.option("--backend", type=click.Choice(list(BACKENDS)), default="reference",
               show_default=True, help="Who runs the machine.")
@@ -57,3 +62,5 @@ def command(machine: str, word: str, max_steps: int, backend: str, as_json: bool
     if not result.halted:
         raise StepLimitReached(f"machine did not halt within {max_steps} steps (state "
                                f"{result.state}, head at cell {result.head}); raise --max-steps")
+    if not getattr(result, "trusted", True):
+        sys.exit(1)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import click
 from rich.console import Console
 
-from compilers.cli.recognize import compile_group, summary_table
+from compilers.cli.common import compile_group, summary_table
 from languages import subleq as reference
 
 PUBLISHED_LAYERS_PER_LOOP = 10  # the released code of Giannou et al. (the paper's Thm.: 13)

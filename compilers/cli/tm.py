@@ -12,16 +12,21 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from rich.console import Console
 from rich.table import Table
 
-from compilers.backends.torch_module import DTYPES as DTYPE_NAMES
 from compilers.cli import run_tm
-from compilers.cli.common import check_device, device_option, json_option, print_json
-from compilers.cli.recognize import compile_group, precision_group, summary_table
+from compilers.cli.common import (
+    check_device,
+    compile_group,
+    device_option,
+    json_option,
+    precision_group,
+    print_json,
+    summary_table,
+)
+from compilers.dtypes import DTYPE_NAMES
 
 
 def _transformer_backend(backend: str):
@@ -31,19 +36,16 @@ def _transformer_backend(backend: str):
 
         construction = tm.build(machine, word)
         trace = tm_run.simulate(construction, backend=backend, dtype=dtype,
-                                device=check_device(device), max_steps=max_steps)
+                                device=check_device(device) if backend == "torch" else "cpu",
+                                max_steps=max_steps)
         result = trace.result()
         if not result.trusted:
             click.echo(f"warning: the {dtype} run is guaranteed for {result.trusted_steps} "
                        f"steps only (first flagged step: {trace.flagged_step}); its trace "
                        "beyond that is untrusted: rerun with --backend exact or "
                        "--dtype float64", err=True)
-            _untrusted.append(result)
         return result
     return run_backend
-
-
-_untrusted: list = []
 
 
 def _extend_run_tm() -> None:
@@ -64,15 +66,6 @@ def _extend_run_tm() -> None:
         run_tm.command.params.append(click.Option(
             ["--device"], default="cpu", show_default=True,
             help="Torch device of the torch backend (cpu, cuda, ...)."))
-    callback = run_tm.command.callback
-    if not getattr(callback, "_tm_untrusted_exit", False):
-        def guarded(**kwargs):
-            _untrusted.clear()
-            callback(**kwargs)
-            if _untrusted:
-                sys.exit(1)
-        guarded._tm_untrusted_exit = True
-        run_tm.command.callback = guarded
 
 
 @compile_group.command(name="tm")

@@ -162,9 +162,10 @@ def build(program=None, *, semantics: str | None = None, bits: int | None = None
     check_dtype(dtype, bits=layout.bits, position=layout.position, columns=layout.columns)
     scale = temperature(layout.columns, layout.bits)
     stream = layout.stream()
-    scratch = layout.scratch_column if hasattr(layout, "scratch_column") else 0
+    # the state sits at the scratchpad: column 0 (giannou) or M (esolang, where
+    # the input columns follow it, so no single end column holds it)
     readout = Readout(label="state", matrix=matrix({(f"out_{d}", d): 1 for d in layout.state()}),
-                      position="first" if scratch == 0 else "last")
+                      position="first" if layout.scratch_column == 0 else "all")
     transformer = check(Transformer(
         label=f"subleq_{semantics}", stream=stream,
         inputs=VectorInput(label="punchcard", dims=layout.inputs()),

@@ -1,4 +1,5 @@
-"""What both SUBLEQ layouts share: ±1 codes, the derived temperature, dtype limits.
+"""What both SUBLEQ layouts share: ±1 codes, the matching and writing heads,
+the derived temperature, dtype limits.
 
 Codes (Giannou et al. 2023, Sec. 3): a column index j is written as the ±1
 vector ``p_j`` of its L binary digits (bit 0 first, digit 1 -> +1, 0 -> -1), so
@@ -37,10 +38,10 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+from compilers.dtypes import UNIT_ROUNDOFF
 from compilers.errors import CompileError
+from compilers.ir import Head, matrix
 
-UNIT_ROUNDOFF = {"float64": 2.0**-53, "float32": 2.0**-24, "float16": 2.0**-11,
-                 "bfloat16": 2.0**-8}
 SAFETY = 64
 
 
@@ -100,6 +101,52 @@ def check_dtype(dtype: str | None, *, bits: int, position: int, columns: int) ->
             f"({position} position bits) need W = max(bits, position bits + 1) = {need}, but "
             f"{dtype} (unit roundoff 2^{round(math.log2(UNIT_ROUNDOFF[dtype]))}) allows W <= "
             f"{limit} ({SAFETY} W 2^W u <= 1); use float64 or the exact backend")
+
+
+def match_head(label: str, query_rows, pos_rows, value: dict, *, kind, sink: bool = False):
+    """A head that reads `value` from the column whose code (`pos_rows`) equals
+    the query's code (`query_rows`), both L ±1 bits.
+
+    The score is ``<q, p_j>``: L at the match, at most L - 2 elsewhere (see the
+    module docstring). With `sink`, every column but the scratchpad also
+    scores the scratchpad 2 (query ``2 (one - scratch)``, key ``scratch``), so
+    that a column whose query rows are 0 reads the scratchpad, where the read
+    rows are 0, and its read stays (almost) 0 (Giannou et al. 2023, Sec. 3).
+    """
+    h = bits_of("h", len(pos_rows))
+    q = {(h[t], query_rows[t]): 1 for t in range(len(h))}
+    k = {(h[t], pos_rows[t]): 1 for t in range(len(h))}
+    rows = list(h)
+    if sink:
+        q |= {("sink", "one"): 2, ("sink", "scratch"): -2}
+        k |= {("sink", "scratch"): 1}
+        rows.append("sink")
+    return Head(label=label, query=matrix(q, rows=rows), key=matrix(k, rows=rows),
+                value=matrix(value), kind=kind)
+
+
+def write_head(address_rows, pos_rows, new_rows, word_rows, out_rows, *, key_bias: dict,
+               kind) -> Head:
+    """The write: memory column j takes `new_rows` (from the scratchpad) if j is
+    the address, else keeps its own word, into `out_rows`.
+
+    Column j scores the scratchpad by ``<p_j, address> + b`` (`key_bias`, a
+    form in the scratchpad's rows, read through the row ``one`` of the query)
+    and every other column i by ``<p_j, p_i> - 1``: with b = 0, the addressed
+    column scores the scratchpad L against L - 1 for itself, every other
+    column itself L - 1 against at most L - 2. The value is ``new + word``
+    (new is 0 off the scratchpad, the word 0 on it). Giannou et al. 2023,
+    Sec. 3 (the write of the memory).
+    """
+    h = bits_of("h", len(pos_rows))
+    query = {(h[t], pos_rows[t]): 1 for t in range(len(h))} | {("bias", "one"): 1}
+    key = ({(h[t], address_rows[t]): 1 for t in range(len(h))}
+           | {(h[t], pos_rows[t]): 1 for t in range(len(h))}
+           | {("bias", d): w for d, w in key_bias.items()})
+    value = ({(o, r): 1 for o, r in zip(out_rows, new_rows, strict=True)}
+             | {(o, r): 1 for o, r in zip(out_rows, word_rows, strict=True)})
+    return Head(label="write", query=matrix(query, rows=(*h, "bias")),
+                key=matrix(key, rows=(*h, "bias")), value=matrix(value), kind=kind)
 
 
 def word_value(bits) -> int:

@@ -42,7 +42,6 @@ compiling); more input than that is refused with `SubleqInputError`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 
@@ -52,34 +51,27 @@ from compilers.constructions.subleq_common import (
     SubleqSizeError,
     bits_of,
     code,
+    match_head,
     position_bits,
     word_value,
+    write_head,
 )
 from compilers.constructions.subleq_gadgets import (
+    HALF,
     Units,
     bit_terms,
     clear,
     ge,
     low_bits_of_sum,
     replace,
+    signed_form,
     snap,
+    subtract,
+    unsigned_form,
 )
 from compilers.ir import Attention, Head, Softmax, matrix
 
-HALF = Fraction(1, 2)
 OUT_BITS = 8
-
-
-def unsigned_form(rows, upto: int) -> tuple[dict, Fraction]:
-    """The value of the low ``upto + 1`` ±1 bits of a word: (form, constant)."""
-    return ({rows[s]: HALF * 2**s for s in range(upto + 1)}, HALF * (2 ** (upto + 1) - 1))
-
-
-def signed_form(rows) -> tuple[dict, Fraction]:
-    """The two's-complement value of a ±1 word: (form, constant)."""
-    n = len(rows)
-    form = {rows[s]: HALF * 2**s for s in range(n - 1)} | {rows[-1]: -HALF * 2 ** (n - 1)}
-    return form, HALF * (2 ** (n - 1) - 1) - HALF * 2 ** (n - 1)
 
 
 @dataclass(frozen=True)
@@ -228,20 +220,11 @@ class EsolangLayout:
 
     def blocks(self, scale: int) -> tuple:
         n = self.names()
-        L, N = self.position, self.bits
+        N = self.bits
         kind = Softmax(scale=scale)
-        h = bits_of("h", L)
 
         def match(label, query_rows, value, *, sink=False):
-            q = {(h[t], query_rows[t]): 1 for t in range(L)}
-            k = {(h[t], n["pos"][t]): 1 for t in range(L)}
-            rows = list(h)
-            if sink:
-                q |= {("sink", "one"): 2, ("sink", "scratch"): -2}
-                k |= {("sink", "scratch"): 1}
-                rows.append("sink")
-            return Head(label=label, query=matrix(q, rows=rows), key=matrix(k, rows=rows),
-                        value=matrix(value), kind=kind)
+            return match_head(label, query_rows, n["pos"], value, kind=kind, sink=sink)
 
         fetch = [match(f"word_{x}", n[q], {(n[w][t], n["v"][t]): 1 for t in range(N)},
                        sink=True)
@@ -254,16 +237,8 @@ class EsolangLayout:
                        key=matrix({(f"i{t}", n["ipos"][t]): 1 for t in range(J)}),
                        value=matrix({(n["IN"][t], n["inb"][t]): 1 for t in range(N)}),
                        kind=kind)
-        write = Head(label="write",
-                     query=matrix({(h[t], n["pos"][t]): 1 for t in range(L)}
-                                  | {("bias", "one"): 1}, rows=(*h, "bias")),
-                     key=matrix({(h[t], n["WB"][t]): 1 for t in range(L)}
-                                | {(h[t], n["pos"][t]): 1 for t in range(L)}
-                                | {("bias", "WE"): 2, ("bias", "scratch"): -1,
-                                   ("bias", "one"): -1}, rows=(*h, "bias")),
-                     value=matrix({(n["W"][t], n["WV"][t]): 1 for t in range(N)}
-                                  | {(n["W"][t], n["v"][t]): 1 for t in range(N)}),
-                     kind=kind)
+        write = write_head(n["WB"], n["pos"], n["WV"], n["v"], n["W"],
+                           key_bias={"WE": 2, "scratch": -1, "one": -1}, kind=kind)
         return (Attention(label="fetch", heads=tuple(fetch)),
                 Attention(label="operands", heads=(read_a, read_b, read_in)),
                 self._subtract(), self._select(), Attention(label="writeback", heads=(write,)),
@@ -274,16 +249,7 @@ class EsolangLayout:
         L, N, M = self.position, self.bits, self.memory
         g = "scratch"
         units = Units("subtract")
-        for t in range(N):
-            form = {n["Y"][s]: HALF * 2**s for s in range(t + 1)}
-            form |= {n["X"][s]: -HALF * 2**s for s in range(t + 1)}
-            units.emit(n["R"][t], bit_terms(units, form, [(2**t, 1), (0, -1), (-(2**t), 1)],
-                                            gate=g))
-        dy, _ = signed_form(n["Y"])
-        dx, _ = signed_form(n["X"])
-        diff = dy | {d: -w for d, w in dx.items()}
-        for theta, sign in ((2 ** (N - 1), 1), (-(2 ** (N - 1)), 1), (1, -1)):
-            units.emit("leq", ge(units, diff, theta, gate=g), sign)
+        subtract(units, n["X"], n["Y"], n["R"], "leq", gate=g)
         for word, minus_one, bad in (("WA", "am1", "abad"), ("WB", "bm1", "bbad")):
             rows = n[word]
             units.emit(minus_one, ge(units, {r: HALF for r in rows}, N, const=HALF * N, gate=g))
@@ -319,7 +285,11 @@ class EsolangLayout:
         N, L = self.bits, self.position
         g = "scratch"
         units = Units("select")
-        live = {"halt": -1, "fault": -1}  # E = 1 - halt - fault (const 1)
+        # E = 1 - 4 halt - 4 fault (const 1). A stopped machine still fetches: from
+        # past the memory's end the fetched words are averages, and flags computed
+        # from them (abad + bbad, ...) may sum to 3, so a stopped machine pushes
+        # every case by 4, below its threshold whatever the other flags read.
+        live = {"halt": -4, "fault": -4}
 
         frozen = ({"halt": 1, "fault": 1}, 0, 1)
         f1 = (live | {"am1": 1, "bbad": 1}, 1, 3)

@@ -30,6 +30,7 @@ from fractions import Fraction
 from compilers.ir import MLP, matrix
 
 INPUT_BOUND = 2  # |x_d| <= 2 for every direction a gadget reads, at every column
+HALF = Fraction(1, 2)
 
 
 class Units:
@@ -126,6 +127,46 @@ def bit_terms(units: Units, form: dict, thresholds, *, const=0, gate: str) -> li
     for theta, sign in thresholds:
         terms += [(u, 2 * sign * c) for u, c in ge(units, form, theta, const=const, gate=gate)]
     return terms + [(u, -c) for u, c in units.gate_term(gate)]
+
+
+def unsigned_form(rows, upto: int) -> tuple[dict, Fraction]:
+    """The value of the low ``upto + 1`` ±1 bits of a word: (form, constant).
+
+    A ±1 digit b stands for the binary digit ``(b + 1) / 2``, so the value is
+    ``sum_{s <= upto} 2^s b_s / 2 + (2^(upto+1) - 1) / 2``.
+    """
+    return ({rows[s]: HALF * 2**s for s in range(upto + 1)}, HALF * (2 ** (upto + 1) - 1))
+
+
+def signed_form(rows) -> tuple[dict, Fraction]:
+    """The two's-complement value of a ±1 word (the top digit weighs ``-2^(N-1)``):
+    (form, constant)."""
+    n = len(rows)
+    form = {rows[s]: HALF * 2**s for s in range(n - 1)} | {rows[-1]: -HALF * 2 ** (n - 1)}
+    return form, HALF * (2 ** (n - 1) - 1) - HALF * 2 ** (n - 1)
+
+
+def subtract(units: Units, x, y, r, leq: str, *, gate: str) -> None:
+    """``r <- wrap_N(y - x)`` as N ±1 bits and ``leq <- [wrap_N(y - x) <= 0]`` (0/1),
+    for N-bit ±1 words x, y (Giannou et al. 2023, Sec. 5: the SUBLEQ step).
+
+    Bit t of the result depends on the low t + 1 bits only: with
+    ``z = sum_{s<=t} 2^s (y_s - x_s) / 2`` (an integer in ``(-2^(t+1), 2^(t+1))``)
+    it is ``[z >= 2^t] - [z >= 0] + [z >= -2^t]``, the borrow chain folded into
+    three thresholds. With D the signed difference (in ``(-2^N, 2^N)``),
+    ``[wrap_N(D) <= 0] = [D >= 2^(N-1)] + [D >= -2^(N-1)] - [D >= 1]``.
+    """
+    n = len(r)
+    for t in range(n):
+        form = {y[s]: HALF * 2**s for s in range(t + 1)}
+        form |= {x[s]: -HALF * 2**s for s in range(t + 1)}
+        units.emit(r[t], bit_terms(units, form, [(2**t, 1), (0, -1), (-(2**t), 1)],
+                                   gate=gate))
+    dy, _ = signed_form(y)
+    dx, _ = signed_form(x)
+    diff = dy | {d: -w for d, w in dx.items()}
+    for theta, sign in ((2 ** (n - 1), 1), (-(2 ** (n - 1)), 1), (1, -1)):
+        units.emit(leq, ge(units, diff, theta, gate=gate), sign)
 
 
 def low_bits_of_sum(t: int, addend: int) -> list[tuple[int, int]]:

@@ -39,7 +39,6 @@ The loop body, five blocks (three attention layers, two MLPs):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 
@@ -48,8 +47,10 @@ from compilers.constructions.subleq_common import (
     SubleqSizeError,
     bits_of,
     code,
+    match_head,
     position_bits,
     word_value,
+    write_head,
 )
 from compilers.constructions.subleq_gadgets import (
     Units,
@@ -59,8 +60,10 @@ from compilers.constructions.subleq_gadgets import (
     low_bits_of_sum,
     replace,
     snap,
+    subtract,
+    unsigned_form,
 )
-from compilers.ir import Attention, Head, Softmax, matrix
+from compilers.ir import Attention, Softmax
 
 
 @dataclass(frozen=True)
@@ -190,62 +193,30 @@ class GiannouLayout:
         n = self.names()
         L, N = self.position, self.bits
         kind = Softmax(scale=scale)
-        h = bits_of("h", L)
 
         def match(label, query_rows, value, *, sink=False):
-            q = {(h[t], query_rows[t]): 1 for t in range(L)}
-            k = {(h[t], n["pos"][t]): 1 for t in range(L)}
-            rows = list(h)
-            if sink:  # columns other than the scratchpad attend to it (where values are 0)
-                q |= {("sink", "one"): 2, ("sink", "scratch"): -2}
-                k |= {("sink", "scratch"): 1}
-                rows.append("sink")
-            return Head(label=label, query=matrix(q, rows=rows), key=matrix(k, rows=rows),
-                        value=matrix(value), kind=kind)
+            return match_head(label, query_rows, n["pos"], value, kind=kind, sink=sink)
 
         fetch = match("instruction", n["pc"],
                       {(n[r][t], n[i][t]): 1 for r, i in (("A", "ia"), ("B", "ib"), ("C", "ic"))
                        for t in range(L)}, sink=True)
         read_a = match("operand_a", n["A"], {(n["X"][t], n["v"][t]): 1 for t in range(N)})
         read_b = match("operand_b", n["B"], {(n["Y"][t], n["v"][t]): 1 for t in range(N)})
-        write = Head(label="write",
-                     query=matrix({(h[t], n["pos"][t]): 1 for t in range(L)}
-                                  | {("bias", "one"): 1}, rows=(*h, "bias")),
-                     key=matrix({(h[t], n["B"][t]): 1 for t in range(L)}
-                                | {(h[t], n["pos"][t]): 1 for t in range(L)}
-                                | {("bias", "scratch"): 1, ("bias", "one"): -1},
-                                rows=(*h, "bias")),
-                     value=matrix({(n["W"][t], n["R"][t]): 1 for t in range(N)}
-                                  | {(n["W"][t], n["v"][t]): 1 for t in range(N)}),
-                     kind=kind)
+        write = write_head(n["B"], n["pos"], n["R"], n["v"], n["W"],
+                           key_bias={"scratch": 1, "one": -1}, kind=kind)
         return (Attention(label="fetch", heads=(fetch,)),
                 Attention(label="operands", heads=(read_a, read_b)),
                 self._subtract(), Attention(label="writeback", heads=(write,)), self._store())
 
     def _subtract(self):
         n = self.names()
-        L, N = self.position, self.bits
+        L = self.position
         units = Units("subtract")
-        half = Fraction(1, 2)
-        for t in range(N):  # bit t of (Y - X) mod 2^(t+1), from the low t + 1 bits
-            form = {}
-            for s in range(t + 1):
-                form[n["Y"][s]] = half * 2**s
-                form[n["X"][s]] = -half * 2**s
-            units.emit(n["R"][t], bit_terms(units, form, [(2**t, 1), (0, -1), (-(2**t), 1)],
-                                            gate="scratch"))
-        signed = {}
-        for s in range(N):
-            weight = half * 2**s * (-1 if s == N - 1 else 1)
-            signed[n["Y"][s]] = weight
-            signed[n["X"][s]] = -weight
-        for theta, sign in ((2 ** (N - 1), 1), (-(2 ** (N - 1)), 1), (1, -1)):
-            units.emit("flag", ge(units, signed, theta, gate="scratch"), sign)
+        subtract(units, n["X"], n["Y"], n["R"], "flag", gate="scratch")
         for t in range(L):  # pc + 1
-            form = {n["pc"][s]: half * 2**s for s in range(t + 1)}
-            const = half * (2 ** (t + 1) - 1) + 1  # y = z + 1
-            units.emit(n["P"][t], bit_terms(units, form, low_bits_of_sum(t, 1), const=const,
-                                            gate="scratch"))
+            form, const = unsigned_form(n["pc"], t)
+            units.emit(n["P"][t], bit_terms(units, form, low_bits_of_sum(t, 1),
+                                            const=const + 1, gate="scratch"))
         return units.mlp()
 
     def _store(self):

@@ -176,9 +176,12 @@ def run_batch(construction: SubleqConstruction, programs: Sequence, *, max_steps
 
     Halt, fault and printed bytes are read on the device after every loop; the
     whole state is decoded at the end (and checked for drift every
-    `check_every` loops). A faulting esolang program gets `error` set: its
-    punchcard froze in the loop that met the bad address, so the decoded state
-    is the state before that instruction, which names the address.
+    `check_every` loops). Non-finite values are checked after every block on
+    the device and read back with the drift check, so a loop costs no host
+    sync; the error names the first block and loop that went non-finite. A
+    faulting esolang program gets `error` set: its punchcard froze in the loop
+    that met the bad address, so the decoded state is the state before that
+    instruction, which names the address.
     """
     import torch
 
@@ -190,19 +193,22 @@ def run_batch(construction: SubleqConstruction, programs: Sequence, *, max_steps
     probe = layout.probe(module.index, programs, device=module.device)
     steps = torch.zeros(batch, dtype=torch.long, device=module.device)
     outputs: list = []
-    with torch.no_grad():
+    finite = module.non_finite_checks()  # queued on the device, read with the drift check
+    with torch.inference_mode():
         x = module.embed(torch.as_tensor(cards, device=module.device), None, n)
         stopped = probe.stopped(x)
         for step in range(1, max_steps + 1):
             if step % check_every == 1 and bool(stopped.all()):
                 break
             steps += (~stopped).long()
-            x = module.step(x, n=n)
+            x = module.step(x, n=n, finite=finite, where=f" in loop {step}")
             if probe.prints:
                 outputs.append(probe.printed(x))
             stopped = probe.stopped(x)
             if step % check_every == 0:
+                finite.check()
                 _check_batch(x, layout, module.index, step)
+        finite.check()
         _check_batch(x, layout, module.index, max_steps)
         host = x.double().cpu().numpy()
         printed = ([torch.stack([o[0] for o in outputs]).cpu().numpy(),

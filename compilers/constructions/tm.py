@@ -97,6 +97,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from compilers.dtypes import UNIT_ROUNDOFF
 from compilers.errors import CompileError
 from compilers.ir import (
     MLP,
@@ -118,8 +119,6 @@ from languages.errors import LanguageError
 from languages.turing import HALT, TuringMachine, parse_machine
 
 START = "<start>"
-UNIT_ROUNDOFF = {"float64": 2.0**-53, "float32": 2.0**-24, "float16": 2.0**-11,
-                 "bfloat16": 2.0**-8}
 SAFETY = 256  # the error constant of the analysis above, with a factor 2 to spare
 
 

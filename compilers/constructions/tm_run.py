@@ -306,12 +306,14 @@ def _torch_batch(batch: list[TMConstruction], dtype: str, device: str, max_steps
              layout.head, layout.undef]
     bounds = np.cumsum([0, len(layout.state_dims), len(layout.symbol_dims),
                         len(layout.wrote_dims)])
+    outputs = module.ir.readout.outputs
+    columns = torch.tensor([outputs.index(d) for d in names], device=module.device)
     vector = torch.tensor([layout.start_vector()] * len(batch), dtype=module.float_dtype,
                           device=module.device)
     flagged = np.zeros(len(batch), dtype=bool)
     for position in range(max_steps + 2):
-        outputs = generator.push(vector)
-        rows = torch.stack([outputs[d] for d in names], dim=-1).double().cpu().numpy()
+        values = generator.push_values(vector)  # (batch, outputs)
+        rows = values[:, columns].double().cpu().numpy()
         suspect = generator.suspect.cpu().numpy()
         newly, flagged = suspect & ~flagged, flagged | suspect
         # one-hot groups by argmax, the head as h/(p+1) times p+1: (batch,) each
@@ -326,7 +328,7 @@ def _torch_batch(batch: list[TMConstruction], dtype: str, device: str, max_steps
             decoder.feed(position, state[b], symbol[b], wrote[b], move[b], head[b], undef[b])
         if all(d.done for d in decoders):
             break
-        vector = generator.next_input(outputs)
+        vector = generator.next_input(values)
     return [d.result("torch", dtype, bound) for d in decoders]
 
 

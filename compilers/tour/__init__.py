@@ -15,14 +15,15 @@ from rich.console import Console
 from rich.rule import Rule
 
 SECTIONS = (
-    # (module, title)
+    # (module, title), in reading order: the languages and machines, the three
+    # constructions that compute them, then circuits and the circuit backend
     ("languages", "The language zoo"),
-    ("circuits", "Threshold circuits"),
     ("machines", "Reference machines: Turing machines and SUBLEQ"),
     ("parity", "Chiang & Cholak: PARITY as a transformer"),
-    ("circuit_backend", "The circuit backend: PARITY as a threshold circuit"),
     ("tm", "Pérez et al.: a Turing machine as a transformer"),
     ("subleq", "Giannou et al.: a looped SUBLEQ computer"),
+    ("circuits", "Threshold circuits"),
+    ("circuit_backend", "The circuit backend: PARITY as a threshold circuit"),
 )
 
 

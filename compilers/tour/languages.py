@@ -15,30 +15,33 @@ SHOWN = 3
 
 
 def _words(language, label: str, seed: int) -> str:
-    """Up to SHOWN distinct sampled words of LENGTH (or a note when there are none)."""
+    """Up to SHOWN distinct sampled words of LENGTH, one per line (or a note when
+    there are none)."""
     available = language.has_members if label == "member" else language.has_nonmembers
     if not available(LENGTH):
         return "(none)"
     words = list(dict.fromkeys(language.sample(LENGTH, 4 * SHOWN, label, seed=seed)))
-    return "  ".join(words[:SHOWN])
+    return "\n".join(words[:SHOWN])
 
 
 def show(console: Console, out_dir: Path) -> None:
     """A table of the zoo: each language's alphabet, members, count and sampled words."""
     start = time.perf_counter()
     table = Table(title=f"the language zoo: uniform samples of length {LENGTH}")
-    table.add_column("name")
-    table.add_column("alphabet")
-    table.add_column("members")
-    table.add_column(f"# of length {LENGTH}", justify="right")
-    table.add_column("members (sampled)")
-    table.add_column("non-members (sampled)")
+    table.add_column("name", no_wrap=True)
+    table.add_column("Σ", no_wrap=True)
+    table.add_column("definition", ratio=1)
+    table.add_column("count", justify="right", no_wrap=True)
+    table.add_column("members", no_wrap=True)
+    table.add_column("non-members", no_wrap=True)
     for seed, name in enumerate(zoo.names()):  # one seed per language: unrelated samples
         language = zoo.get(name)
         table.add_row(name, language.alphabet, language.description,
                       f"{language.count(LENGTH):,}", _words(language, "member", seed),
                       _words(language, "nonmember", seed))
     console.print(table)
+    console.print(f"(Σ: the alphabet; count: the members of length {LENGTH}; then "
+                  f"{SHOWN} sampled members and non-members)")
     parity = zoo.get("parity")
     big = time.perf_counter()
     parity.sample_indices(100, 100_000, "any", seed=1)

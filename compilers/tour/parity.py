@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.table import Table
 
 from compilers.checking import check_recognizer, largest_correct_length, precision_sweep
-from compilers.cli.recognize import length_grid, summary_table
+from compilers.cli.common import summary_table
+from compilers.cli.recognize import length_grid
 from compilers.constructions import parity
 from compilers.saving import save
 
@@ -17,7 +18,8 @@ def show(console: Console, out_dir: Path) -> None:
     """Compile PARITY with layer norm, save it, check it, sweep float32 and plot CE curves."""
     recognizer = parity.build(layernorm=True)
     path = save(recognizer, out_dir / "parity")
-    console.print(summary_table(recognizer, f"PARITY (layer norm) saved to {path}"))
+    console.print(summary_table(recognizer, "PARITY with layer norm (Sec. 5)"))
+    console.print(f"saved to {path}")
 
     report = check_recognizer(recognizer, range(0, 9), samples=256)
     for backend, tally in report.backends.items():

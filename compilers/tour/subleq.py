@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from compilers.cli.recognize import summary_table
+from compilers.cli.common import summary_table
 from compilers.constructions import subleq
 from compilers.constructions.subleq_run import exact_states, run
 from languages import subleq as reference
@@ -43,5 +43,6 @@ def show(console: Console, out_dir: Path) -> None:
                   f"{ours.agrees_with_reference}")
     tiny = reference.GiannouProgram(instructions=((0, 1, 2), (0, 1, 0)), memory=(3, 5), bits=4)
     states = list(exact_states(subleq.build(tiny), tiny, max_steps=10))
-    console.print("giannou semantics in exact rationals, 3 - 5 twice ... : pc, memory after "
+    console.print("giannou semantics, exact rationals: a two-instruction program that "
+                  "subtracts mem[0] from mem[1] until the result is <= 0; (pc, memory) after "
                   "each loop: " + ", ".join(f"({s.pc}, {list(s.memory)})" for s in states))

@@ -18,25 +18,31 @@ def show(console: Console, out_dir: Path) -> None:
     construction = tm.build(BB2)
     path = save(construction, out_dir / "tm_bb2", dtype="float64")
     t = construction.transformer
-    console.print(f"BB(2) {BB2} compiled: encoder width {t.encoder.width}, decoder width "
-                  f"{t.width} (2|Q| + 5|Σ| + 11 with |Q| = 2, |Σ| = 2), "
-                  f"{len(t.heads())} decoder heads; saved to {path}")
+    console.print(f"BB(2) {BB2} compiled: {len(t.heads())} decoder heads, encoder width "
+                  f"{t.encoder.width}, decoder width {t.width} = 2|Q| + 5|Σ| + 11 "
+                  f"(|Q| = |Σ| = 2)")
+    console.print(f"saved to {path}")
     exact = tm_run.simulate(construction, backend="exact", max_steps=100)
     floats = tm_run.simulate(construction, backend="torch", dtype="float64", max_steps=100)
-    table = Table(title="BB(2), decoded from the transformer's outputs (exact = float64 = "
-                        "reference)")
+    table = Table(title="BB(2), decoded from the transformer's outputs")
     for column in ("step", "state", "head", "read", "write", "move", "next", "head after"):
         table.add_column(column, justify="right")
     for s in exact.steps:
         table.add_row(str(s.step), s.state, str(s.head), s.read, s.write, s.move,
                       s.next_state, str(s.head_after))
     console.print(table)
+    runs = Table(title="the whole run, against the reference interpreter")
+    for column in ("backend", "halted", "steps", "tape", "agrees", "trusted"):
+        runs.add_column(column)
     for name, result in (("exact", exact), ("torch float64", floats)):
         out = result.as_dict()
-        console.print(f"{name:>13}: halted={out['halted']} steps={out['steps']} "
-                      f"ones={out['ones']} tape={out['tape']} "
-                      f"agrees_with_reference={out['agrees_with_reference']} "
-                      f"trusted={out['trusted']}")
+        runs.add_row(name, str(out["halted"]), str(out["steps"]), out["tape"],
+                     str(out["agrees_with_reference"]), str(out["trusted"]))
+    console.print(runs)
     bb4 = tm_run.precision_report("1RB1LB_1LA0LC_1RZ1LD_1RD0RA", dtype="float32", max_steps=200)
-    console.print(f"BB(4) in float32: {bb4['steps_run']} steps, first departure "
-                  f"{bb4['first_departure']}, guaranteed for {bb4['guaranteed_steps']} steps.")
+    departure = bb4["first_departure"]
+    console.print(f"BB(4) in float32: {bb4['steps_run']} steps, "
+                  + ("no departure from the reference trace" if departure is None
+                     else f"first departure at step {departure}")
+                  + f"; the error analysis guarantees {bb4['guaranteed_steps']} steps. "
+                  "Try `circuitx precision tm 1RB1LB_1LA0LC_1RZ1LD_1RD0RA --dtype float16`.")

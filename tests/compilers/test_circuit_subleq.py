@@ -29,6 +29,7 @@ from compilers.backends.exact import ExactModel
 from compilers.cli import main
 from compilers.constructions import subleq as construction_module
 from compilers.constructions.subleq_common import code
+from compilers.constructions.subleq_run import exact_states
 from languages import subleq
 from languages.strategies import subleq_programs
 
@@ -49,9 +50,10 @@ def _reference(program, steps: int) -> list[tuple[int, tuple[int, ...]]]:
 @pytest.mark.parametrize("bits", [4, 8])
 def test_the_loop_circuit_iterated_runs_multiply_like_the_interpreter(bits):
     program, construction, model = _multiply(bits)
-    got = [(s.pc, s.memory) for s in run(model, construction, program, max_steps=30)]
-    assert got == _reference(program, 30)
-    assert got[-1][0] == len(program.instructions)  # halted after 21 loops
+    loops = list(run(model, construction, program, max_steps=30))
+    assert [(loop.state.pc, loop.state.memory) for loop in loops] == _reference(program, 30)
+    assert loops[-1].state.halted and len(loops) == 21
+    assert all(loop.promise and not loop.broken for loop in loops)
 
 
 def test_each_loop_matches_the_exact_backend_on_every_persistent_entry():
@@ -66,19 +68,43 @@ def test_each_loop_matches_the_exact_backend_on_every_persistent_entry():
         assert bits[PROMISE]
         x = exact.step(x, n=n)
         for name, value in bits.items():
-            if name != PROMISE:
+            if not name.startswith(PROMISE):
                 dim, column = name.split("@")
                 assert value == (x[int(column), exact.index[dim]] > 0), name
-        _, rows, _ = step(model, layout, rows, program)
+        _, rows = step(model, layout, rows, program)
 
 
 @settings(max_examples=12, deadline=None)
 @given(program=subleq_programs(semantics="giannou", max_instructions=3, max_memory=3, bits=4))
-def test_the_loop_circuit_follows_the_interpreter_on_random_programs(program):
+def test_the_loop_circuit_follows_the_interpreter_and_exact_backend_on_random_programs(program):
     construction = construction_module.build(program)
     model = compile_subleq_loop(construction)
-    got = [(s.pc, s.memory) for s in run(model, construction, program, max_steps=6)]
+    loops = list(run(model, construction, program, max_steps=6))
+    got = [(loop.state.pc, loop.state.memory) for loop in loops]
     assert got == _reference(program, 6)
+    assert all(loop.promise for loop in loops)
+    exact = [(s.pc, s.memory) for s in exact_states(construction, program, max_steps=2)]
+    assert got[:2] == exact
+
+
+@settings(max_examples=4, deadline=None)
+@given(program=subleq_programs(semantics="esolang", max_instructions=2, max_memory=2, bits=8))
+def test_the_esolang_loop_circuit_follows_the_interpreter_and_keeps_the_promise_off_io(
+        program):
+    construction = construction_module.build(program, bits=8, input_size=1)
+    model = compile_subleq_loop(construction)
+    loops = list(run(model, construction, program, max_steps=6, input=b"Z"))
+    output, got = b"", []
+    for loop in loops:
+        output += b"" if loop.state.byte is None else bytes([loop.state.byte])
+        got.append((loop.state.pc, loop.state.memory, output))
+    assert got == list(subleq.states(program, max_steps=6, input=b"Z", bits=8))
+    memory = program.initial_memory()
+    pc = 0
+    for loop, (pc_after, memory_after, _) in zip(loops, got, strict=True):
+        io_loop = -1 in (memory[pc], memory[pc + 1])
+        assert loop.promise or io_loop, loop.broken
+        pc, memory = pc_after, list(memory_after)
 
 
 def test_depth_stays_put_and_size_grows_modestly_with_the_word_width():
@@ -93,7 +119,9 @@ def test_the_promise_bit_flags_a_punchcard_whose_pc_names_no_instruction():
     rows = card_rows(layout, layout.punchcard(program))
     names = layout.names()
     rows[0] |= dict(zip(names["pc"], code(1, layout.position), strict=True))  # a memory column
-    assert not model.outputs(rows)[PROMISE]
+    bits = model.outputs(rows)
+    assert not bits[PROMISE]
+    assert not bits[f"{PROMISE}:operand_a@0"] and bits[f"{PROMISE}:instruction@0"]
 
 
 def test_what_the_loop_circuit_refuses():
@@ -103,11 +131,10 @@ def test_what_the_loop_circuit_refuses():
     with pytest.raises(UnsupportedError, match="input entry 'pc0' at column 0 is 0; this "
                                                "circuit reads -1 or 1 there"):
         model.outputs(rows)
-    esolang = construction_module.build(subleq.parse_program("0 0 -1", semantics="esolang"))
-    with pytest.raises(UnsupportedError, match="built for the giannou semantics; got 'esolang'"):
-        compile_subleq_loop(esolang)
     with pytest.raises(UnsupportedError, match="column 0 sets \\['nope'\\], not among the inputs"):
         loop_circuit(construction.transformer, [{"nope": Entry("x")}], outputs=[])
+    with pytest.raises(UnsupportedError, match="input entry 'x': low and high are both 1"):
+        Entry("x", 1, 1)
 
 
 def test_cli_compiles_one_loop_and_runs_multiply_to_its_halt(tmp_path):
@@ -118,24 +145,55 @@ def test_cli_compiles_one_loop_and_runs_multiply_to_its_halt(tmp_path):
     report = json.loads(result.output)
     program = _multiply(4)[0]
     (pc, memory), = _reference(program, 30)[-1:]
-    assert report["run"] == {"loops": 21, "halted": True, "pc": pc, "memory": list(memory),
-                             "promise_kept": True, "agrees_with_reference": True}
+    assert report["run"] == {"loops": 21, "halted": True, "fault": False, "pc": pc,
+                             "memory": list(memory), "output": "", "promise_broken": [],
+                             "agrees_with_reference": True}
     assert (report["columns"], report["depth"]) == (13, _multiply(4)[2].circuit.depth)
     assert io.load(saved) == _multiply(4)[2].circuit
 
 
-def test_cli_scaling_subleq_has_a_flat_depth_and_refuses_esolang(tmp_path):
-    runner = CliRunner()
-    result = runner.invoke(main, ["scaling", "subleq", "--sizes", "2,4,8", "--bits", "4",
-                                  "--json"])
+def test_cli_scaling_subleq_has_a_flat_depth_in_the_columns():
+    result = CliRunner().invoke(main, ["scaling", "subleq", "--sizes", "2,4,8", "--bits", "4",
+                                       "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert [p["columns"] for p in report["points"]] == [7, 11, 19]
     assert len(report["depths"]) == 1
     assert 0.5 < report["size_exponent"] < 3
-    esolang = tmp_path / "p.subleq"
-    esolang.write_text("0 0 -1\n")
-    result = runner.invoke(main, ["circuit", "subleq", str(esolang)])
-    assert result.exit_code == 2
-    assert result.output.startswith(f"error: {esolang}: the circuit of one SUBLEQ loop is built "
-                                    "for the giannou semantics")
+
+
+def test_cli_runs_countdown_on_the_esolang_loop_circuit_with_the_io_loops_unproved():
+    path = MULTIPLY.parent / "countdown.subleq"
+    result = CliRunner().invoke(main, ["circuit", "subleq", str(path), "--run", "100",
+                                       "--json"])
+    assert result.exit_code == 0, result.output
+    run_report = json.loads(result.output)["run"]
+    program = subleq.parse_program(path.read_text(), semantics="esolang")
+    final = subleq.run(program, max_steps=100, bits=8)
+    assert run_report["output"] == final.output.decode() == "9876543210\n"
+    assert (run_report["loops"], run_report["pc"]) == (final.steps, final.pc)
+    assert run_report["memory"] == list(final.memory) and run_report["agrees_with_reference"]
+    # the promise is broken exactly on the 11 printing loops (instruction "a -1 c")
+    assert [b["loop"] for b in run_report["promise_broken"]] == _printing_loops(program, 100)
+    assert len(run_report["promise_broken"]) == 11
+
+
+def _printing_loops(program, steps: int) -> list[int]:
+    """The (1-based) loops whose instruction prints: memory[pc + 1] == -1 before the loop."""
+    pc, memory, loops = 0, list(program.memory), []
+    for k, (pc_after, memory_after, _) in enumerate(subleq.states(program, max_steps=steps,
+                                                                  bits=8), start=1):
+        if memory[pc + 1] == -1:
+            loops.append(k)
+        pc, memory = pc_after, list(memory_after)
+    return loops
+
+
+def test_an_esolang_read_loop_is_flagged_and_still_reads_the_input_byte():
+    program = subleq.parse_program("-1 6 3\n6 -1 -1\n0\n", semantics="esolang")
+    construction = construction_module.build(program, bits=8, input_size=1)
+    model = compile_subleq_loop(construction)
+    loops = list(run(model, construction, program, max_steps=5, input=b"A"))
+    assert [loop.state.byte for loop in loops] == [None, ord("A")]
+    assert loops[-1].state.memory[6] == ord("A") and loops[-1].state.halted
+    assert loops[0].broken == ("operand_a@7",)  # "-1 6 3": the operand read at address -1

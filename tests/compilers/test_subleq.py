@@ -28,6 +28,11 @@ from languages.errors import AddressError
 from languages.strategies import subleq_programs
 
 PROGRAMS = Path(__file__).parents[2] / "examples" / "programs"
+MULTIPLY_2_BY_60 = "0 2 1  3 1 3  4 4 0  2 5 4 ; 2 60 0 1 0 0"
+# never halt: W -= 1 forever (jumping back while W <= 0; once it wraps to 127 > 0, the
+# next instruction clears Z and jumps back), so W wraps round its 8-bit range again and again
+GIANNOU_COUNTER = "0 1 0  2 2 0 ; 1 0 0"
+ESOLANG_COUNTER = "9 10 0  11 11 0  0 0 0  1 0 0"
 
 
 def _program(name: str, semantics: str, **kw):
@@ -76,8 +81,8 @@ def test_giannou_float64_state_equals_interpreter_after_every_loop(program, extr
 @given(subleq_programs(semantics="giannou", max_instructions=3, max_memory=3, bits=4))
 def test_giannou_exact_state_equals_interpreter_after_every_loop(program):
     construction = subleq.build(program)
-    expected = _reference_states(construction, program, 6)
-    assert _decoded(exact_states(construction, program, max_steps=6)) == expected
+    expected = _reference_states(construction, program, 40)
+    assert _decoded(exact_states(construction, program, max_steps=40)) == expected
 
 
 def test_multiply_giannou_computes_42_through_the_transformer():
@@ -94,6 +99,15 @@ def test_multiply_giannou_first_loops_are_exact_in_rationals():
     construction = subleq.build(program)
     expected = _reference_states(construction, program, 4)
     assert _decoded(exact_states(construction, program, max_steps=4)) == expected
+
+
+def test_giannou_exact_state_equals_interpreter_after_each_of_180_loops():
+    # 2 * 60 by repeated addition (multiply.giannou's loop): 180 instructions to the halt
+    program = reference.parse_program(MULTIPLY_2_BY_60, semantics="giannou", bits=8)
+    construction = subleq.build(program)
+    expected = _reference_states(construction, program, 1000)
+    assert len(expected) == 180 and expected[-1][1] == (2, 0, -120, 1, 0, 120)
+    assert _decoded(exact_states(construction, program, max_steps=1000)) == expected
 
 
 def test_giannou_overflow_wraps_to_two_complement_in_the_transformer():
@@ -134,6 +148,17 @@ def test_esolang_float64_state_equals_interpreter_after_every_loop(program, data
     construction = subleq.build(program, bits=8, input_size=3)
     expected = _reference_states(construction, program, 25, input=data)
     assert _torch_decoded(construction, program, 25, input=data)[:len(expected)] == expected
+
+
+def test_esolang_halted_punchcard_stays_a_fixed_point():
+    # Halts by running off the end of memory (pc 18 of 18); the next loops fetch
+    # past the end, and used to set the fault flag to 1/2 (drift 0.5).
+    program = reference.EsolangProgram(memory=(3, 3, 6, 0, 0, -120, -1, 3, 6, -1, 3, 6, 5, 3,
+                                               6, -1, 5, -1))
+    construction = subleq.build(program, bits=8, input_size=3)
+    states = [state for (state,) in torch_states(construction, [program], max_steps=12)]
+    assert [s.pc for s in states[:5]] == [6, 9, 12, 15, 18]
+    assert all(s.halted and not s.fault and s.memory == states[4].memory for s in states[4:])
 
 
 @settings(max_examples=2)
@@ -274,10 +299,22 @@ def test_esolang_long_runs_match_interpreter_every_loop_float64(program, data):
 @pytest.mark.slow
 @settings(max_examples=3)
 @given(subleq_programs(semantics="giannou", max_instructions=4, max_memory=3, bits=6))
-def test_giannou_exact_runs_of_60_loops_match_interpreter(program):
+def test_giannou_exact_runs_of_300_loops_match_interpreter(program):
     construction = subleq.build(program)
-    expected = _reference_states(construction, program, 60)
-    assert _decoded(exact_states(construction, program, max_steps=60)) == expected
+    expected = _reference_states(construction, program, 300)
+    assert _decoded(exact_states(construction, program, max_steps=300)) == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("text", "semantics", "kw"), [(GIANNOU_COUNTER, "giannou", {"bits": 8}),
+                                                       (ESOLANG_COUNTER, "esolang", {})])
+def test_exact_runs_of_1000_instructions_match_interpreter_after_every_loop(text, semantics,
+                                                                             kw):
+    program = reference.parse_program(text, semantics=semantics, **kw)
+    construction = subleq.build(program, **({"bits": 8} if semantics == "esolang" else {}))
+    expected = _reference_states(construction, program, 1000)
+    assert len(expected) == 1000
+    assert _decoded(exact_states(construction, program, max_steps=1000)) == expected
 
 
 @pytest.mark.slow

@@ -48,7 +48,7 @@ def test_run_tm_not_halting_prints_the_json_then_fails_naming_the_limit():
     (["1RB1LX_1LA1RZ"], "error: machine code '1RB1LX_1LA1RZ', state A, symbol 1: transition "
                         "'1LX': state 'X' unknown; states are A, B (and Z halts)"),
     (["1RB1LB_1LA1RZ", "--max-steps", "-1"],
-     "error: max_steps must be between 0 and 1000000000, got -1"),
+     "error: invalid value for '--max-steps': -1 is not in the range 0<=x<=1000000000"),
     (["1RB1LB_1LA1RZ", "--input", "012"],
      "error: input word '012' has the symbol '2' at position 2"),
     (["no-such-file.tm"], "error: 'no-such-file.tm' is neither a bbchallenge machine code"),
@@ -93,10 +93,11 @@ def test_run_subleq_not_halting_fails_naming_the_limit():
 
 
 @pytest.mark.parametrize(("text", "args", "message"), [
-    ("1 2 3\n4 x", [], "error: line 2: 'x' is not an integer"),
+    ("1 2 3\n4 x", [], "bad.subleq (esolang): line 2: 'x' is not an integer"),
     ("0 0 1 ; 0", ["--semantics", "giannou", "--bits", "4", "--max-steps", "-2"],
-     "error: max_steps must be between 0 and 1000000000, got -2"),
-    ("0 0 1 0", ["--semantics", "giannou"], "error: a giannou program has exactly one ';'"),
+     "error: invalid value for '--max-steps': -2 is not in the range 0<=x<=1000000000"),
+    ("0 0 1 0", ["--semantics", "giannou"],
+     "bad.subleq (giannou): a giannou program has exactly one ';'"),
     ("5 1 0", [], "error: instruction at pc 0 (5 1 0): address 5 is outside the memory [0, 3)"),
 ])
 def test_run_subleq_user_errors_are_one_line(tmp_path, text, args, message):

@@ -10,7 +10,12 @@ CLS tokens, alphabet and accept output). Modules, one pass each:
 * `lower_linear`, `lower_attention`, `lower_layernorm`: one lowering per block
   type; `lower`: the dispatch table and the pipeline; `simplify`: dead gates;
 * `lower_step`: one decoding step of a generating model (encoder + fed-back
-  vectors), e.g. Pérez et al.'s Turing machine at step t;
+  vectors), e.g. Pérez et al.'s Turing machine at step t; `tm_step`: that
+  for a Turing machine, its real run's inputs and the decoded outputs;
+* `lower_loop`: one loop of a looped model over a matrix input, softmax under
+  the unique-argmax promise (checked by the circuit's `promise` output);
+  `lower_pieces`: its MLP lowering, one piecewise-linear function per sum;
+  `subleq_loop`: that for Giannou et al.'s SUBLEQ computer (both semantics);
 * `scaling`: depth and size against n, the fitted exponent, the plot.
 """
 

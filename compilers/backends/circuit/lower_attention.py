@@ -99,7 +99,7 @@ def _head(ctx, head: Head, stream: dict, rows: list[int]) -> dict:
         elif isinstance(head.kind, Softmax) and getattr(ctx, "unique_argmax", False):
             from compilers.backends.circuit.lower_loop import select_unique  # the promise
 
-            out[p] = select_unique(ctx, head, scores, values, _selection_bits)
+            out[p] = select_unique(ctx, head, scores, values, _selection_bits, position=p)
         else:
             out[p] = _selected(ctx, head, scores, values)
     return out

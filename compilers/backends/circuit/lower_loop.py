@@ -11,9 +11,12 @@ the punchcard again and again) into a threshold circuit:
   circuit is meant for (the layout's indicators and position codes, the
   temporaries that are 0 before a loop) are constants and cost nothing.
 * **blocks**: every block through `lower.LOWERINGS`, at every column (a loop's
-  output is the whole matrix), with one change to softmax heads, below.
+  output is the whole matrix), with two changes: softmax heads (below), and
+  MLPs through `lower_pieces.lower_mlp_pieces` (the same exact function,
+  grouped per weighted sum, so that wide sums of gadgets cost few gates).
 * **outputs**: for each requested ``(column, dim)`` the bit ``[x > 0]`` of the
-  entry after the loop, named ``{dim}@{column}``, and the bit ``promise``.
+  entry after the loop, named ``{dim}@{column}``, and the bit ``promise``
+  (with `promise_detail`, also each head's bit ``promise:{head}@{column}``).
 
 **The unique-argmax promise** (`PROMISE`). Where a softmax head's scores at a
 query are constant, the circuit computes the saturated average over the
@@ -94,6 +97,13 @@ class Entry:
     low: Fraction | int = -1
     high: Fraction | int = 1
 
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise UnsupportedError(f"input entry name {self.name!r} must be a non-empty string")
+        if Fraction(self.low) == Fraction(self.high):
+            raise UnsupportedError(f"input entry {self.name!r}: low and high are both "
+                                   f"{self.low}; a constant entry is a number, not an Entry")
+
 
 class LoopContext(Context):
     """`Context` with the unique-argmax promise on (see the module docstring)."""
@@ -102,7 +112,7 @@ class LoopContext(Context):
         super().__init__(n, precision)
         self.lowerings = {**LOWERINGS, MLP: lower_mlp_pieces}
         self.unique_argmax = True
-        self.promise_bits: list[int] = []
+        self.promise_bits: list[tuple[str, int]] = []  # ("{head}@{query}", wire)
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,7 +150,8 @@ class LoopModel:
 
 
 def loop_circuit(transformer: Transformer, card: Sequence[Mapping], *,
-                 outputs: Sequence[tuple[int, str]], precision="auto") -> LoopModel:
+                 outputs: Sequence[tuple[int, str]], precision="auto",
+                 promise_detail: bool = False) -> LoopModel:
     """Compile one loop of `transformer` over the input matrix `card` (module docstring).
 
     Args:
@@ -148,6 +159,8 @@ def loop_circuit(transformer: Transformer, card: Sequence[Mapping], *,
         card: for every column, input dim -> constant or `Entry` (missing dims are 0).
         outputs: the ``(column, dim)`` entries whose sign after the loop is output.
         precision: as for `lower.to_circuit`.
+        promise_detail: also output each head's promise bit, named
+            ``promise:{head}@{query column}``, beside their AND `PROMISE`.
     """
     model = check(transformer)
     precision = parse_precision(precision)
@@ -169,8 +182,11 @@ def loop_circuit(transformer: Transformer, card: Sequence[Mapping], *,
                                        f"and dims those of the stream {list(model.stream)}")
             form = stream[column].get(dim, Form({}, 0, 1))
             wires[f"{dim}@{column}"] = ctx.gates.step(form, 1, dim)
-        wires[PROMISE] = (ctx.gates.builder.and_(*ctx.promise_bits, label=PROMISE)
-                          if ctx.promise_bits else TRUE)
+        bits = [wire for _, wire in ctx.promise_bits]
+        wires[PROMISE] = ctx.gates.builder.and_(*bits, label=PROMISE) if bits else TRUE
+        if promise_detail:
+            for name, wire in ctx.promise_bits:
+                wires[f"{PROMISE}:{name}"] = wire
     circuit = simplify(ctx.gates.builder, wires)
     stated = precision if isinstance(precision, Precision) else Precision(
         int_bits=int_bits, frac_bits=ctx.frac_bits_used)
@@ -206,18 +222,20 @@ def _inputs(ctx, model: Transformer, card: Sequence[Mapping]) -> tuple[dict, dic
 # -- the promised selection (called by lower_attention for softmax heads) -----
 
 
-def select_unique(ctx, head, scores: list[Form], values: list[dict], selection_bits) -> dict:
+def select_unique(ctx, head, scores: list[Form], values: list[dict], selection_bits, *,
+                  position: int) -> dict:
     """``sum_j a_j v_j`` under the unique-argmax promise, recorded and snapped (docstring)."""
     gates = ctx.gates
     bits = selection_bits(ctx, head, scores)
     count = combine([(1, Form.wire(a) if a > TRUE else Form.constant(a)) for a in bits])
+    name = f"{head.label}@{position}"
     with gates.builder.scope("promise"):
         if not count.is_constant:
-            ctx.promise_bits.append(gates.builder.and_(gates.step(count, 1, head.label),
-                                                       gates.step(combine([(-1, count)]), -1,
-                                                                  head.label), label=head.label))
+            ctx.promise_bits.append((name, gates.builder.and_(
+                gates.step(count, 1, head.label), gates.step(combine([(-1, count)]), -1,
+                                                              head.label), label=head.label)))
         elif count.value != 1:
-            ctx.promise_bits.append(FALSE)
+            ctx.promise_bits.append((name, FALSE))
     names = sorted({name for v in values[:len(scores)] for name in v})  # deterministic
     zero = Form({}, 0, 1)
     out = {}

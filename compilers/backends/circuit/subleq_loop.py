@@ -1,25 +1,23 @@
-"""One loop of Giannou et al.'s SUBLEQ computer (giannou semantics) as a threshold circuit.
+"""One loop of Giannou et al.'s SUBLEQ computer as a threshold circuit (both semantics).
 
 `compile_subleq_loop(construction)` compiles one application of the looped
-transformer's five blocks (`compilers.constructions.subleq_giannou`) with
-`lower_loop.loop_circuit`. Circuit inputs are the punchcard's program entries,
-one wire per ±1 entry:
+transformer's blocks (`compilers.constructions.subleq_giannou`,
+`subleq_esolang`) with `lower_loop.loop_circuit`. Circuit inputs are the
+punchcard's program-dependent entries, one wire each, named ``{dim}@{column}``:
+the persistent state (`layout.persistent()`: memory words ``v``; giannou: the
+pc code ``pc``; esolang: ``pcw, q0_, q1_, q2_, inptr`` (±1) and ``halt,
+fault, outv`` (0/1)) and the program itself (giannou: the instruction codes
+``ia, ib, ic`` of every slot; esolang: the input bytes ``inb``). Every other
+entry is a constant of the layout (the indicators ``one``, ``scratch``,
+``memcol``, the position codes) or 0 (the temporaries), as in every punchcard
+of these sizes. Outputs: ``{dim}@{column}``, the sign of every persistent
+entry after the loop (esolang also the printed byte ``out``), and ``promise``
+(with ``promise:{head}@{column}`` for each head and query it covers).
 
-* ``pc{t}``: the program counter's code at the scratchpad (column 0);
-* ``v{t}@{j}``: bit t of memory word j - 1 at memory column j (Z included);
-* ``ia{t}@{j}``, ``ib{t}@{j}``, ``ic{t}@{j}``: the codes of instruction slot
-  ``j - first_slot`` (slots K.. S hold the halting no-op ``Z Z k``).
-
-Every other entry is a constant of the layout (the indicators ``one``,
-``scratch``, ``memcol``, the position codes ``pos``) or 0 (the temporaries, and
-the program rows off their columns), as in every punchcard of these sizes.
-Outputs: ``pc{t}@0`` and ``v{t}@{j}``, the signs of the persistent entries
-after the loop (a ±1 entry is its sign), and ``promise``.
-
-Why the unique-argmax promise (`lower_loop`) holds on every valid punchcard
-(pc the code of an instruction slot; a, b memory words and c a slot or K in
-every instruction: `GiannouLayout.punchcard` writes nothing else), with
-``<p_i, p_j> = L - 2 hamming(i, j)`` for the L-bit ±1 codes:
+**giannou: the promise holds on every valid punchcard** (pc the code of an
+instruction slot; a, b memory words and c a slot or K in every instruction:
+`GiannouLayout.punchcard` writes nothing else), with ``<p_i, p_j> = L - 2
+hamming(i, j)`` for the L-bit ±1 codes:
 
 * ``fetch`` at the scratchpad: scores ``<pc, p_j>`` are L at the slot pc
   codes and at most L - 2 at every other column (0 at the scratchpad, whose
@@ -32,52 +30,82 @@ every instruction: `GiannouLayout.punchcard` writes nothing else), with
   column at most ``L - 3``: one maximum (the scratchpad at column B, j itself
   elsewhere); at the scratchpad every score is constant.
 
-So every input-dependent argmax set is one column and the circuit's
-``promise`` bit is 1 on every valid punchcard (the tests check it at every
-step of the runs they compare). The gaps are whole numbers (at least 1), so
-saturation holds at the construction's scale ``lambda >= (N + 6) ln 2``.
+So the circuit's outputs are proved equal to the saturated transformer's on
+every valid giannou punchcard (the tests also check the bit on every loop).
+The gaps are whole numbers (at least 1), so saturation holds at the
+construction's scale ``lambda >= (N + 6) ln 2``.
+
+**esolang: the promise fails on input/output loops.** On a loop that prints
+(``a -1 c``) or reads (``-1 b c``), an operand head looks up address -1, whose
+low L bits code no column, and the write head (write enable 0) scores the
+columns whose code is 0 (the scratchpad and the input columns) alike: their
+argmax sets tie, the circuit's ``promise`` bit is 0 and ``promise:{head}@{column}``
+names them (for examples/programs/countdown.subleq: ``write@23``,
+``write@24`` on its 11 printing loops). On such a loop the outputs are not
+proved equal to the saturated transformer's: the tied reads are never used (the
+select MLP ignores the operand, the store MLP writes only at memory columns),
+and every tested run agrees with the interpreter, but the promise argument
+does not cover it. On every other loop of a program that stays in range the
+argmax sets are unique as above and the loop is proved. Sentinel keys (like
+the giannou fetch's sink) for "no such address" and for "nothing to write"
+in the esolang heads would make every loop provable.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 from compilers.backends.circuit.fixed import UnsupportedError
 from compilers.backends.circuit.lower_loop import PROMISE, Entry, LoopModel, loop_circuit
-from compilers.constructions.subleq_common import Decoded, bits_of, code, word_value
+from compilers.constructions.subleq_common import Decoded, word_value
+
+
+def wired(layout) -> dict[tuple[int, str], str]:
+    """``(column, dim) -> 'pm' | '01'`` for every entry that is an input wire (docstring)."""
+    entries = {(j, d): kind for columns, dims, kind in layout.persistent()
+               for j in columns for d in dims}
+    names = layout.names()
+    if layout.semantics == "giannou":
+        for j in range(layout.first_slot, layout.columns):
+            entries |= {(j, d): "pm" for part in ("ia", "ib", "ic") for d in names[part]}
+    else:
+        for r in range(layout.input_size + 1):
+            entries |= {(layout.scratch_column + 1 + r, d): "pm" for d in names["inb"]}
+    return entries
 
 
 def card_entries(layout) -> list[dict]:
-    """The punchcard of `layout` with its program entries as wires (module docstring)."""
-    names = layout.names()
-    L = layout.position
-    card = []
-    for j in range(layout.columns):
-        row = {"one": 1}
-        if j == 0:
-            row["scratch"] = 1
-            row |= {d: Entry(d) for d in names["pc"]}
-        else:
-            row |= dict(zip(bits_of("pos", L), code(j, L), strict=True))
-        if j in layout.memory_columns():
-            row["memcol"] = 1
-            row |= {d: Entry(f"{d}@{j}") for d in names["v"]}
-        if j >= layout.first_slot:
-            row |= {d: Entry(f"{d}@{j}") for part in ("ia", "ib", "ic") for d in names[part]}
-        card.append(row)
+    """The punchcard of `layout` with its program entries as `Entry` wires (docstring)."""
+    card = [dict(row) for row in card_rows(layout, _template(layout))]
+    for (j, d), kind in wired(layout).items():
+        card[j][d] = Entry(f"{d}@{j}", -1 if kind == "pm" else 0, 1)
     return card
 
 
+def _template(layout):
+    """A punchcard of these sizes (its program entries are replaced by wires)."""
+    from languages import subleq
+
+    if layout.semantics == "giannou":
+        return layout.punchcard(subleq.GiannouProgram(
+            instructions=((0, 0, 0),), memory=(0,) * layout.memory, bits=layout.bits))
+    return layout.punchcard(subleq.EsolangProgram(memory=(0,) * layout.memory))
+
+
 def compile_subleq_loop(construction, *, precision="auto") -> LoopModel:
-    """The circuit of one loop of a giannou `SubleqConstruction` (module docstring)."""
-    if construction.semantics != "giannou":
-        raise UnsupportedError(f"the circuit of one SUBLEQ loop is built for the giannou "
-                               f"semantics; got {construction.semantics!r} (esolang is not "
-                               "lowered yet)")
+    """The circuit of one loop of a `SubleqConstruction` (module docstring)."""
     layout = construction.layout
-    names = layout.names()
-    outputs = [(0, d) for d in names["pc"]]
-    outputs += [(j, d) for j in layout.memory_columns() for d in names["v"]]
+    outputs = [(j, d) for j, d, _ in _persistent(layout)]
+    if layout.semantics == "esolang":
+        outputs += [(layout.scratch_column, d) for d in layout.names()["out"]]
     return loop_circuit(construction.transformer, card_entries(layout), outputs=outputs,
-                        precision=precision)
+                        precision=precision, promise_detail=True)
+
+
+def _persistent(layout) -> list[tuple[int, str, str]]:
+    return [(j, d, kind) for columns, dims, kind in layout.persistent()
+            for j in columns for d in dims]
 
 
 def card_rows(layout, card) -> list[dict]:
@@ -87,45 +115,62 @@ def card_rows(layout, card) -> list[dict]:
 
 
 def decode(layout, bits: dict, program) -> Decoded:
-    """The program counter and memory from a loop circuit's output bits."""
+    """The machine state from a loop circuit's output bits (as `layout.decode` reads a stream)."""
     names = layout.names()
-    column = sum(int(bits[f"{d}@0"]) << t for t, d in enumerate(names["pc"]))
-    memory = tuple(word_value([bits[f"{d}@{1 + i}"] for d in names["v"]])
-                   for i in range(len(program.memory)))
-    pc = column - layout.first_slot
-    return Decoded(pc=pc, memory=memory, halted=pc == len(program.instructions))
+    if layout.semantics == "giannou":
+        column = sum(int(bits[f"{d}@0"]) << t for t, d in enumerate(names["pc"]))
+        memory = tuple(word_value([bits[f"{d}@{1 + i}"] for d in names["v"]])
+                       for i in range(len(program.memory)))
+        pc = column - layout.first_slot
+        return Decoded(pc=pc, memory=memory, halted=pc == len(program.instructions))
+    s = layout.scratch_column
+    byte = (sum(1 << t for t, d in enumerate(names["out"]) if bits[f"{d}@{s}"])
+            if bits[f"outv@{s}"] else None)
+    return Decoded(pc=word_value([bits[f"{d}@{s}"] for d in names["pcw"]]),
+                   memory=tuple(word_value([bits[f"{d}@{i}"] for d in names["v"]])
+                                for i in range(layout.memory)),
+                   halted=bits[f"halt@{s}"], byte=byte, fault=bits[f"fault@{s}"])
 
 
-def step(model: LoopModel, layout, card_rows_: list[dict], program) -> tuple[Decoded, list,
-                                                                            bool]:
-    """One loop on a punchcard: the decoded state, the next punchcard's rows, the promise bit."""
-    bits = model.outputs(card_rows_)
-    names = layout.names()
-    rows = [dict(r) for r in card_rows_]
-    for d in names["pc"]:
-        rows[0][d] = 1 if bits[f"{d}@0"] else -1
-    for j in layout.memory_columns():
-        for d in names["v"]:
-            rows[j][d] = 1 if bits[f"{d}@{j}"] else -1
-    return decode(layout, bits, program), rows, bits[PROMISE]
+@dataclass(frozen=True)
+class Loop:
+    """One loop run on the circuit: the decoded state, the promise bit, the heads that broke it."""
+
+    state: Decoded
+    promise: bool
+    broken: tuple[str, ...] = ()
 
 
-def run(model: LoopModel, construction, program, *, max_steps: int):
-    """The states after each loop, iterating the circuit on its own outputs."""
+def step(model: LoopModel, layout, rows: list[dict], program) -> tuple[Loop, list[dict]]:
+    """One loop on a punchcard (rows): what it decodes to, and the next punchcard's rows."""
+    bits = model.outputs(rows)
+    rows = [dict(r) for r in rows]
+    for j, d, kind in _persistent(layout):
+        rows[j][d] = (1 if bits[f"{d}@{j}"] else -1) if kind == "pm" else int(bits[f"{d}@{j}"])
+    broken = tuple(name.split(":", 1)[1] for name, value in bits.items()
+                   if name.startswith(f"{PROMISE}:") and not value)
+    return Loop(decode(layout, bits, program), bits[PROMISE], broken), rows
+
+
+def run(model: LoopModel, construction, program, *, max_steps: int,
+        input: bytes = b"") -> Iterator[Loop]:
+    """Every loop of `program` on the circuit (fed its own outputs) until it halts or faults."""
     layout = construction.layout
-    rows = card_rows(layout, layout.punchcard(program))
+    if layout.semantics == "giannou":
+        if input:
+            raise UnsupportedError("giannou programs read no input")
+        rows = card_rows(layout, layout.punchcard(program))
+    else:
+        rows = card_rows(layout, layout.punchcard(program, input))
     for _ in range(max_steps):
-        state, rows, promise = step(model, layout, rows, program)
-        if not promise:
-            raise UnsupportedError("the loop circuit's promise bit is 0 on a punchcard of a "
-                                   "valid program (an input-dependent argmax was not unique)")
-        yield state
-        if state.halted:
+        loop, rows = step(model, layout, rows, program)
+        yield loop
+        if loop.state.halted or loop.state.fault:
             return
 
 
 def measure_sizes(sizes, *, bits: int, precision="auto") -> list:
-    """One `scaling.Point` per size m (m memory words and m slots); its ``n`` is the columns."""
+    """One `scaling.Point` per size m (giannou: m memory words, m slots); ``n``: the columns."""
     import time
 
     from compilers.backends.circuit.fixed import PrecisionError
@@ -148,5 +193,5 @@ def measure_sizes(sizes, *, bits: int, precision="auto") -> list:
     return points
 
 
-__all__ = ["card_entries", "card_rows", "compile_subleq_loop", "decode", "measure_sizes", "run",
-           "step"]
+__all__ = ["Loop", "card_entries", "card_rows", "compile_subleq_loop", "decode", "measure_sizes",
+           "run", "step", "wired"]
