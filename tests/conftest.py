@@ -7,7 +7,12 @@ are reproducible; `dev` draws more examples; select with
 
 import os
 
+import torch
 from hypothesis import HealthCheck, settings
+
+# One torch thread per test process: the tests' tensors are small, and two
+# threads on a busy two-core machine (CI, or pytest -n 2) wait on each other.
+torch.set_num_threads(1)
 
 settings.register_profile(
     "ci",

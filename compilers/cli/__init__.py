@@ -56,6 +56,7 @@ PROVIDERS: dict[str, tuple[str, ...]] = {
     "circuit": _CIRCUIT,
     "scaling": _CIRCUIT,
     "gadget": ("compilers.cli.gadget",),
+    "stats": ("compilers.cli.gadget",),
     "run": ("compilers.cli.run", *_MACHINES),
 }
 

@@ -17,7 +17,7 @@ constructions, whose "length" is the decoding step t:
   semantics) for the program's sizes (`compilers.backends.circuit.subleq_loop`);
   with ``--run`` iterate the circuit on its own outputs, compare every state
   with the reference interpreter, and list the loops whose promise bit is 0
-  (esolang input/output loops: tested, not proved).
+  (none on a run that stays in range; esolang: a faulting loop may break it).
 * ``circuitx scaling subleq --sizes 4,8,16 [--bits N]``: depth and size of one loop
   against the punchcard's columns (M memory words and M slots each).
 """

@@ -10,6 +10,7 @@ are the extra parameters; ``--signed`` reads numbers in two's complement.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -76,8 +77,12 @@ def gadget(name: str, n: int, k: int | None, m: int | None, signed: bool, as_jso
     if as_json:
         click.echo(json.dumps({"gadget": name, "n": n, "k": k, "m": m, **stats}, indent=1))
         return
-    table = Table(title=f"gadget {name} (n={n}" + (f", k={k}" if k is not None else "")
-                  + (f", m={m}" if m is not None else "") + ")")
+    _print_stats(f"gadget {name} (n={n}" + (f", k={k}" if k is not None else "")
+                 + (f", m={m}" if m is not None else "") + ")", stats)
+
+
+def _print_stats(title: str, stats: dict) -> None:
+    table = Table(title=title)
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in stats.items():
@@ -85,5 +90,30 @@ def gadget(name: str, n: int, k: int | None, m: int | None, signed: bool, as_jso
     Console().print(table)
 
 
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the measures as JSON.")
+@click.option("--graphml", type=click.Path(dir_okay=False), default=None,
+              help="Also write the circuit as GraphML to this file.")
+@click.option("--dot", type=click.Path(dir_okay=False), default=None,
+              help="Also write the circuit as Graphviz DOT to this file.")
+def stats(file: str, as_json: bool, graphml: str | None, dot: str | None) -> None:
+    """Check the circuit saved in FILE (by `gadget --save` or `circuit --save`) and print
+    its depth, size, wires, fan-in and weights."""
+    from circuitx import io  # networkx
+
+    circuit = io.load(file)  # a malformed file: FormatError naming what is wrong
+    if graphml:
+        io.to_graphml(circuit, graphml)
+    if dot:
+        Path(dot).write_text(io.to_dot(circuit))
+    measures = circuit.stats().to_dict()
+    if as_json:
+        click.echo(json.dumps({"file": file, **measures}, indent=1))
+        return
+    _print_stats(file, measures)
+
+
 def register(group: click.Group) -> None:
     group.add_command(gadget)
+    group.add_command(stats)

@@ -8,7 +8,9 @@ word is N bits of two's complement, each as ±1.
 
 The temperature. Every head of the loop body scores its target column at
 least ``lambda`` above every other column (the write head: target L, the
-column itself L - 1; the reads: L against at most L - 2). With n columns the
+column itself L - 1; the reads: L against at most L - 2; the esolang operand
+heads' sentinel: L + 1 against at most L for address -1, at most L - 1
+against the match L otherwise; see `subleq_esolang`). With n columns the
 weight off the target is at most ``(n - 1) e^{-lambda}``, and since values
 differ by at most 2, a read is off by at most ``delta = 2 (n - 1) e^{-lambda}``.
 The subtraction MLP forms integers ``sum_s 2^s (y_s - x_s)`` of up to N read
@@ -18,10 +20,16 @@ for errors below 1/4. We take
     lambda = ceil(ln(n) + (N + 6) ln 2)      so that   2^N delta <= 1/32,
 
 which also keeps the score perturbation of a query that carries error delta
-(at most ``2 L lambda delta``, far below 1) harmless. Everything after the
-reads snaps back to exact ±1 / 0 / 1 values (see `subleq_gadgets`), so the
-error does not grow from one loop to the next: the run is exact for as long
-as the program runs, in exact arithmetic (softmax through mpmath).
+small: a score moves by at most delta per query row that carries it (the L
+code rows; the esolang operand heads' sentinel adds N), so a gap shrinks by
+at most ``2 L lambda delta`` (giannou) or ``2 (L + N) lambda delta`` (esolang,
+where ``L <= max(2, N - 1)``: below 0.75 at every esolang size, largest at
+N = 2 with 65,536 input columns), and the leak grows by a factor below
+``e^0.75 < 2.2``, inside the factor 8 between the 1/32 aimed at and the 1/4
+absorbed. Everything after the reads snaps back to exact ±1 / 0 / 1 values
+(see `subleq_gadgets`), so the error does not grow from one loop to the next:
+the run is exact for as long as the program runs, in exact arithmetic
+(softmax through mpmath).
 
 Floats. Rounding adds, per loop, at most about ``c W 2^W u`` to the integer
 forms (W = max(N, L + 1) bits weighted by up to 2^W, u the unit roundoff,
@@ -103,7 +111,8 @@ def check_dtype(dtype: str | None, *, bits: int, position: int, columns: int) ->
             f"{limit} ({SAFETY} W 2^W u <= 1); use float64 or the exact backend")
 
 
-def match_head(label: str, query_rows, pos_rows, value: dict, *, kind, sink: bool = False):
+def match_head(label: str, query_rows, pos_rows, value: dict, *, kind, sink: bool = False,
+               sentinel: dict | None = None):
     """A head that reads `value` from the column whose code (`pos_rows`) equals
     the query's code (`query_rows`), both L ±1 bits.
 
@@ -112,6 +121,9 @@ def match_head(label: str, query_rows, pos_rows, value: dict, *, kind, sink: boo
     scores the scratchpad 2 (query ``2 (one - scratch)``, key ``scratch``), so
     that a column whose query rows are 0 reads the scratchpad, where the read
     rows are 0, and its read stays (almost) 0 (Giannou et al. 2023, Sec. 3).
+    With `sentinel` (a form in the query column's rows), the scratchpad also
+    scores that form (key ``scratch``): a sentinel key that the caller makes
+    win exactly when the query codes no column (see `subleq_esolang`).
     """
     h = bits_of("h", len(pos_rows))
     q = {(h[t], query_rows[t]): 1 for t in range(len(h))}
@@ -121,12 +133,16 @@ def match_head(label: str, query_rows, pos_rows, value: dict, *, kind, sink: boo
         q |= {("sink", "one"): 2, ("sink", "scratch"): -2}
         k |= {("sink", "scratch"): 1}
         rows.append("sink")
+    if sentinel:
+        q |= {("sentinel", d): w for d, w in sentinel.items()}
+        k |= {("sentinel", "scratch"): 1}
+        rows.append("sentinel")
     return Head(label=label, query=matrix(q, rows=rows), key=matrix(k, rows=rows),
                 value=matrix(value), kind=kind)
 
 
 def write_head(address_rows, pos_rows, new_rows, word_rows, out_rows, *, key_bias: dict,
-               kind) -> Head:
+               kind, sink: dict | None = None) -> Head:
     """The write: memory column j takes `new_rows` (from the scratchpad) if j is
     the address, else keeps its own word, into `out_rows`.
 
@@ -136,17 +152,23 @@ def write_head(address_rows, pos_rows, new_rows, word_rows, out_rows, *, key_bia
     column scores the scratchpad L against L - 1 for itself, every other
     column itself L - 1 against at most L - 2. The value is ``new + word``
     (new is 0 off the scratchpad, the word 0 on it). Giannou et al. 2023,
-    Sec. 3 (the write of the memory).
+    Sec. 3 (the write of the memory). With `sink` (a form in the query
+    column's rows), the scratchpad also scores that form (key ``scratch``).
     """
     h = bits_of("h", len(pos_rows))
     query = {(h[t], pos_rows[t]): 1 for t in range(len(h))} | {("bias", "one"): 1}
     key = ({(h[t], address_rows[t]): 1 for t in range(len(h))}
            | {(h[t], pos_rows[t]): 1 for t in range(len(h))}
            | {("bias", d): w for d, w in key_bias.items()})
+    rows = (*h, "bias")
+    if sink:
+        query |= {("sink", d): w for d, w in sink.items()}
+        key |= {("sink", "scratch"): 1}
+        rows += ("sink",)
     value = ({(o, r): 1 for o, r in zip(out_rows, new_rows, strict=True)}
              | {(o, r): 1 for o, r in zip(out_rows, word_rows, strict=True)})
-    return Head(label="write", query=matrix(query, rows=(*h, "bias")),
-                key=matrix(key, rows=(*h, "bias")), value=matrix(value), kind=kind)
+    return Head(label="write", query=matrix(query, rows=rows), key=matrix(key, rows=rows),
+                value=matrix(value), kind=kind)
 
 
 def word_value(bits) -> int:

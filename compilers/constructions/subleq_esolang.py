@@ -21,7 +21,18 @@ The loop body, six blocks:
    other columns attend to the scratchpad, as in the giannou fetch).
 2. ``operands`` (3 heads): ``X <- mem[a]``, ``Y <- mem[b]``, the queries being
    the low L bits of WA and WB (the words *are* the addresses' codes), and
-   ``IN <- input[inptr]``.
+   ``IN <- input[inptr]``. The scratchpad is a sentinel key for address -1
+   (shown for a; b alike with WB): besides ``<WA, p_j>`` (L at the memory
+   column a codes, at most L - 2 at every other column, 0 at the scratchpad,
+   whose code is 0) it scores ``S = sum_t WA_t + L + 1 - N`` over the word's
+   N ±1 bits (query row ``sentinel``, key ``scratch``). For a = -1 every bit
+   is +1, so S = L + 1, above every memory column (at most L, which the low
+   bits of -1 reach when M = 2^L); for 0 <= a < M the sign bit is -1, so
+   S <= L - 1, below the match. Either way one maximum, at least 1 above the
+   rest (the temperature's margin, `subleq_common`). At address -1 the read
+   is the scratchpad's word rows, 0, and is never used (an input, a = -1,
+   stores IN; an output, b = -1, prints X). An address outside [-1, M) (a
+   fault, which freezes the punchcard) may code no column: its scores may tie.
 3. ``subtract`` (MLP): ``R = wrap_N(Y - X)``, ``leq = [R <= 0]``; the tests
    ``a == -1``, ``b == -1``, ``a, b`` outside ``[0, M)``; ``pc + 3`` (a word),
    the codes of ``pc + 4, pc + 5, c + 1, c + 2``; whether pc + 3 or c halts.
@@ -32,8 +43,25 @@ The loop body, six blocks:
    value ``WV`` (R, or IN for an input), the printed byte (the low 8 bits of
    X), ``inptr + 1`` after an input unless it sits on the last column.
 5. ``writeback`` (1 head): as giannou, the scratchpad key carrying
-   ``2 WE - 2`` so that nothing is written unless WE.
+   ``2 WE - 2`` so that nothing is written unless WE: at memory column j the
+   scratchpad scores ``<p_j, WB> + 2 WE - 2``, j itself L - 1, every other
+   column at most L - 3, so the scratchpad wins by 1 iff WE and j = b, else
+   j itself by at least 1. At the other columns (the scratchpad and the
+   input columns, code 0), where every score but the scratchpad's is -1, a
+   sink row (query ``2 (one - memcol)``, key ``scratch``) lifts the
+   scratchpad to ``2 WE`` >= 0: one maximum whether or not anything is
+   written (W there is never stored: the store is gated by ``memcol``).
 6. ``store`` (MLP): ``v <- clamp(2W, -1, 1)``, temporaries cleared.
+
+So every head has one maximum on every loop of a run that stays in range,
+before it halts (pc, pc + 1, pc + 2 memory words, a and b in [-1, M),
+inptr an input column): the fetch and input queries are the codes of
+columns, the operands and the write as above; the circuit backend's
+unique-argmax promise (`compilers.backends.circuit.subleq_loop`) holds on
+every such loop, input and output included. Not covered: a loop after a
+halt (M < 3 halts before the first instruction) fetches past the memory's
+end, and a faulting loop may read an address that codes no column; both
+freeze the punchcard, and their reads may tie.
 
 Input: the bytes are part of the punchcard (`input_size` columns, fixed when
 compiling); more input than that is refused with `SubleqInputError`.
@@ -223,14 +251,22 @@ class EsolangLayout:
         N = self.bits
         kind = Softmax(scale=scale)
 
-        def match(label, query_rows, value, *, sink=False):
-            return match_head(label, query_rows, n["pos"], value, kind=kind, sink=sink)
+        def match(label, query_rows, value, *, sink=False, sentinel=None):
+            return match_head(label, query_rows, n["pos"], value, kind=kind, sink=sink,
+                              sentinel=sentinel)
 
         fetch = [match(f"word_{x}", n[q], {(n[w][t], n["v"][t]): 1 for t in range(N)},
                        sink=True)
                  for x, q, w in (("a", "q0", "WA"), ("b", "q1", "WB"), ("c", "q2", "WC"))]
-        read_a = match("operand_a", n["WA"], {(n["X"][t], n["v"][t]): 1 for t in range(N)})
-        read_b = match("operand_b", n["WB"], {(n["Y"][t], n["v"][t]): 1 for t in range(N)})
+        L = self.position
+
+        def minus_one(word):  # the scratchpad's sentinel score: L + 1 iff word = -1 (docstring)
+            return {d: 1 for d in n[word]} | ({"scratch": L + 1 - N} if L + 1 != N else {})
+
+        read_a = match("operand_a", n["WA"], {(n["X"][t], n["v"][t]): 1 for t in range(N)},
+                       sentinel=minus_one("WA"))
+        read_b = match("operand_b", n["WB"], {(n["Y"][t], n["v"][t]): 1 for t in range(N)},
+                       sentinel=minus_one("WB"))
         J = self.input_position
         read_in = Head(label="input_byte",
                        query=matrix({(f"i{t}", n["inptr"][t]): 1 for t in range(J)}),
@@ -238,7 +274,8 @@ class EsolangLayout:
                        value=matrix({(n["IN"][t], n["inb"][t]): 1 for t in range(N)}),
                        kind=kind)
         write = write_head(n["WB"], n["pos"], n["WV"], n["v"], n["W"],
-                           key_bias={"WE": 2, "scratch": -1, "one": -1}, kind=kind)
+                           key_bias={"WE": 2, "scratch": -1, "one": -1},
+                           sink={"one": 2, "memcol": -2}, kind=kind)
         return (Attention(label="fetch", heads=tuple(fetch)),
                 Attention(label="operands", heads=(read_a, read_b, read_in)),
                 self._subtract(), self._select(), Attention(label="writeback", heads=(write,)),

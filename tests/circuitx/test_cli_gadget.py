@@ -40,3 +40,28 @@ def test_bad_requests_are_one_line_errors_with_status_2(args, message):
     result = run(*args)
     assert result.exit_code == 2
     assert result.output.startswith(message) and result.output.count("\n") == 1
+
+
+def test_stats_reads_a_saved_circuit_and_writes_dot(tmp_path):
+    assert run("parity", "--n", "6", "--save", str(tmp_path / "p.json")).exit_code == 0
+    result = CliRunner().invoke(main, ["stats", str(tmp_path / "p.json"), "--json",
+                                       "--dot", str(tmp_path / "p.dot")])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert (data["depth"], data["size"], data["inputs"], data["outputs"]) == (2, 7, 6, 1)
+    assert (tmp_path / "p.dot").read_text().startswith("digraph circuit {")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("nope", "error: circuit file '{path}' is not JSON: Expecting value"),
+    ('{"inputs": 3}', "error: circuit file: 'format' must be 'circuitx.circuit', got None"),
+    (None, "error: cannot read circuit file '{path}': No such file or directory"),
+])
+def test_stats_of_a_malformed_or_missing_file_is_a_one_line_error(tmp_path, text, message):
+    path = tmp_path / "c.json"
+    if text is not None:
+        path.write_text(text)
+    result = CliRunner().invoke(main, ["stats", str(path)])
+    assert result.exit_code == 2
+    assert result.output.startswith(message.format(path=path))
+    assert result.output.count("\n") == 1

@@ -89,7 +89,7 @@ def test_the_loop_circuit_follows_the_interpreter_and_exact_backend_on_random_pr
 
 @settings(max_examples=4, deadline=None)
 @given(program=subleq_programs(semantics="esolang", max_instructions=2, max_memory=2, bits=8))
-def test_the_esolang_loop_circuit_follows_the_interpreter_and_keeps_the_promise_off_io(
+def test_the_esolang_loop_circuit_follows_the_interpreter_and_keeps_the_promise_every_loop(
         program):
     construction = construction_module.build(program, bits=8, input_size=1)
     model = compile_subleq_loop(construction)
@@ -99,12 +99,25 @@ def test_the_esolang_loop_circuit_follows_the_interpreter_and_keeps_the_promise_
         output += b"" if loop.state.byte is None else bytes([loop.state.byte])
         got.append((loop.state.pc, loop.state.memory, output))
     assert got == list(subleq.states(program, max_steps=6, input=b"Z", bits=8))
-    memory = program.initial_memory()
-    pc = 0
-    for loop, (pc_after, memory_after, _) in zip(loops, got, strict=True):
-        io_loop = -1 in (memory[pc], memory[pc + 1])
-        assert loop.promise or io_loop, loop.broken
-        pc, memory = pc_after, list(memory_after)
+    assert all(loop.promise and not loop.broken for loop in loops)  # input/output loops too
+
+
+@pytest.mark.parametrize(("name", "printed"), [("countdown.subleq", "9876543210\n"),
+                                               ("hello.subleq", "Hello, world!\n"),
+                                               ("multiply.subleq", "42\n")])
+def test_every_loop_of_the_esolang_examples_keeps_the_promise(name, printed):
+    program = subleq.parse_program((MULTIPLY.parent / name).read_text(), semantics="esolang")
+    construction = construction_module.build(program, bits=8)
+    loops = list(run(compile_subleq_loop(construction), construction, program,
+                     max_steps=1000))
+    output, got = b"", []
+    for loop in loops:
+        output += b"" if loop.state.byte is None else bytes([loop.state.byte])
+        got.append((loop.state.pc, loop.state.memory, output))
+    assert got == list(subleq.states(program, max_steps=1000, bits=8))
+    assert output.decode() == printed and loops[-1].state.halted
+    assert _printing_loops(program, 1000)  # the printing loops are among those proved
+    assert [loop.broken for loop in loops if not loop.promise] == []
 
 
 def test_depth_stays_put_and_size_grows_modestly_with_the_word_width():
@@ -162,7 +175,7 @@ def test_cli_scaling_subleq_has_a_flat_depth_in_the_columns():
     assert 0.5 < report["size_exponent"] < 3
 
 
-def test_cli_runs_countdown_on_the_esolang_loop_circuit_with_the_io_loops_unproved():
+def test_cli_runs_countdown_on_the_esolang_loop_circuit_with_every_loop_proved():
     path = MULTIPLY.parent / "countdown.subleq"
     result = CliRunner().invoke(main, ["circuit", "subleq", str(path), "--run", "100",
                                        "--json"])
@@ -173,9 +186,9 @@ def test_cli_runs_countdown_on_the_esolang_loop_circuit_with_the_io_loops_unprov
     assert run_report["output"] == final.output.decode() == "9876543210\n"
     assert (run_report["loops"], run_report["pc"]) == (final.steps, final.pc)
     assert run_report["memory"] == list(final.memory) and run_report["agrees_with_reference"]
-    # the promise is broken exactly on the 11 printing loops (instruction "a -1 c")
-    assert [b["loop"] for b in run_report["promise_broken"]] == _printing_loops(program, 100)
-    assert len(run_report["promise_broken"]) == 11
+    # the 11 printing loops (instruction "a -1 c") keep the promise like every other
+    assert len(_printing_loops(program, 100)) == 11
+    assert run_report["promise_broken"] == []
 
 
 def _printing_loops(program, steps: int) -> list[int]:
@@ -189,11 +202,48 @@ def _printing_loops(program, steps: int) -> list[int]:
     return loops
 
 
-def test_an_esolang_read_loop_is_flagged_and_still_reads_the_input_byte():
+def test_an_esolang_read_loop_keeps_the_promise_and_reads_the_input_byte():
+    # "-1 6 3" reads at address -1, whose low bits (111) code no column: 011, 101
+    # and 110 would tie at L - 2 without the scratchpad's sentinel key
     program = subleq.parse_program("-1 6 3\n6 -1 -1\n0\n", semantics="esolang")
     construction = construction_module.build(program, bits=8, input_size=1)
     model = compile_subleq_loop(construction)
     loops = list(run(model, construction, program, max_steps=5, input=b"A"))
     assert [loop.state.byte for loop in loops] == [None, ord("A")]
     assert loops[-1].state.memory[6] == ord("A") and loops[-1].state.halted
-    assert loops[0].broken == ("operand_a@7",)  # "-1 6 3": the operand read at address -1
+    assert [(loop.promise, loop.broken) for loop in loops] == [(True, ())] * 2
+    layout = construction.layout
+    rows = card_rows(layout, layout.punchcard(program, b"A"))
+    bits = model.outputs(rows)
+    assert bits[f"{PROMISE}:operand_a@{layout.scratch_column}"]
+    # nothing to write there: the scratchpad's sink wins whatever the input, a constant argmax
+    assert f"{PROMISE}:write@{layout.scratch_column}" not in bits
+
+
+@pytest.mark.parametrize(("memory", "data"), [((7, -1, 3, 6, 6, -1, 0, 65), b""),
+                                            ((-1, 7, 3, 6, 6, -1, 0, 65), b"B")])
+def test_address_minus_one_beats_the_column_its_low_bits_code(memory, data):
+    # M = 8 = 2^L: the low 3 bits of -1 code column 7, which scores L; the
+    # scratchpad's sentinel scores L + 1, so the read at -1 is still unique
+    program = subleq.EsolangProgram(memory=memory)
+    construction = construction_module.build(program, bits=8, input_size=len(data))
+    assert construction.layout.memory == 2 ** construction.layout.position
+    loops = list(run(compile_subleq_loop(construction), construction, program, max_steps=5,
+                     input=data))
+    output, got = b"", []
+    for loop in loops:
+        output += b"" if loop.state.byte is None else bytes([loop.state.byte])
+        got.append((loop.state.pc, loop.state.memory, output))
+    assert got == list(subleq.states(program, max_steps=5, input=data, bits=8))
+    assert [loop.promise for loop in loops] == [True, True]
+
+
+def test_the_esolang_promise_bit_flags_a_fault_that_codes_no_column():
+    # "7 0 0" with M = 7: address 7 is out of range (the run faults), and its low
+    # bits 111 code no memory column (the scratchpad, column 7, has code 0):
+    # columns 3, 5 and 6 tie; the sentinel covers -1 only
+    program = subleq.EsolangProgram(memory=(7, 0, 0, 0, 0, 0, 0))
+    construction = construction_module.build(program, bits=8)
+    loops = list(run(compile_subleq_loop(construction), construction, program, max_steps=3))
+    assert len(loops) == 1 and loops[0].state.fault
+    assert not loops[0].promise and loops[0].broken == ("operand_a@7",)

@@ -35,20 +35,32 @@ every valid giannou punchcard (the tests also check the bit on every loop).
 The gaps are whole numbers (at least 1), so saturation holds at the
 construction's scale ``lambda >= (N + 6) ln 2``.
 
-**esolang: the promise fails on input/output loops.** On a loop that prints
-(``a -1 c``) or reads (``-1 b c``), an operand head looks up address -1, whose
-low L bits code no column, and the write head (write enable 0) scores the
-columns whose code is 0 (the scratchpad and the input columns) alike: their
-argmax sets tie, the circuit's ``promise`` bit is 0 and ``promise:{head}@{column}``
-names them (for examples/programs/countdown.subleq: ``write@23``,
-``write@24`` on its 11 printing loops). On such a loop the outputs are not
-proved equal to the saturated transformer's: the tied reads are never used (the
-select MLP ignores the operand, the store MLP writes only at memory columns),
-and every tested run agrees with the interpreter, but the promise argument
-does not cover it. On every other loop of a program that stays in range the
-argmax sets are unique as above and the loop is proved. Sentinel keys (like
-the giannou fetch's sink) for "no such address" and for "nothing to write"
-in the esolang heads would make every loop provable.
+**esolang: the promise holds on every loop of a run that stays in range**
+(before it halts: pc, pc + 1, pc + 2 memory words, a and b in [-1, M), as
+`languages.strategies.subleq_programs` and the example programs keep them),
+input and output loops included; `subleq_esolang` derives it:
+
+* ``word_a``/``word_b``/``word_c`` (the fetch) and ``input_byte`` at the
+  scratchpad: the queries are the codes of pc, pc + 1, pc + 2 and of the
+  input pointer: L (or J) at that column, at most L - 2 elsewhere; at every
+  other column the scores are constant.
+* ``operand_a``/``operand_b`` at the scratchpad: the scratchpad is a sentinel
+  key scoring ``S = sum_t W_t + L + 1 - N`` over the word's N ±1 bits: L + 1
+  for address -1 (every memory column at most L), at most L - 1 for an
+  address in [0, M) (whose column scores L, every other at most L - 2).
+* ``write``: at memory column j as giannou's (the scratchpad by
+  ``<p_j, WB> + 2 WE - 2``, j itself L - 1, every other at most L - 3); at
+  the scratchpad and the input columns (code 0) a sink row lifts the
+  scratchpad to ``2 WE``, every other column scoring -1.
+
+Again every gap is a whole number, at least 1.
+
+A loop after the halt (M < 3 halts before its first instruction: `run` still
+runs one loop) fetches past the memory's end, and a faulting loop (an address
+outside [-1, M)) may look up a code that names no column: there the argmax
+may tie, the ``promise`` bit may be 0, and the punchcard freezes either way.
+(Before the sentinel keys, every printing or reading loop broke the promise:
+address -1 and "nothing to write" tied.)
 """
 
 from __future__ import annotations
