@@ -60,7 +60,7 @@ def test_members_with_an_exact_length(word):
 @settings(max_examples=30)
 @given(dfas(alphabet="ab", max_states=4))
 def test_dfas_are_complete_and_count_like_brute_force(dfa):
-    assert 1 <= dfa.states <= 4 and dfa.start == 0
+    assert len(dfa.transitions) == dfa.states  # a row for every state
     assert all(len(row) == 2 and all(0 <= r < dfa.states for r in row)
                for row in dfa.transitions)
     for n in range(4):
@@ -95,8 +95,11 @@ def test_esolang_programs_never_leave_their_memory_nor_rewrite_their_code(progra
 @given(subleq_programs(semantics="giannou", max_instructions=5, max_memory=4, bits=4))
 def test_giannou_programs_are_within_their_bounds(program):
     assert isinstance(program, GiannouProgram) and program.bits == 4
-    assert 1 <= len(program.instructions) <= 5 and 1 <= len(program.memory) <= 4
+    k, m = len(program.instructions), len(program.memory)
+    assert all(0 <= a < m and 0 <= b < m and 0 <= c <= k for a, b, c in program.instructions)
     assert all(-8 <= v <= 7 for v in program.memory)
+    result = run(program, max_steps=100)  # addresses in range: never an AddressError
+    assert all(-8 <= v <= 7 for v in result.memory)
 
 
 def test_bounds_are_checked_before_anything_is_drawn():
