@@ -60,17 +60,13 @@ def _add_commands(name: str) -> None:
     @click.option("--graphml", type=click.Path(dir_okay=False), help="Write GraphML here.")
     @click.option("--save", type=click.Path(dir_okay=False), help="Write the circuit's JSON here.")
     def circuit_command(length, precision, as_json, graphml, save, **options):
-        from circuitx import io
         from compilers.backends.circuit import compile_recognizer
 
         model = compile_recognizer(entry.build(**options), length, precision=precision)
         stats = model.circuit.stats().to_dict()
         report = {"construction": name, "options": options, "n": length,
                   "precision": str(model.precision), "precision_auto": model.auto, **stats}
-        if graphml:
-            io.to_graphml(model.circuit, graphml)
-        if save:
-            io.save(model.circuit, save)
+        write_circuit(model.circuit, graphml=graphml, save=save)
         if as_json:
             print_json(report)
             return
@@ -90,33 +86,61 @@ def _add_commands(name: str) -> None:
                   help="Write a PNG of depth and size against n (needs matplotlib).")
     def scaling_command(lengths, precision, as_json, plot_path, **options):
         from compilers.backends.circuit import parse_precision
-        from compilers.backends.circuit.scaling import check_lengths, fit_exponent, measure, plot
+        from compilers.backends.circuit.scaling import check_lengths, measure
 
         parse_precision(precision)
         sizes = check_lengths(parse_lengths(lengths))
         points = measure(entry.build(**options), sizes, precision=precision)
-        exponent = fit_exponent(points)
-        report = {"construction": name, "options": options, "precision": precision,
-                  "points": [p.to_dict() for p in points],
-                  "depths": sorted({p.depth for p in points}),
-                  "size_exponent": None if exponent is None else round(exponent, 4)}
-        if plot_path:
-            report["plot"] = str(plot(points, plot_path, title=f"{name}: compiled circuit"))
-        if as_json:
-            print_json(report)
-            return
-        table = Table(title=f"{name}: circuit depth and size against n")
-        for column in ("n", "depth", "size", "wires", "max fan-in", "precision", "seconds"):
-            table.add_column(column, justify="right")
-        for p in points:
-            table.add_row(str(p.n), str(p.depth), str(p.size), str(p.wires), str(p.max_fan_in),
-                          p.precision, f"{p.seconds:.2f}")
-        console = Console()
-        console.print(table)
-        fit = "n/a" if exponent is None else f"{exponent:.2f}"
-        console.print(f"depths seen: {report['depths']}; size ~ n^{fit} (least squares, log-log)")
-        if plot_path:
-            console.print(f"plot: {report['plot']}")
+        print_scaling(points, {"construction": name, "options": options,
+                               "precision": precision},
+                      key="n", symbol="n", as_json=as_json, plot_path=plot_path,
+                      plot_title=f"{name}: compiled circuit",
+                      table_title=f"{name}: circuit depth and size against n")
+
+
+def write_circuit(circuit, *, graphml: str | None, save: str | None) -> None:
+    """The `--graphml` and `--save` files of a `circuit` command, where asked for."""
+    if graphml or save:
+        from circuitx import io  # networkx
+
+    if graphml:
+        io.to_graphml(circuit, graphml)
+    if save:
+        io.save(circuit, save)
+
+
+def print_scaling(points, header: dict, *, key: str, symbol: str, as_json: bool, plot_path,
+                  plot_title: str, table_title: str, xlabel: str | None = None) -> None:
+    """The report of a `scaling` command, as JSON (`header`, the points with their x
+    value under `key`, the depths seen, the fitted exponent of size in `symbol`) or a
+    table, and the plot if asked for."""
+    from compilers.backends.circuit.scaling import fit_exponent, plot
+
+    exponent = fit_exponent(points)
+    report = {**header,
+              "points": [{key: p.n, **{k: v for k, v in p.to_dict().items() if k != "n"}}
+                         for p in points],
+              "depths": sorted({p.depth for p in points}),
+              "size_exponent": None if exponent is None else round(exponent, 4)}
+    if plot_path:
+        axis = {} if xlabel is None else {"variable": symbol, "xlabel": xlabel}
+        report["plot"] = str(plot(points, plot_path, title=plot_title, **axis))
+    if as_json:
+        print_json(report)
+        return
+    table = Table(title=table_title)
+    for column in (key, "depth", "size", "wires", "max fan-in", "precision", "seconds"):
+        table.add_column(column, justify="right")
+    for p in points:
+        table.add_row(str(p.n), str(p.depth), str(p.size), str(p.wires), str(p.max_fan_in),
+                      p.precision, f"{p.seconds:.2f}")
+    console = Console()
+    console.print(table)
+    fit = "n/a" if exponent is None else f"{exponent:.2f}"
+    console.print(f"depths seen: {report['depths']}; size ~ {symbol}^{fit} "
+                  "(least squares, log-log)")
+    if plot_path:
+        console.print(f"plot: {report['plot']}")
 
 
 for _name in RECOGNIZERS:

@@ -28,7 +28,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from compilers.cli.circuit import circuit_group, precision_option, scaling_group
+from compilers.cli.circuit import (
+    circuit_group,
+    precision_option,
+    print_scaling,
+    scaling_group,
+    write_circuit,
+)
 from compilers.cli.common import json_option, parse_lengths, print_json
 
 _KEYS = ("depth", "size", "wires", "inputs", "max_fan_in", "max_weight_bits", "gates_per_layer")
@@ -48,7 +54,6 @@ _KEYS = ("depth", "size", "wires", "inputs", "max_fan_in", "max_weight_bits", "g
 @click.option("--graphml", type=click.Path(dir_okay=False), help="Write GraphML here.")
 @click.option("--save", type=click.Path(dir_okay=False), help="Write the circuit's JSON here.")
 def circuit_tm(machine, t, n, word, precision, as_json, graphml, save):
-    from circuitx import io
     from compilers.backends.circuit import UnsupportedError
     from compilers.backends.circuit.tm_step import compile_tm_step, decode, run_inputs
     from compilers.constructions import tm
@@ -75,10 +80,7 @@ def circuit_tm(machine, t, n, word, precision, as_json, graphml, save):
                          "agrees_with_exact": got == want, "reference_state": reference,
                          "agrees_with_reference": None if reference is None
                          else got["state"] == reference}
-    if graphml:
-        io.to_graphml(model.circuit, graphml)
-    if save:
-        io.save(model.circuit, save)
+    write_circuit(model.circuit, graphml=graphml, save=save)
     if as_json:
         print_json(report)
         return
@@ -110,37 +112,17 @@ def _describe(decoded: dict) -> str:
               help="Write a PNG of depth and size against t (needs matplotlib).")
 def scaling_tm(machine, steps, n, precision, as_json, plot_path):
     from compilers.backends.circuit import parse_precision
-    from compilers.backends.circuit.scaling import fit_exponent, plot
     from compilers.backends.circuit.tm_step import measure_steps
     from compilers.constructions import tm
 
     parse_precision(precision)
     code = tm.build(machine, "").options["machine"]
     points = measure_steps(machine, parse_lengths(steps), n=n, precision=precision)
-    exponent = fit_exponent(points)
-    report = {"construction": "tm", "machine": code, "n": n, "precision": precision,
-              "points": [{"t": p.n, **{k: v for k, v in p.to_dict().items() if k != "n"}}
-                         for p in points],
-              "depths": sorted({p.depth for p in points}),
-              "size_exponent": None if exponent is None else round(exponent, 4)}
-    if plot_path:
-        report["plot"] = str(plot(points, plot_path, title=f"tm {code}: one decoding step",
-                                  variable="t", xlabel="decoding step t"))
-    if as_json:
-        print_json(report)
-        return
-    table = Table(title=f"tm {code}: circuit of one decoding step against t (n = {n})")
-    for column in ("t", "depth", "size", "wires", "max fan-in", "precision", "seconds"):
-        table.add_column(column, justify="right")
-    for p in points:
-        table.add_row(str(p.n), str(p.depth), str(p.size), str(p.wires), str(p.max_fan_in),
-                      p.precision, f"{p.seconds:.2f}")
-    console = Console()
-    console.print(table)
-    fit = "n/a" if exponent is None else f"{exponent:.2f}"
-    console.print(f"depths seen: {report['depths']}; size ~ t^{fit} (least squares, log-log)")
-    if plot_path:
-        console.print(f"plot: {report['plot']}")
+    print_scaling(points, {"construction": "tm", "machine": code, "n": n,
+                           "precision": precision},
+                  key="t", symbol="t", xlabel="decoding step t", as_json=as_json,
+                  plot_path=plot_path, plot_title=f"tm {code}: one decoding step",
+                  table_title=f"tm {code}: circuit of one decoding step against t (n = {n})")
 
 
 @circuit_group.command(name="subleq", help="Compile one loop of Giannou et al.'s SUBLEQ computer "
@@ -166,7 +148,6 @@ def circuit_subleq(file, semantics, bits, memory, slots, text, max_steps, precis
                    graphml, save):
     from pathlib import Path
 
-    from circuitx import io
     from compilers.backends.circuit.subleq_loop import compile_subleq_loop
     from compilers.cli.run_subleq import read_program
     from compilers.cli.subleq import _build
@@ -185,10 +166,7 @@ def circuit_subleq(file, semantics, bits, memory, slots, text, max_steps, precis
               "precision": str(model.precision), "precision_auto": precision == "auto", **stats}
     if max_steps:
         report["run"] = _subleq_run(model, construction, program, data, max_steps)
-    if graphml:
-        io.to_graphml(model.circuit, graphml)
-    if save:
-        io.save(model.circuit, save)
+    write_circuit(model.circuit, graphml=graphml, save=save)
     if as_json:
         print_json(report)
         return
@@ -248,36 +226,16 @@ def _subleq_run(model, construction, program, data: bytes, max_steps: int) -> di
               help="Write a PNG of depth and size against the columns (needs matplotlib).")
 def scaling_subleq(sizes, bits, precision, as_json, plot_path):
     from compilers.backends.circuit import parse_precision
-    from compilers.backends.circuit.scaling import fit_exponent, plot
     from compilers.backends.circuit.subleq_loop import measure_sizes
 
     parse_precision(precision)
     points = measure_sizes(parse_lengths(sizes), bits=bits, precision=precision)
-    exponent = fit_exponent(points)
-    report = {"construction": "subleq", "semantics": "giannou", "bits": bits,
-              "precision": precision,
-              "points": [{"columns": p.n, **{k: v for k, v in p.to_dict().items() if k != "n"}}
-                         for p in points],
-              "depths": sorted({p.depth for p in points}),
-              "size_exponent": None if exponent is None else round(exponent, 4)}
-    if plot_path:
-        report["plot"] = str(plot(points, plot_path, title=f"subleq ({bits}-bit words): one loop",
-                                  variable="n", xlabel="punchcard columns n"))
-    if as_json:
-        print_json(report)
-        return
-    table = Table(title=f"subleq ({bits}-bit words): circuit of one loop against the columns")
-    for column in ("columns", "depth", "size", "wires", "max fan-in", "precision", "seconds"):
-        table.add_column(column, justify="right")
-    for p in points:
-        table.add_row(str(p.n), str(p.depth), str(p.size), str(p.wires), str(p.max_fan_in),
-                      p.precision, f"{p.seconds:.2f}")
-    console = Console()
-    console.print(table)
-    fit = "n/a" if exponent is None else f"{exponent:.2f}"
-    console.print(f"depths seen: {report['depths']}; size ~ n^{fit} (least squares, log-log)")
-    if plot_path:
-        console.print(f"plot: {report['plot']}")
+    print_scaling(points, {"construction": "subleq", "semantics": "giannou", "bits": bits,
+                           "precision": precision},
+                  key="columns", symbol="n", xlabel="punchcard columns n", as_json=as_json,
+                  plot_path=plot_path, plot_title=f"subleq ({bits}-bit words): one loop",
+                  table_title=f"subleq ({bits}-bit words): circuit of one loop against "
+                              "the columns")
 
 
 def register(group: click.Group) -> None:

@@ -31,6 +31,14 @@ class Point:
     precision: str
     seconds: float
 
+    @classmethod
+    def of(cls, n: int, model, seconds: float) -> Point:
+        """The measures of `model.circuit` compiled at `n` in `seconds`."""
+        stats = model.circuit.stats()
+        return cls(n=n, depth=stats.depth, size=stats.size, wires=stats.wires,
+                   max_fan_in=stats.max_fan_in, max_weight_bits=stats.max_weight_bits,
+                   precision=str(model.precision), seconds=round(seconds, 4))
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -43,11 +51,7 @@ def measure(recognizer, lengths: Sequence[int], *, precision="auto") -> list[Poi
     for n in lengths:
         start = time.perf_counter()
         model = compile_recognizer(recognizer, n, precision=precision)
-        seconds = time.perf_counter() - start
-        stats = model.circuit.stats()
-        points.append(Point(n=n, depth=stats.depth, size=stats.size, wires=stats.wires,
-                            max_fan_in=stats.max_fan_in, max_weight_bits=stats.max_weight_bits,
-                            precision=str(model.precision), seconds=round(seconds, 4)))
+        points.append(Point.of(n, model, time.perf_counter() - start))
     return points
 
 

@@ -196,12 +196,8 @@ def measure_sizes(sizes, *, bits: int, precision="auto") -> list:
         start = time.perf_counter()
         construction = constructions.build(semantics="giannou", bits=bits, memory=m, slots=m)
         model = compile_subleq_loop(construction, precision=precision)
-        seconds = time.perf_counter() - start
-        stats = model.circuit.stats()
-        points.append(Point(n=construction.layout.columns, depth=stats.depth, size=stats.size,
-                            wires=stats.wires, max_fan_in=stats.max_fan_in,
-                            max_weight_bits=stats.max_weight_bits,
-                            precision=str(model.precision), seconds=round(seconds, 4)))
+        points.append(Point.of(construction.layout.columns, model,
+                               time.perf_counter() - start))
     return points
 
 

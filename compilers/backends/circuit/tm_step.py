@@ -100,11 +100,7 @@ def measure_steps(machine, steps: Sequence[int], *, n: int = 0,
             raise PrecisionError(f"step {t!r}: scaling needs decoding steps t >= 1")
         start = time.perf_counter()
         _, model = compile_tm_step(machine, n, t, precision=precision)
-        seconds = time.perf_counter() - start
-        stats = model.circuit.stats()
-        points.append(Point(n=t, depth=stats.depth, size=stats.size, wires=stats.wires,
-                            max_fan_in=stats.max_fan_in, max_weight_bits=stats.max_weight_bits,
-                            precision=str(model.precision), seconds=round(seconds, 4)))
+        points.append(Point.of(t, model, time.perf_counter() - start))
     return points
 
 
