@@ -51,8 +51,9 @@ from fractions import Fraction
 
 import sympy
 
-from compilers.constructions.parity import UNIT_ROUNDOFF, option_fraction
+from compilers.constructions.parity import option_fraction
 from compilers.constructions.recognizer import Recognizer
+from compilers.dtypes import UNIT_ROUNDOFF
 from compilers.errors import CompileError
 from compilers.ir import (
     MLP,

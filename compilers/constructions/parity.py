@@ -69,6 +69,7 @@ from fractions import Fraction
 import sympy
 
 from compilers.constructions.recognizer import Recognizer
+from compilers.dtypes import UNIT_ROUNDOFF
 from compilers.errors import CompileError
 from compilers.ir import (
     MLP,
@@ -87,8 +88,6 @@ from compilers.ir import (
 )
 
 ATTENTION = ("softmax", "average-hard")
-UNIT_ROUNDOFF = {"float64": 2.0**-53, "float32": 2.0**-24, "float16": 2.0**-11,
-                 "bfloat16": 2.0**-8}
 SAFETY = 32  # the error constant of the analysis above, with a factor ~1.6 to spare
 
 
