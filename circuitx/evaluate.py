@@ -10,8 +10,10 @@ provably fits (``sum |w| + |t| < 2**62``) and in Python integers otherwise, so
 no weighted sum is ever rounded. The batch is cut into chunks so that the table
 of all wire values stays under `max_bytes`.
 
-``backend="torch"`` (`circuitx.torch_eval`) goes layer by layer, one sparse
-product per layer, on CPU or GPU, and agrees with the reference bit for bit.
+``backend="torch"`` (`circuitx.torch_eval`) goes layer by layer on CPU or GPU,
+64 batch rows per int64 word: small gates run as shared programs of ANDs and
+ORs (`circuitx.bitwise`), the others as exact integer products; it agrees
+with the reference bit for bit.
 """
 
 from __future__ import annotations

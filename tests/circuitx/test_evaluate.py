@@ -61,6 +61,12 @@ def test_inputs_by_name_and_single_rows():
     assert batch.shape == (2, 3)
 
 
+def test_an_empty_batch_gives_an_empty_result_on_both_backends():
+    for backend in ("numpy", "torch"):
+        assert evaluate(gadgets.parity(3), np.zeros((0, 3), dtype=bool),
+                        backend=backend).shape == (0, 1)
+
+
 def test_wrong_width_names_expected_and_given():
     circuit = gadgets.parity(4)
     with pytest.raises(WidthError, match="the circuit has 4 inputs; got input rows of width 3"):
@@ -84,7 +90,7 @@ def test_torch_on_cuda_agrees_with_the_reference():
                           evaluate(circuit, rows))
 
 
-@pytest.mark.parametrize("kind", ["dense", "slots", "csr", "limbs"])
+@pytest.mark.parametrize("kind", ["bitwise", "dense", "slots", "csr", "limbs"])
 @given(circuit=circuits(big_weights=True, gates=(1, 25), max_fan_in=5, max_weight=200))
 def test_every_torch_path_agrees_with_the_reference(kind, circuit):
     rows = all_rows(circuit.n_inputs)
