@@ -19,7 +19,8 @@ once, whose constants come from n and the dtype.
 
 For each L in ``--lengths`` the script reports, for both: compile time,
 forward time on the same batch of words of length L (float32, CPU, the best of
-20 runs), and the
+20 runs after a warm-up, inference only: tracr's jitted forward, our module
+under `torch.inference_mode` with its read-out-only pruning), and the
 fraction of those words classified right (for tracr, also the fraction that
 its own RASP evaluator gets right on the first 64: the program is correct, the
 compiled weights are not). "Longest correct L" is the largest
@@ -103,8 +104,9 @@ def run_ours(length: int, words: np.ndarray) -> dict:
     compile_s = time.perf_counter() - start
     strings = ["".join(map(str, w)) for w in words]
     ids = module.encode_tokens([recognizer.tokens(s) for s in strings])
-    with torch.no_grad():
-        module(ids, n=length, only_readout=True)  # warm-up
+    with torch.inference_mode():  # tracr's forward is inference only too
+        for _ in range(10):  # warm-up (tracr's: compiling its jit)
+            module(ids, n=length, only_readout=True)
         forward_s, out = _best_of(REPEATS, lambda: module(ids, n=length, only_readout=True))
     predicted = out.outputs[recognizer.accept].double().numpy() > 0
     return {"compile_s": compile_s, "forward_s": forward_s, "predicted": predicted}

@@ -7,8 +7,10 @@ the O(p^2) of recomputing the prefix with `forward`.
 
 It computes what `TorchTransformer.apply_blocks` computes at the last
 position, with the same float operations in the same order (the same floats
-bit for bit, up to the sign of a zero and the one-hot case below), but with
-less work per step. A step is a few dozen tiny tensor
+bit for bit, up to the sign of a zero, the one-hot case below, and the order
+in which a BLAS kernel sums a product's terms, which may depend on the
+product's shape: the full pass makes one product of several heads' weights),
+but with less work per step. A step is a few dozen tiny tensor
 operations, so their number and Python's overhead per operation are its cost:
 about 80 operations, views included, for the Turing-machine decoder of
 `compilers.constructions.tm`, against about 235 for the former generator:

@@ -19,10 +19,23 @@ exact arithmetic never produces: float error has reached a quarter of the gap.
 A non-finite value anywhere raises `EvaluationError` naming the block. The
 checks run on the device and are read back once per call (or, for a looped
 run, once every few loops: see `apply_blocks`), not once per block.
+
+Speed. A small model's forward on CPU costs tensor operations and their
+overhead more than arithmetic, so the pass does each value's arithmetic as a
+plain per-block implementation would, in fewer operations: the attention block
+runs as `compilers.backends.torch_attention` describes (one product for all
+projections from a stream, like heads batched); positional features are placed
+in the stream's columns once per (length, n) and added with the token lookup
+(one lookup in a (position, token) table); an all-zero bias is not added on
+CPU; the non-finite check of a block is one reduction (its least and greatest
+value); a product over many rows on CPU has its output width padded to a
+multiple of 16 (see `_linear`). Only the order in which a BLAS kernel sums a
+product's terms may differ from one product per head.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -32,21 +45,23 @@ import torch
 from torch import nn
 
 from compilers.backends.common import EvaluationError, positional_float, token_ids
+from compilers.backends.torch_attention import attend, attention_block
 from compilers.ir import (
     MLP,
     Attention,
-    AverageHard,
     Hard,
     Head,
     I,
     LayerNorm,
     N,
-    Softmax,
     TokenEmbedding,
     Transformer,
     check,
 )
 from compilers.ir.values import Matrix
+
+PAD_ROWS = 1024  # see TorchTransformer._linear
+CACHED = 64  # entries of a module's cache (see TorchTransformer._cached), oldest dropped first
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32,
           "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -97,6 +112,13 @@ def _vector(vectors, names: Sequence[str]) -> torch.Tensor:
         for k, name in enumerate(names):
             out[m, k] = float(vec.get(name, 0))
     return torch.from_numpy(out)
+
+
+def _columns(indices: list[int]) -> slice | list[int]:
+    """Stream columns as a slice (a view, no gather) when they are consecutive."""
+    if indices == list(range(indices[0], indices[0] + len(indices))):
+        return slice(indices[0], indices[0] + len(indices))
+    return indices
 
 
 def _structure(model: Transformer):
@@ -195,6 +217,11 @@ class TorchTransformer(nn.Module):
         self._uniform = {h.label for h in self.ir.heads() if not isinstance(h.kind, Hard)
                          and all(not (g.query.entries and g.key.entries)
                                 for m in models for g in m.heads() if g.label == h.label)}
+        attention = [k for k, b in enumerate(self.ir.blocks) if isinstance(b, Attention)]
+        self._last_attention = attention[-1] if attention else -1
+        self._norm_columns = {b.label: _columns([self.index[d] for d in b.dims])
+                              for b in self.ir.blocks if isinstance(b, LayerNorm)}
+        self._cache: dict = {}  # see _cached: positional rows, gap thresholds, block plans
 
     # -- helpers ------------------------------------------------------------
 
@@ -202,12 +229,35 @@ class TorchTransformer(nn.Module):
     def device(self) -> torch.device:
         return self.readout.matrix.device
 
-    def _linear(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-        """x (batch, positions, in) times weight (out, in) or (batch, out, in)."""
-        return torch.matmul(x, weight.transpose(-1, -2))
+    def _linear(self, x: torch.Tensor, weight) -> torch.Tensor:
+        """x (batch, positions, in) times weight (out, in) or (batch, out, in).
+
+        `weight` may be a list of such weights, one product giving their outputs
+        side by side. On CPU, in float32 or float64, a product over at least
+        `PAD_ROWS` rows has its output width padded with zero weight rows to a
+        multiple of 16 and the padding sliced off: MKL's kernels for narrower
+        outputs are up to five times slower (each value is still one dot
+        product of a row of x with a row of the weight; only the order in which
+        the kernel sums its terms may differ).
+        """
+        parts = list(weight) if isinstance(weight, list) else [weight]
+        out = sum(w.shape[-2] for w in parts)
+        if (out % 16 and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64)
+                and x.numel() >= PAD_ROWS * x.shape[-1]):
+            first = parts[0]
+            parts.append(first.new_zeros(*first.shape[:-2], -out % 16, first.shape[-1]))
+        product = torch.matmul(x, (parts[0] if len(parts) == 1 else torch.cat(parts, dim=-2))
+                               .transpose(-1, -2))
+        return product if product.shape[-1] == out else product[..., :out]
 
     def _bias(self, bias: torch.Tensor) -> torch.Tensor:
         return bias if bias.dim() == 1 else bias[:, None, :]
+
+    def _add_bias(self, y: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """y + bias; on CPU a bias of zeros is skipped (adding it could only turn a -0 to +0)."""
+        if bias.device.type == "cpu" and not bool(bias.any()):
+            return y
+        return y + self._bias(bias)
 
     def _formula(self, expr: sympy.Expr, positions: torch.Tensor, n: int) -> torch.Tensor:
         """A formula in (i, n) at the given positions, in float64.
@@ -246,6 +296,27 @@ class TorchTransformer(nn.Module):
         return {name: torch.as_tensor(values, device=self.device).to(self.float_dtype)
                 for name, values in pe.items()}
 
+    def _cached(self, key: tuple, make):
+        """``make()``, kept under `key` (with the device and dtype) for later calls."""
+        key = (*key, self.device, self.float_dtype)
+        if key not in self._cache:
+            if len(self._cache) >= CACHED:
+                self._cache.pop(next(iter(self._cache)))  # the oldest entry
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def _positional_rows(self, length: int, n: int) -> torch.Tensor:
+        """The positional features at positions 0 .. length-1, placed in the stream's
+        columns (zero elsewhere): (length, width), computed once per (length, n)."""
+        def make():
+            rows = torch.zeros(length, len(self.index), dtype=self.float_dtype,
+                               device=self.device)
+            features = self.positional(torch.arange(length), n)
+            for name, values in features.items():
+                rows[:, self.index[name]] = values
+            return rows
+        return self._cached(("positions", length, n), make)
+
     def embed(self, inputs: torch.Tensor, positions: torch.Tensor, n: int,
               features: dict | None = None) -> torch.Tensor:
         """The stream before the first block: (batch, positions, width).
@@ -253,29 +324,41 @@ class TorchTransformer(nn.Module):
         `features`: the positional features at `positions` if already computed
         (see `positional`).
         """
-        if isinstance(self.ir.inputs, TokenEmbedding):
-            if inputs.dtype != torch.long:
-                raise EvaluationError(f"{self.ir.label}: token inputs must be a long tensor of "
-                                      "ids (see encode_tokens)")
-            table = self.embedding.table  # (width, tokens) or (models, width, tokens)
-            if table.dim() == 2:
-                x = table.T[inputs]  # (batch, positions, width)
-            else:
-                rows = torch.arange(inputs.shape[0], device=inputs.device)[:, None]
-                x = table.transpose(1, 2)[rows if table.shape[0] > 1 else 0 * rows, inputs]
-        else:
-            dims = len(self.ir.inputs.dims)
-            if inputs.shape[-1] != dims:
-                raise EvaluationError(f"{self.ir.inputs.label}: inputs have {inputs.shape[-1]} "
-                                      f"values per position, expected {dims}")
-            x = torch.zeros(*inputs.shape[:-1], len(self.index), dtype=self.float_dtype,
-                            device=self.device)
-            x[..., self.input_columns] = inputs.to(self.float_dtype)
+        x = self._embed_inputs(inputs)
         if self.ir.positions is not None:
             features = self.positional(positions, n) if features is None else features
             for name, values in features.items():
                 x[..., self.index[name]] += values
         return x
+
+    def _embed_inputs(self, inputs: torch.Tensor, rows: torch.Tensor | None = None
+                      ) -> torch.Tensor:
+        """The stream from the inputs, plus `rows` (positions, width) if given."""
+        if isinstance(self.ir.inputs, TokenEmbedding):
+            if inputs.dtype != torch.long:
+                raise EvaluationError(f"{self.ir.label}: token inputs must be a long tensor of "
+                                      "ids (see encode_tokens)")
+            table = self.embedding.table  # (width, tokens) or (models, width, tokens)
+            if table.dim() == 2 and rows is not None:  # one lookup in a (position, token) table
+                length, tokens = rows.shape[0], table.shape[1]
+                combined = (rows[:, None, :] + table.T[None]).reshape(length * tokens, -1)
+                offsets = self._cached(("offsets", length, tokens), lambda: torch.arange(
+                    0, length * tokens, tokens, device=self.device))
+                return torch.nn.functional.embedding(inputs + offsets, combined)
+            if table.dim() == 2:  # (batch, positions, width); a lookup, faster than indexing
+                x = torch.nn.functional.embedding(inputs, table.T.contiguous())
+                return x if rows is None else x + rows
+            models = torch.arange(inputs.shape[0], device=inputs.device)[:, None]
+            x = table.transpose(1, 2)[models if table.shape[0] > 1 else 0 * models, inputs]
+            return x if rows is None else x + rows
+        dims = len(self.ir.inputs.dims)
+        if inputs.shape[-1] != dims:
+            raise EvaluationError(f"{self.ir.inputs.label}: inputs have {inputs.shape[-1]} "
+                                  f"values per position, expected {dims}")
+        x = torch.zeros(*inputs.shape[:-1], len(self.index), dtype=self.float_dtype,
+                        device=self.device)
+        x[..., self.input_columns] = inputs.to(self.float_dtype)
+        return x if rows is None else x + rows
 
     def forward(self, inputs: torch.Tensor, *, n: int | None = None,
                 encoder_inputs: torch.Tensor | None = None, record: bool = False,
@@ -290,8 +373,8 @@ class TorchTransformer(nn.Module):
         """
         length = inputs.shape[1]
         encoder_stream, n = self._encode(encoder_inputs, n, default=length)
-        positions = torch.arange(length, device=self.device)
-        x = self.embed(inputs, positions, n)
+        x = self._embed_inputs(inputs, None if self.ir.positions is None
+                               else self._positional_rows(length, n))
         state = _Flags(x.shape[0], x.device)
         trace: list = []
         prune = (only_readout and not self.ir.looped
@@ -322,36 +405,27 @@ class TorchTransformer(nn.Module):
         `readout_row` (0 or -1): from the last attention block on, compute
         only that position (see `forward`'s `only_readout`).
 
-        Non-finite values: each block's stream is checked on the device; by
-        default the results are read back once at the end of the call (one
-        host sync, not one per block). With `finite` (a `NonFiniteChecks`, see
-        `non_finite_checks`) they are only queued, `where` (e.g. " in loop
-        7") naming the call in the error: the caller reads them back with
-        ``finite.check()`` when it likes, e.g. once every few loops.
+        Non-finite values: each block's stream is checked on the device (its
+        least and greatest value: both are finite iff every value is, a NaN
+        propagating through both); by default the results are read back once
+        at the end of the call (one host sync, not one per block). With
+        `finite` (a `NonFiniteChecks`, see `non_finite_checks`) they are only
+        queued, `where` (e.g. " in loop 7") naming the call in the error: the
+        caller reads them back with ``finite.check()`` when it likes, e.g.
+        once every few loops.
         """
         flags = flags or _Flags(x.shape[0], x.device)
         queue = finite if finite is not None else NonFiniteChecks(self.float_dtype)
-        positions = torch.arange(x.shape[1], device=self.device)
-        attention_blocks = [k for k, b in enumerate(self.ir.blocks) if isinstance(b, Attention)]
-        last_attention = attention_blocks[-1] if attention_blocks else -1
         for index, block in enumerate(self.ir.blocks):
             params = self.blocks[block.label]
             if isinstance(block, Attention):
                 rows = slice(None)
-                if readout_row is not None and index == last_attention:
+                if readout_row is not None and index == self._last_attention:
                     rows = slice(readout_row, None) if readout_row == -1 else slice(0, 1)
-                delta = torch.zeros_like(x[:, rows])
-                for head in block.heads:
-                    p = params[head.label]
-                    source = encoder_stream if head.source == "encoder" else x
-                    q = self._linear(x[:, rows], p.query)  # (batch, queries, head dims)
-                    k = self._linear(source, p.key)  # (batch, keys, head dims)
-                    v = self._linear(source, p.value)  # (batch, keys, width)
-                    delta = delta + self._attend(head, q, k, v, positions[rows], n, flags)
-                x = x[:, rows] + delta
+                x = attention_block(self, block, params, x, rows, n, encoder_stream, flags)
             elif isinstance(block, MLP):
-                hidden = torch.relu(self._linear(x, params.w_in) + self._bias(params.b_in))
-                x = x + self._linear(hidden, params.w_out) + self._bias(params.b_out)
+                hidden = torch.relu(self._add_bias(self._linear(x, params.w_in), params.b_in))
+                x = self._add_bias(x + self._linear(hidden, params.w_out), params.b_out)
             else:
                 x = self._layer_norm(block, params, x)
             queue.add(block.label, x, where)
@@ -370,60 +444,29 @@ class TorchTransformer(nn.Module):
     def read(self, x: torch.Tensor) -> dict:
         """Read-outs: name -> (batch,) or (batch, positions)."""
         readout = self.ir.readout
-        rows = {"first": x[:, :1], "last": x[:, -1:], "all": x}[readout.position]
-        values = self._linear(rows, self.readout.matrix) + self._bias(self.readout.bias)
+        rows = x if readout.position == "all" else x[:, :1] if readout.position == "first" \
+            else x[:, -1:]
+        values = self._add_bias(self._linear(rows, self.readout.matrix), self.readout.bias)
         if readout.position != "all":
             values = values[:, 0]
             return {o: values[:, k] for k, o in enumerate(readout.outputs)}
         return {o: values[..., k] for k, o in enumerate(readout.outputs)}
 
     def _layer_norm(self, block: LayerNorm, params, x: torch.Tensor) -> torch.Tensor:
-        columns = [self.index[d] for d in block.dims]
+        columns = self._norm_columns[block.label]
         part = x[..., columns]
-        mean = part.mean(dim=-1, keepdim=True)
-        var = ((part - mean) ** 2).mean(dim=-1, keepdim=True)
-        normed = (part - mean) / torch.sqrt(var + float(block.epsilon))
+        centred = part - part.mean(dim=-1, keepdim=True)
+        var = (centred * centred).mean(dim=-1, keepdim=True)
+        normed = centred / torch.sqrt(var + float(block.epsilon))
         x = x.clone()
         x[..., columns] = normed * self._bias(params.gain) + self._bias(params.bias)
         return x
 
     def _attend(self, head: Head, q, k, v, positions, n, flags: _Flags) -> torch.Tensor:
-        if self._constant_scores(head):  # uniform attention: a mean, O(length) not O(length^2)
-            if head.mask == "causal":
-                sums = torch.cumsum(v, dim=1)[:, positions]
-                return sums / (positions + 1).to(v.dtype)[None, :, None]
-            return v.mean(dim=1, keepdim=True).expand(-1, len(positions), -1)
-        scores = torch.matmul(q, k.transpose(-1, -2))  # (batch, queries, keys)
-        if head.score == "neg_abs_dot":
-            scores = -scores.abs()
-        keys = torch.arange(k.shape[1], device=self.device)
-        visible = (keys[None, :] <= positions[:, None] if head.mask == "causal"
-                   else torch.ones(len(positions), len(keys), dtype=torch.bool,
-                                   device=self.device))
-        kind = head.kind
-        if isinstance(kind, Softmax):
-            scale = self._scale(kind.scale, n)
-            weights = torch.softmax((scores * scale).masked_fill(~visible, float("-inf")), dim=-1)
-            return torch.matmul(weights, v)
-        masked = scores.masked_fill(~visible, float("-inf"))
-        best = masked.max(dim=-1, keepdim=True).values
-        below = best - masked  # >= 0 where visible, +inf elsewhere
-        if kind.gap is not None:
-            gap = self._formula(kind.gap, positions, n).to(scores.dtype)[None, :, None]
-            winners = below < gap / 2
-            doubtful = (below >= gap / 4) & (below < 3 * gap / 4)
-            flags.mark(head.label, doubtful.flatten(1).any(dim=1))
-        else:
-            winners = below == 0
-        if isinstance(kind, Hard):
-            order = keys if kind.tie == "last" else (len(keys) - 1 - keys)
-            pick = torch.where(winners, order, -1).argmax(dim=-1)  # (batch, queries)
-            weights = torch.nn.functional.one_hot(pick, len(keys)).to(v.dtype)
-        else:
-            assert isinstance(kind, AverageHard)
-            weights = winners.to(v.dtype)
-            weights = weights / weights.sum(dim=-1, keepdim=True)
-        return torch.matmul(weights, v)
+        """One head at the query `positions`: (batch, queries, width) (see
+        `torch_attention.attend`); q, k, v without the heads dimension."""
+        q, k = (None, None) if q is None else (q[:, None], k[:, None])
+        return attend(self, (head,), q, k, v[:, None], positions, n, flags)[0]
 
     def _scale(self, expr: sympy.Expr, n: int) -> float:
         """A softmax scale at length n, evaluated once (a looped model asks every loop)."""
@@ -454,6 +497,15 @@ class _Flags:
         self.any = torch.zeros(batch, dtype=torch.bool, device=device)
         self.guarded: dict[str, torch.Tensor] = {}  # every guarded head that ran
 
+    def mark_heads(self, labels: Sequence[str], fired: torch.Tensor) -> None:
+        """`mark` for several heads at once: fired (batch, heads)."""
+        self.any |= fired.any(dim=1) if len(labels) > 1 else fired[:, 0]
+        for h, label in enumerate(labels):
+            if label in self.guarded:
+                self.guarded[label] |= fired[:, h]
+            else:
+                self.guarded[label] = fired[:, h]  # a column of a fresh tensor: no copy
+
     def mark(self, label: str, fired: torch.Tensor) -> None:
         if label in self.guarded:
             self.guarded[label] |= fired
@@ -464,7 +516,12 @@ class _Flags:
     @property
     def heads(self) -> dict[str, torch.Tensor]:
         """Head label -> (batch,) bool, for the heads that fired (reads the flags back)."""
-        return {label: fired for label, fired in self.guarded.items() if bool(fired.any())}
+        if not self.guarded:
+            return {}
+        fired = torch.stack([f.any() for f in self.guarded.values()]).tolist()
+        return {label: flags for (label, flags), any_fired in zip(self.guarded.items(), fired,
+                                                                      strict=True)
+                if any_fired}
 
 
 class NonFiniteChecks:
@@ -478,19 +535,21 @@ class NonFiniteChecks:
 
     def __init__(self, dtype: torch.dtype):
         self.dtype = dtype
-        self.queued: list = []  # (block label, where, 0-d bool)
+        self.queued: list = []  # (block label, where, (least value, greatest value))
 
     def add(self, label: str, x: torch.Tensor, where: str = "") -> None:
-        self.queued.append((label, where, torch.isfinite(x).all()))
+        if x.numel():  # the least and the greatest value: both finite iff every value is
+            self.queued.append((label, where, torch.aminmax(x)))
 
     def check(self) -> None:
         if not self.queued:
             return
         queued, self.queued = self.queued, []
-        ok = torch.stack([q[2] for q in queued]).tolist()
-        if all(ok):
+        ends = torch.stack([end for q in queued for end in q[2]]).tolist()
+        if all(map(math.isfinite, ends)):
             return
-        label, where, _ = queued[ok.index(False)]
+        first = next(k for k, end in enumerate(ends) if not math.isfinite(end)) // 2
+        label, where, _ = queued[first]
         raise EvaluationError(f"{label}: non-finite values{where} in {self.dtype} "
                               "(overflow, or a zero variance in layer norm)")
 
