@@ -6,8 +6,10 @@
 every weight as an exact rational. ``config.json`` describes the IR (labels,
 direction names, kinds, positional formulas) and the construction around it
 (which language or machine, its options, its precision limits). Nothing is
-pickled; `load` rebuilds the IR from the exact weights and checks that the
-float weights in the file are what that IR casts to.
+pickled; `load` rebuilds the IR from the exact weights, checks that the float
+weights in the file are what that IR casts to, and rebuilds the construction
+from its recorded options (machine, program sizes, ...) to check that it gives
+that same IR: an edited or corrupt file is refused, never run.
 """
 
 from __future__ import annotations
@@ -53,10 +55,20 @@ class RecognizerMeta:
 
     @staticmethod
     def from_meta(meta: dict, transformer: Transformer) -> Recognizer:
-        return Recognizer(name=meta["name"], transformer=transformer, language=meta["language"],
-                          bos=tuple(meta["bos"]), eos=tuple(meta["eos"]),
-                          accept=meta["accept"], options=meta["options"],
-                          limits=meta["limits"], note=meta.get("note", ""))
+        """Rebuild the recognizer from its name and options; it must give the saved IR."""
+        from compilers.constructions import RECOGNIZERS
+
+        name, options = meta.get("name"), meta.get("options", {})
+        if name not in RECOGNIZERS:
+            raise SavedModelError(f"construction {name!r}; known: {sorted(RECOGNIZERS)}")
+        try:
+            recognizer = RECOGNIZERS[name].build(**options)
+        except (TypeError, ValueError, CompileError) as error:
+            raise SavedModelError(f"options {options} do not build {name}: {error}") from None
+        if recognizer.transformer != transformer:
+            raise SavedModelError(f"the saved IR is not the transformer that {name} builds with "
+                                  f"options {options}; the file was edited or is corrupt")
+        return recognizer
 
 
 def save(construction, directory: str | Path, *, dtype: str = "float32") -> Path:

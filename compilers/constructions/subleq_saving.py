@@ -1,8 +1,14 @@
-"""How a `SubleqConstruction` is written into and read from a saved model's config.json."""
+"""How a `SubleqConstruction` is written into and read from a saved model's config.json.
+
+config.json keeps the semantics and sizes; on load the computer is rebuilt
+from them and must give exactly the IR stored beside it (else
+`SavedModelError`).
+"""
 
 from __future__ import annotations
 
-from compilers.constructions.subleq import SubleqConstruction, layout_for
+from compilers.constructions.subleq import SubleqConstruction, build
+from compilers.errors import CompileError
 from compilers.ir import Transformer
 
 
@@ -20,8 +26,17 @@ class SubleqMeta:
 
     @staticmethod
     def from_meta(meta: dict, transformer: Transformer) -> SubleqConstruction:
-        layout = layout_for(meta["semantics"], bits=meta["bits"], memory=meta["memory"],
-                            slots=meta["slots"], input_size=meta.get("input_size", 0))
-        return SubleqConstruction(name=meta["name"], semantics=meta["semantics"],
-                                  transformer=transformer, layout=layout, scale=meta["scale"],
-                                  options=meta["options"], note=meta.get("note", ""))
+        from compilers.saving import SavedModelError
+
+        sizes = {"semantics": meta.get("semantics"), "bits": meta.get("bits"),
+                 "memory": meta.get("memory"), "slots": meta.get("slots"),
+                 "input_size": meta.get("input_size", 0)}
+        try:
+            construction = build(**sizes)
+        except (TypeError, ValueError, CompileError) as error:
+            raise SavedModelError(f"sizes {sizes} do not build a SUBLEQ computer: "
+                                  f"{error}") from None
+        if construction.transformer != transformer:
+            raise SavedModelError(f"the saved IR is not the SUBLEQ computer of sizes {sizes}; "
+                                  "the file was edited or is corrupt")
+        return construction

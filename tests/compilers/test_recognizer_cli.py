@@ -52,6 +52,20 @@ def test_loading_a_tampered_model_is_refused(tmp_path):
         load(tmp_path)
 
 
+def test_a_model_whose_options_were_edited_is_refused(tmp_path):
+    save(parity.build(layernorm=True), tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["construction"]["options"]["output_scale"] = "7"
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(SavedModelError, match=r"not the transformer that parity builds with "
+                                              r"options .*'output_scale': '7'"):
+        load(tmp_path)
+    config["construction"]["options"]["output_scale"] = "seven"
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(SavedModelError, match=r"options .* do not build parity"):
+        load(tmp_path)
+
+
 def test_compile_then_eval_json(tmp_path):
     out = tmp_path / "parity"
     result = _run("compile", "parity", "--layernorm", "-o", str(out))

@@ -274,6 +274,19 @@ def test_saved_subleq_computer_loads_and_runs(tmp_path):
     assert run(loaded, program, backend="torch", max_steps=100).output == b"9876543210\n"
 
 
+def test_a_saved_computer_whose_sizes_were_edited_is_refused(tmp_path):
+    import json
+
+    from compilers.saving import SavedModelError, load, save
+
+    save(subleq.build(_program("countdown.subleq", "esolang")), tmp_path, dtype="float64")
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["construction"]["memory"] += 1
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(SavedModelError, match="not the SUBLEQ computer of sizes"):
+        load(tmp_path)
+
+
 # -- long runs ---------------------------------------------------------------------------
 
 
