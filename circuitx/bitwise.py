@@ -93,8 +93,8 @@ class Canonical:
     Attributes:
         key: the encoded (weights, threshold), -1 where the gate is not bitwise.
         constant: 1 or 0 for constant gates, -1 otherwise.
-        sources: (n, MAX_FANIN) wires of the sorted literals (0-padded).
-        negate: (n, MAX_FANIN) whether each literal is negated.
+        sources: (n, K) wires of the sorted literals (0-padded).
+        negate: (n, K) whether each literal is negated.
         complement: (n,) whether the output is negated.
         fan_in: (n,) literals per gate.
         cost: (n,) word operations of the program (0 for constants).
@@ -114,7 +114,7 @@ def canonical(src: np.ndarray, weights: np.ndarray, thresholds: np.ndarray) -> C
 
     Weights and thresholds must be int64 with every ``sum |w| + |t|`` below 2**62.
     """
-    n, width = src.shape
+    n = src.shape[0]
     w = np.where(src <= 1, 0, weights)  # reads of the constants fold
     t = thresholds - np.where(src == 1, weights, 0).sum(axis=1)
     negative = w < 0
@@ -132,10 +132,8 @@ def canonical(src: np.ndarray, weights: np.ndarray, thresholds: np.ndarray) -> C
     cost_ = np.where(pick, costs[1], costs[0])
     out["key"] = np.where(constant >= 0, -1, out["key"])
     cost_ = np.where(constant >= 0, 0, cost_)
-    pad = MAX_FANIN - width
-    return Canonical(key=out["key"], constant=constant,
-                     sources=np.pad(out["sources"], ((0, 0), (0, pad))),
-                     negate=np.pad(out["negate"], ((0, 0), (0, pad))),
+    return Canonical(key=out["key"], constant=constant, sources=out["sources"],
+                     negate=out["negate"],
                      complement=pick & (constant < 0), fan_in=(out["p"] > 0).sum(axis=1),
                      cost=cost_)
 

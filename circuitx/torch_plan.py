@@ -111,14 +111,18 @@ def _canonical(circuit: Circuit) -> tuple[bitwise.Canonical, np.ndarray]:
     width = max(1, int(counts[small].max(initial=0)))
     src = np.zeros((len(small), width), dtype=np.int64)
     weights = np.zeros((len(small), width), dtype=np.int64)
-    owner = np.repeat(np.arange(len(small)), counts[small])
+    owner, slot = _owner_slot(counts[small])
     entries = _entries(circuit.fanin_ptr, small, counts[small])
-    slot = np.arange(len(entries)) - np.repeat(np.cumsum(counts[small]) - counts[small],
-                                               counts[small])
     src[owner, slot] = circuit.fanin_wires[entries]
     weights[owner, slot] = circuit.weights[entries].astype(np.int64)
     thresholds = circuit.thresholds[small].astype(np.int64)
     return bitwise.canonical(src, weights, thresholds), small
+
+
+def _owner_slot(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For gates of the given fan-ins, entry after entry: its gate and its place in the gate."""
+    owner = np.repeat(np.arange(len(counts)), counts)
+    return owner, np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
 def _entries(ptr: np.ndarray, gates: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -160,7 +164,7 @@ def _product_part(circuit: Circuit, gates: np.ndarray, row_of, device, force) ->
     if bits <= 53 and (force == "dense" or (force is None and small)):
         dtype = torch.float32 if bits <= 24 else torch.float64
         matrix = torch.zeros((n, len(sources)), dtype=dtype)
-        matrix.index_put_((torch.as_tensor(np.repeat(np.arange(n), counts)),
+        matrix.index_put_((torch.as_tensor(_owner_slot(counts)[0]),
                            torch.as_tensor(local)),
                           torch.as_tensor(weights.astype(np.float64)).to(dtype), accumulate=True)
         return part | {"kind": "dense", "matrix": matrix.to(device),
@@ -171,8 +175,7 @@ def _product_part(circuit: Circuit, gates: np.ndarray, row_of, device, force) ->
         dtype = torch.int8 if bits <= 7 else torch.int16 if bits <= 15 else torch.int32
         src = np.zeros((n, max(width, 1)), dtype=np.int64)  # padding: weight 0
         slot_w = np.zeros((n, max(width, 1)), dtype=np.int64)
-        slot = np.arange(nnz) - np.repeat(np.cumsum(counts) - counts, counts)
-        owner = np.repeat(np.arange(n), counts)
+        owner, slot = _owner_slot(counts)
         src[owner, slot] = local
         slot_w[owner, slot] = weights.astype(np.int64)
         return part | {"kind": "slots", "src": as_tensor(src, torch.int64),

@@ -152,13 +152,9 @@ class TorchGenerator:
         if rows is None or position - first >= rows.shape[0]:
             ahead = torch.arange(position, position + AHEAD, device=model.device)
             try:
-                features = model.positional(ahead, self.n)
+                rows = model.placed_positional(ahead, self.n)
             except EvaluationError:
                 return None
-            rows = torch.zeros(AHEAD, len(model.index), dtype=model.float_dtype,
-                               device=model.device)
-            for name, values in features.items():
-                rows[:, model.index[name]] += values
             first, self._features = position, (position, rows)
         k = position - first
         return rows[k:k + 1]

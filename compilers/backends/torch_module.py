@@ -305,17 +305,19 @@ class TorchTransformer(nn.Module):
             self._cache[key] = make()
         return self._cache[key]
 
+    def placed_positional(self, positions: torch.Tensor, n: int) -> torch.Tensor:
+        """The positional features at `positions`, placed in the stream's columns (zero
+        elsewhere): (len(positions), width)."""
+        rows = torch.zeros(len(positions), len(self.index), dtype=self.float_dtype,
+                           device=self.device)
+        for name, values in self.positional(positions, n).items():
+            rows[:, self.index[name]] = values
+        return rows
+
     def _positional_rows(self, length: int, n: int) -> torch.Tensor:
-        """The positional features at positions 0 .. length-1, placed in the stream's
-        columns (zero elsewhere): (length, width), computed once per (length, n)."""
-        def make():
-            rows = torch.zeros(length, len(self.index), dtype=self.float_dtype,
-                               device=self.device)
-            features = self.positional(torch.arange(length), n)
-            for name, values in features.items():
-                rows[:, self.index[name]] = values
-            return rows
-        return self._cached(("positions", length, n), make)
+        """`placed_positional` at positions 0 .. length-1, computed once per (length, n)."""
+        return self._cached(("positions", length, n),
+                            lambda: self.placed_positional(torch.arange(length), n))
 
     def embed(self, inputs: torch.Tensor, positions: torch.Tensor, n: int,
               features: dict | None = None) -> torch.Tensor:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from compilers.backends.circuit import UnsupportedError
-from compilers.cli.common import json_option, parse_lengths, print_json
+from compilers.cli.common import construction_options, json_option, parse_lengths, print_json
 from compilers.constructions import RECOGNIZERS
 
 precision_option = click.option(
@@ -31,14 +31,6 @@ class _Constructions(click.Group):
         return super().resolve_command(ctx, args)
 
 
-def _options(name: str):
-    def decorate(function):
-        for option in reversed(RECOGNIZERS[name].options):
-            function = option(function)
-        return function
-    return decorate
-
-
 @click.group(name="circuit", cls=_Constructions)
 def circuit_group() -> None:
     """Compile a construction at input length N into a threshold circuit; print its measures."""
@@ -53,7 +45,7 @@ def _add_commands(name: str) -> None:
     entry = RECOGNIZERS[name]
 
     @circuit_group.command(name=name, help=f"Compile {entry.title} into a threshold circuit.")
-    @_options(name)
+    @construction_options(name)
     @click.option("--length", "length", required=True, type=int, help="The word length n.")
     @precision_option
     @json_option
@@ -78,7 +70,7 @@ def _add_commands(name: str) -> None:
         Console().print(table)
 
     @scaling_group.command(name=name, help=f"Depth and size of {entry.title} against n.")
-    @_options(name)
+    @construction_options(name)
     @click.option("--lengths", required=True, help="A list such as 8,16,32,64 (or A..B).")
     @precision_option
     @json_option

@@ -114,3 +114,14 @@ def read_words(words: tuple[str, ...]) -> list[str]:
     if sys.stdin is None or sys.stdin.isatty():
         raise click.UsageError("give words as arguments or one per line on stdin")
     return [line.strip() for line in sys.stdin if line.strip()]
+
+
+def construction_options(name: str):
+    """Decorate a command with the click options of recognizer `name` (its registry entry)."""
+    from compilers.constructions import RECOGNIZERS
+
+    def decorate(function):
+        for option in reversed(RECOGNIZERS[name].options):
+            function = option(function)
+        return function
+    return decorate

@@ -17,6 +17,7 @@ from compilers.cli.common import (
     check_device,
     check_group,
     compile_group,
+    construction_options,
     device_option,
     dtype_option,
     json_option,
@@ -30,15 +31,6 @@ from compilers.constructions import RECOGNIZERS
 from compilers.dtypes import DTYPE_NAMES
 
 
-def _options(name: str):
-    """The click options of construction `name`, from its registry entry."""
-    def decorate(function):
-        for option in reversed(RECOGNIZERS[name].options):
-            function = option(function)
-        return function
-    return decorate
-
-
 def _build(name: str, options: dict):
     return RECOGNIZERS[name].build(**options)
 
@@ -47,7 +39,7 @@ def _add_recognizer_commands(name: str) -> None:
     entry = RECOGNIZERS[name]
 
     @compile_group.command(name=name, help=f"Compile {entry.title}.")
-    @_options(name)
+    @construction_options(name)
     @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
                   help="Directory to write the model into.")
     @click.option("--save-dtype", type=click.Choice(list(DTYPE_NAMES)),
@@ -60,7 +52,7 @@ def _add_recognizer_commands(name: str) -> None:
         Console().print(summary_table(construction, f"{name} -> {path}"))
 
     @check_group.command(name=name, help=f"Check {entry.title} against its language.")
-    @_options(name)
+    @construction_options(name)
     @click.option("--lengths", required=True, help="A..B, or a list 8,16,32.")
     @click.option("--samples", default=64, show_default=True, type=click.IntRange(1, 10**6),
                   help="Words per length (all words when there are fewer).")
@@ -103,7 +95,7 @@ def _add_recognizer_commands(name: str) -> None:
             raise SystemExit(1)
 
     @precision_group.command(name=name, help=f"Precision sweep of {entry.title}.")
-    @_options(name)
+    @construction_options(name)
     @click.option("--dtype", type=click.Choice(list(DTYPE_NAMES)),
                   required=True)
     @click.option("--max-length", default=1000, show_default=True,

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from compilers.backends.circuit import PrecisionError, UnsupportedError
 from compilers.backends.circuit.lower_step import step_circuit
 from compilers.backends.circuit.scaling import Point, fit_exponent
+from compilers.backends.circuit.tm_step import run_inputs
 from compilers.backends.exact import ExactModel
 from compilers.constructions import parity, tm
 from languages.turing import trace
@@ -70,20 +71,7 @@ def _agree(word: str, history: list[dict]) -> None:
 
 def _reachable(word: str, steps: int) -> list[dict]:
     """The decoder inputs of the real run: (state, symbol, move) fed back at each position."""
-    construction = tm.build(MACHINE, word)
-    layout = construction.layout
-    generator = ExactModel(construction.transformer).generator(construction.encoder_tokens())
-    vector, history = layout.start_vector(), []
-    for _ in range(steps):
-        vector = generator.next_input(generator.push(vector))
-        values = dict(zip(layout.input_dims, vector, strict=True))
-        history.append({
-            "q": next(q for q, d in zip(layout.states, layout.state_dims, strict=True)
-                      if values[d] == 1),
-            "s": next(s for s, d in zip(layout.symbols, layout.symbol_dims, strict=True)
-                      if values[d] == 1),
-            "m": {0: "N", -1: "L", 1: "R"}[int(values[layout.move])]})
-    return history
+    return run_inputs(tm.build(MACHINE, word), steps)[0]
 
 
 @pytest.mark.parametrize("word", ["", "1", "10", "0110"])
