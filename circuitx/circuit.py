@@ -38,6 +38,7 @@ from circuitx.errors import CircuitError
 
 FALSE = 0
 TRUE = 1
+DEFAULT_MAX_BYTES = 1 << 30  # the evaluators' default memory for the table of wire values
 
 
 @dataclass(frozen=True, kw_only=True)

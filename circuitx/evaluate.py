@@ -22,10 +22,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from circuitx.circuit import Circuit
+from circuitx.circuit import DEFAULT_MAX_BYTES, Circuit
 from circuitx.errors import CircuitError, WidthError
-
-DEFAULT_MAX_BYTES = 1 << 30
 
 
 def input_bits(circuit: Circuit, inputs) -> tuple[np.ndarray, bool]:

@@ -1,7 +1,9 @@
 """CNF encoding of threshold circuits and the SAT miter behind `verify.equivalent`.
 
 See `circuitx.verify` for the decision-diagram encoding of a gate. Needs the
-optional dependency python-sat (``pip install 'circuitx[verify]'``).
+optional dependency python-sat (``pip install 'circuitx[verify]'``), imported
+when `find_difference` runs; `verify.equivalent` calls `verify.require_sat`
+first, so a missing solver is reported with what to install.
 """
 
 from __future__ import annotations
@@ -107,9 +109,6 @@ def encode(cnf: Cnf, circuit: Circuit, input_vars: dict[str, int], max_nodes: in
 def find_difference(a: Circuit, b: Circuit, max_nodes: int = 200_000,
                     solver: str = "glucose4") -> dict[str, bool] | None:
     """An input on which some output of a and b (matched by name) differs, or None."""
-    from circuitx.verify import require_sat
-
-    require_sat()
     from pysat.solvers import Solver
 
     cnf = Cnf()

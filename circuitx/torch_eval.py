@@ -48,8 +48,7 @@ import numpy as np
 import torch
 
 from circuitx import torch_plan
-from circuitx.circuit import Circuit
-from circuitx.evaluate import DEFAULT_MAX_BYTES
+from circuitx.circuit import DEFAULT_MAX_BYTES, Circuit
 
 FORCE_KIND: str | None = None
 """Tests set this to "bitwise", "dense", "slots", "csr" or "limbs" to force a path."""

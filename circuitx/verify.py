@@ -33,6 +33,7 @@ import numpy as np
 from circuitx.circuit import Circuit
 from circuitx.errors import CircuitError, MissingDependencyError, NamingError
 from circuitx.evaluate import evaluate
+from circuitx.sat import find_difference
 
 BATCH = 1 << 15
 
@@ -92,8 +93,7 @@ def equivalent(a: Circuit, b: Circuit, *, max_exhaustive: int = 20, method: str 
     n = a.n_inputs
     if method == "exhaustive" or (method == "auto" and n <= max_exhaustive):
         return _exhaustive(a, b, backend)
-    from circuitx.sat import find_difference
-
+    require_sat()
     model = find_difference(a, b, max_nodes=max_nodes)
     if model is None:
         return Verdict(equal=True, method="sat")

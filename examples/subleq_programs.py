@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from compilers.constructions import subleq
-from compilers.constructions.subleq_run import run, run_batch
+from compilers.runs import run
 from languages import subleq as reference
 
 TEXT = (Path(__file__).parent / "programs" / "multiply.giannou").read_text()
@@ -35,15 +35,14 @@ def main() -> None:
     print(f"one model for every 8-bit program of {len(programs[0].memory)} words and "
           f"{len(programs[0].instructions)} instructions: {len(t.blocks)} blocks per loop, "
           f"width {t.width}")
-    runs = run_batch(construction, programs, max_steps=200, dtype="float64")
-    right = sum(r.memory == reference.run(p, max_steps=200).memory
-                for r, p in zip(runs, programs, strict=True))
+    runs = run(construction, programs, backend="torch", dtype="float64", max_steps=200)
+    right = sum(r.agrees_with_reference for r in runs)
     print(f"{len(programs)} products in one float64 batch, each compared with the "
           f"interpreter: {right} of {len(programs)} agree")
-    print(f"6 x 7: memory word 5 holds {runs[5 * 7 + 6].memory[5]}")
-    exact = run(construction, multiply(3, 5), backend="exact", max_steps=200)
-    print(f"3 x 5 in exact rationals: {exact.memory[5]} after {exact.steps} loops; agrees "
-          f"with the interpreter: {exact.agrees_with_reference}")
+    print(f"6 x 7: memory word 5 holds {runs[5 * 7 + 6].answer.memory[5]}")
+    (exact,) = run(construction, [multiply(3, 5)], backend="exact", max_steps=200)
+    print(f"3 x 5 in exact rationals: {exact.answer.memory[5]} after {exact.answer.steps} "
+          f"loops; agrees with the interpreter: {exact.agrees_with_reference}")
 
 
 if __name__ == "__main__":

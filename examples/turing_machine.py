@@ -5,17 +5,19 @@ state A runs right to the blank after the number, state B walks back left
 turning trailing 1s into 0s until it can turn a 0 (or the blank before the
 number) into a 1, then halts. `compilers.constructions.tm.build` turns it into
 an encoder-decoder transformer whose decoder emits one machine step per
-position (Pérez, Barceló & Marinković 2021, Sec. 4); the exact backend runs it
-in rational arithmetic, the torch backend in floats with a run-time check that
-flags any step it cannot vouch for.
+position (Pérez, Barceló & Marinković 2021, Sec. 4); `compilers.runs.run`
+runs it on a word: the exact backend in rational arithmetic, the torch backend
+in floats with a run-time check that flags any step it cannot vouch for.
 
     python examples/turing_machine.py
 """
 
 from __future__ import annotations
 
-from compilers.constructions import tm, tm_run
-from languages.turing import parse_machine, run
+from compilers.constructions import tm
+from compilers.runs import run
+from compilers.runs.precision import departure
+from languages.turing import parse_machine
 
 INCREMENT = """
      _    0    1      # the blank comes first
@@ -26,18 +28,17 @@ B  1LZ  1LZ  0LB
 
 def main() -> None:
     machine = parse_machine(INCREMENT)
-    for word in ("1011", "111", "0"):
-        construction = tm.build(machine, word)
-        reference = run(machine, word, max_steps=100)
-        for backend, dtype in (("exact", None), ("torch", "float32")):
-            options = {"dtype": dtype} if dtype else {}
-            result = tm_run.simulate(construction, backend=backend, max_steps=100, **options)
+    construction = tm.build(machine)
+    for backend, dtype in (("exact", "float64"), ("torch", "float32")):
+        for result in run(construction, ["1011", "111", "0"], backend=backend, dtype=dtype,
+                          max_steps=100):
             out = result.as_dict()
-            print(f"{word} + 1 on the {backend} backend{' (' + dtype + ')' if dtype else ''}: "
-                  f"tape {out['tape'].strip('_')} after {out['steps']} steps; same as the "
-                  f"interpreter ({reference.tape.strip('_')}): {out['agrees_with_reference']}; "
-                  f"trusted: {out['trusted']}")
-    report = tm_run.precision_report(machine, "1" * 40, dtype="float16", max_steps=200)
+            shown = f" ({dtype})" if backend == "torch" else ""
+            print(f"{result.input} + 1 on the {backend} backend{shown}: tape "
+                  f"{out['tape'].strip('_')} after {out['steps']} steps; same as the "
+                  f"interpreter ({result.reference.tape.strip('_')}): "
+                  f"{out['agrees_with_reference']}; trusted: {out['trusted']}")
+    report = departure(construction, "1" * 40, dtype="float16", max_steps=200)
     print(f"float16 on 40 ones: the error analysis vouches for {report['guaranteed_steps']} "
           f"steps, the run-time check for {report['trusted_steps']}; a wrong step that went "
           f"unflagged: {'yes' if report['silent'] else 'none'}")

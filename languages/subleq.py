@@ -49,6 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from languages.errors import AddressError, ProgramError
@@ -197,6 +198,22 @@ def parse_program(text: str, *, semantics: str, bits: int | None = None,
     triples = tuple(tuple(numbers[i : i + 3]) for i in range(0, len(numbers), 3))
     return GiannouProgram(instructions=triples, memory=tuple(_integers(tokens[split + 1 :], bits)),
                           bits=bits)
+
+
+def load_program(path: str, *, semantics: str | None = None, bits: int | None = None) -> Program:
+    """The program in the file `path`; the semantics from its suffix when not given
+    (``.giannou``: giannou, else esolang). Errors name the file."""
+    if semantics is None:
+        semantics = "giannou" if Path(path).suffix == ".giannou" else "esolang"
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        why = getattr(error, "strerror", None) or error
+        raise ProgramError(f"cannot read program file {path!r}: {why}") from None
+    try:
+        return parse_program(text, semantics=semantics, bits=bits)
+    except ProgramError as error:
+        raise ProgramError(f"{path} ({semantics}): {error}") from None
 
 
 def run(program: Program, *, max_steps: int, input: bytes | str = b"",

@@ -19,7 +19,8 @@ Semantics (the ones the bbchallenge project uses):
   by then is reported with ``halted=False`` (an undefined transition met after
   exactly `max_steps` steps still counts as halting, since it takes no step).
 
-Formats (in `languages.turing_formats`): the bbchallenge code
+Formats (in `languages.turing_formats`, which also holds `HALT`, `MOVES`,
+`STATE_NAMES` and `Transition`, all importable from here): the bbchallenge code
 (``1RB1LB_1LA1RZ``: one ``_``-separated row per state, one ``write move next``
 triple per symbol '0', '1', ...) and a readable table (see `from_table`).
 
@@ -39,27 +40,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
 
 from languages.errors import MachineError
 from languages.language import check_int
+from languages.turing_formats import (
+    HALT,
+    MOVES,
+    STATE_NAMES,
+    Transition,
+    format_bbchallenge,
+    format_table,
+    parse_bbchallenge,
+    parse_table,
+    parse_text,
+)
 
-HALT = "Z"
-MOVES = {"L": -1, "R": +1}
 MAX_STEPS = 10**9  # larger step limits are absurd for a plain interpreter
-STATE_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXY"  # every upper-case letter but the halt state
-
-
-@dataclass(frozen=True)
-class Transition:
-    """Write `write`, move the head `move` ('L' or 'R'), enter `next` (maybe HALT)."""
-
-    write: str
-    move: Literal["L", "R"]
-    next: str
-
-    def __str__(self) -> str:
-        return f"{self.write}{self.move}{self.next}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,27 +94,19 @@ class TuringMachine:
     @classmethod
     def from_bbchallenge(cls, code: str) -> TuringMachine:
         """The machine of a bbchallenge code such as ``1RB1LB_1LA1RZ``."""
-        from languages.turing_formats import parse_bbchallenge
-
-        return parse_bbchallenge(code)
+        return cls(**parse_bbchallenge(code))
 
     def to_bbchallenge(self) -> str:
         """The bbchallenge code (needs states 'A', 'B', ... and symbols '0', '1', ...)."""
-        from languages.turing_formats import format_bbchallenge
-
         return format_bbchallenge(self)
 
     @classmethod
     def from_table(cls, text: str) -> TuringMachine:
         """The machine of a readable table (format in `languages.turing_formats`)."""
-        from languages.turing_formats import parse_table
-
-        return parse_table(text)
+        return cls(**parse_table(text))
 
     def to_table(self) -> str:
         """The readable table: a header of symbols, then one row per state."""
-        from languages.turing_formats import format_table
-
         return format_table(self)
 
 
@@ -129,8 +117,6 @@ def parse_machine(text_or_path: str | Path) -> TuringMachine:
         MachineError: a malformed code or table, or a string that is neither a
             machine code nor an existing file.
     """
-    from languages.turing_formats import parse_text
-
     if isinstance(text_or_path, Path) or (isinstance(text_or_path, str)
                                           and "\n" not in text_or_path
                                           and Path(text_or_path).is_file()):
@@ -138,11 +124,11 @@ def parse_machine(text_or_path: str | Path) -> TuringMachine:
             text = Path(text_or_path).read_text()
         except (OSError, UnicodeDecodeError) as error:
             raise MachineError(f"cannot read machine file {str(text_or_path)!r}: {error}") from None
-        return parse_text(text, source=f"file {str(text_or_path)!r}")
+        return TuringMachine(**parse_text(text, source=f"file {str(text_or_path)!r}"))
     if not isinstance(text_or_path, str):
         raise MachineError(f"a machine is a bbchallenge code, a table or a file path, "
                            f"got {text_or_path!r}")
-    return parse_text(text_or_path, source=None)
+    return TuringMachine(**parse_text(text_or_path, source=None))
 
 
 # ---- running ---------------------------------------------------------------------------

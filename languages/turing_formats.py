@@ -19,21 +19,44 @@ state. BB(2)::
 
 Every parse error is a `MachineError` naming the code or line, the bad part,
 and what was allowed.
+
+This module holds what the formats share with `languages.turing`: the halt
+state `HALT`, the `MOVES`, the `STATE_NAMES` and the `Transition`. A parser
+returns the keyword arguments of a `languages.turing.TuringMachine` (``states``,
+``symbols``, ``delta``), which that class builds and validates; a formatter
+reads the same three attributes of a machine. So `languages.turing` imports
+this module and this module imports nothing of it.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Literal
 
 from languages.errors import MachineError
-from languages.turing import HALT, MOVES, STATE_NAMES, Transition, TuringMachine
 
+HALT = "Z"
+MOVES = {"L": -1, "R": +1}
+STATE_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXY"  # every upper-case letter but the halt state
 UNDEFINED = "---"
 _CODE = re.compile(r"[0-9A-Z_-]+")
 
 
-def parse_bbchallenge(code: str) -> TuringMachine:
-    """The machine of a bbchallenge code (see the module docstring)."""
+@dataclass(frozen=True)
+class Transition:
+    """Write `write`, move the head `move` ('L' or 'R'), enter `next` (maybe HALT)."""
+
+    write: str
+    move: Literal["L", "R"]
+    next: str
+
+    def __str__(self) -> str:
+        return f"{self.write}{self.move}{self.next}"
+
+
+def parse_bbchallenge(code: str) -> dict:
+    """The states, symbols and delta of a bbchallenge code (see the module docstring)."""
     if not isinstance(code, str):
         raise MachineError(f"a machine code is a string such as '1RB1LB_1LA1RZ', got {code!r}")
     code = code.strip()
@@ -59,11 +82,11 @@ def parse_bbchallenge(code: str) -> TuringMachine:
             cell = row[3 * i : 3 * i + 3]
             delta[q, s] = _cell(cell, states, symbols,
                                 f"machine code {code!r}, state {q}, symbol {s}")
-    return TuringMachine(states=states, symbols=symbols, delta=delta)
+    return {"states": states, "symbols": symbols, "delta": delta}
 
 
-def format_bbchallenge(machine: TuringMachine) -> str:
-    """The bbchallenge code of `machine`."""
+def format_bbchallenge(machine) -> str:
+    """The bbchallenge code of `machine` (a `TuringMachine`)."""
     states = tuple(STATE_NAMES[: len(machine.states)])
     symbols = tuple(str(i) for i in range(len(machine.symbols)))
     if machine.states != states or machine.symbols != symbols:
@@ -74,8 +97,8 @@ def format_bbchallenge(machine: TuringMachine) -> str:
                     for q in states)
 
 
-def parse_table(text: str) -> TuringMachine:
-    """The machine of a table (see the module docstring)."""
+def parse_table(text: str) -> dict:
+    """The states, symbols and delta of a table (see the module docstring)."""
     if not isinstance(text, str):
         raise MachineError(f"a machine table is a string, got {text!r}")
     lines = [(n, line.split("#", 1)[0].split()) for n, line in enumerate(text.splitlines(), 1)]
@@ -110,11 +133,11 @@ def parse_table(text: str) -> TuringMachine:
         for s, cell in zip(symbols, tokens[1:], strict=True):
             delta[tokens[0], s] = _cell(cell, states, symbols,
                                         f"machine table line {n}, state {tokens[0]}, symbol {s}")
-    return TuringMachine(states=states, symbols=symbols, delta=delta)
+    return {"states": states, "symbols": symbols, "delta": delta}
 
 
-def format_table(machine: TuringMachine) -> str:
-    """The table of `machine`, aligned, one row per state."""
+def format_table(machine) -> str:
+    """The table of `machine` (a `TuringMachine`), aligned, one row per state."""
     header = "   " + "".join(f"{s:>5}" for s in machine.symbols)
     rows = [machine.states[i] + "  " + "".join(f"{_format_cell(machine.delta[q, s]):>5}"
                                                for s in machine.symbols)
@@ -122,7 +145,7 @@ def format_table(machine: TuringMachine) -> str:
     return "\n".join([header, *rows]) + "\n"
 
 
-def parse_text(text: str, *, source: str | None) -> TuringMachine:
+def parse_text(text: str, *, source: str | None) -> dict:
     """A code or a table, told apart by shape: one token is a code, more a table."""
     body = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
     tokens = body.split()

@@ -8,12 +8,8 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
-from compilers.errors import CompileError
+from compilers.errors import EvaluationError
 from compilers.ir import I, N, PositionalEncoding, TokenEmbedding, Transformer
-
-
-class EvaluationError(CompileError):
-    """A run cannot go on (an unknown token, a zero variance, an undecidable argmax)."""
 
 
 def exact_feature(expr: sympy.Expr, i: int, n: int, *, where: str) -> Fraction:

@@ -23,7 +23,12 @@ changes no bit of any result.
 `ExactModel.forward` runs a whole sequence; `ExactModel.generator` runs a
 generating (decoder) model one position at a time with a cache of every earlier
 position's keys and values; `ExactModel.step` applies a looped model's blocks
-once more to a stream.
+once more to a stream. All three go through one table, `RULES`, from block
+type to its rule; a rule reads where it runs (every position, the read-out
+row only, or one new position with cached keys) from a small `_Where`.
+Decisions that are not arithmetic (uniform heads, read-out pruning, tie
+rules, causality) come from `compilers.ir.plan`. `ExactBackend` is the
+`compilers.backends.base.Backend` over it.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import mpmath
 import numpy as np
 import sympy
 
+from compilers.backends.base import Pass
 from compilers.backends.common import (
     EvaluationError,
     exact_sqrt,
@@ -57,16 +63,15 @@ from compilers.backends.exact_rows import (
 from compilers.ir import (
     MLP,
     Attention,
-    AverageHard,
-    Hard,
     Head,
     LayerNorm,
     N,
     Softmax,
     TokenEmbedding,
     Transformer,
-    check,
+    to_fraction,
 )
+from compilers.ir.plan import Plan, argmax_positions, plan
 
 
 @dataclass(frozen=True)
@@ -113,17 +118,16 @@ class _HeadPlan:
 class ExactModel:
     """Exact evaluation of a `Transformer` (checked first)."""
 
-    def __init__(self, transformer: Transformer, *, precision_bits: int = 256,
-                 _checked: bool = False):
+    def __init__(self, transformer: Transformer | Plan, *, precision_bits: int = 256):
         if precision_bits < 53:
             raise EvaluationError(f"precision_bits {precision_bits} is below 53; "
                                   "the exact backend is meant to beat float64")
-        self.model = transformer if _checked else check(transformer)
+        self.plan = transformer if isinstance(transformer, Plan) else plan(transformer)
+        self.model = self.plan.transformer
         self.bits = precision_bits
         self.index = {d: k for k, d in enumerate(self.model.stream)}
-        self.encoder = (ExactModel(self.model.encoder, precision_bits=precision_bits,
-                                   _checked=True)
-                        if self.model.encoder is not None else None)
+        self.encoder = (ExactModel(self.plan.encoder, precision_bits=precision_bits)
+                        if self.plan.encoder is not None else None)
         source_index = self.encoder.index if self.encoder is not None else {}
         self.heads = {}
         for head in self.model.heads():
@@ -194,15 +198,13 @@ class ExactModel:
         encoder_rows, n = self._encoder(encoder_inputs, n, default=len(inputs))
         x = from_values(self.embed(inputs, range(len(inputs)), n))
         trace: list = []
-        prune = (only_readout and not self.model.looped
-                 and self.model.readout.position in ("first", "last"))
-        row = (0 if self.model.readout.position == "first" else len(inputs) - 1) if prune else None
-        x = self._blocks(x, n=n, encoder_rows=encoder_rows,
-                         record=trace if record else None, readout_row=row)
+        row = self.plan.readout_row(len(inputs)) if only_readout and self.plan.prunable else None
+        x = self._blocks(x, _Where(n, encoder_rows, row), record=trace if record else None)
         return ExactPass(stream=to_values(x), outputs=self._read(x), record=tuple(trace))
 
     def _forward_rows(self, inputs, n: int) -> Rows:
-        return self._blocks(from_values(self.embed(inputs, range(len(inputs)), n)), n=n)
+        x = from_values(self.embed(inputs, range(len(inputs)), n))
+        return self._blocks(x, _Where(n, None, None))
 
     def _encoder(self, encoder_inputs, n, *, default):
         if self.encoder is None:
@@ -213,50 +215,49 @@ class ExactModel:
         if encoder_inputs is None:
             raise EvaluationError(f"{self.model.label} reads an encoder: pass encoder_inputs")
         encoder_inputs = list(encoder_inputs)
-        n = len(encoder_inputs) if n is None else n
+        n = self.plan.encoder_length(n, len(encoder_inputs), default)
         return self.encoder._forward_rows(encoder_inputs, n), n
 
     def apply_blocks(self, x: np.ndarray, *, n: int, encoder_stream=None,
                      record: list | None = None, readout_row: int | None = None) -> np.ndarray:
-        """Apply every block once (one loop step for a looped model); returns a new stream.
+        """Every block once on the stream `x` (Fractions): one loop step of a looped model.
 
-        `x` (and `encoder_stream`) hold Fractions or ints; the result holds
-        Fractions. `readout_row`: from the last attention block on, compute
-        only that position (see `forward`'s `only_readout`).
+        `readout_row`: from the last attention block on, compute that position
+        only (as `forward`'s `only_readout`; the result then has that row).
         """
         encoder_rows = None if encoder_stream is None else from_values(encoder_stream)
-        return to_values(self._blocks(from_values(x), n=n, encoder_rows=encoder_rows,
-                                      record=record, readout_row=readout_row))
+        return to_values(self._blocks(from_values(x), _Where(n, encoder_rows, readout_row),
+                                      record=record))
 
     step = apply_blocks
 
-    def _blocks(self, x: Rows, *, n: int, encoder_rows: Rows | None = None,
-                record: list | None = None, readout_row: int | None = None) -> Rows:
-        attention = [k for k, b in enumerate(self.model.blocks) if isinstance(b, Attention)]
+    def _blocks(self, x: Rows, where: _Where, record: list | None = None) -> Rows:
+        """The blocks in order, each through its rule in `RULES`."""
         for index, block in enumerate(self.model.blocks):
-            if isinstance(block, Attention):
-                offset, rows = 0, ALL
-                if readout_row is not None and index == attention[-1]:
-                    offset, rows = readout_row, slice(readout_row, readout_row + 1)
-                target = x.take(rows)
-                parts = []
-                for head in block.heads:
-                    plan = self.heads[head.label]
-                    source = encoder_rows if head.source == "encoder" else x
-                    keys, values = plan.keys_values(source)
-                    out = self._attend(plan, reduce(plan.query(target)), keys, values, n=n,
-                                       offset=offset)
-                    parts.append((plan.written, out))
-                x = add_into(target, parts)
-            elif isinstance(block, MLP):
-                x = add_into(x, [(ALL, self._mlp(block.label, x))])
-            elif isinstance(block, LayerNorm):
-                x = self._layer_norm(block, x)
-            else:  # pragma: no cover - the checker admits no other block
-                raise EvaluationError(f"exact backend: unknown block {type(block).__name__}")
+            where.block = index
+            x = RULES[type(block)](self, block, x, where)
             if record is not None:
                 record.append((block.label, to_values(x)))
         return x
+
+    # -- the rules, one per block type (`RULES`) ---------------------------------
+
+    def _attention(self, block: Attention, x: Rows, where: _Where) -> Rows:
+        """Every head at the query rows `where` gives, added to the stream there."""
+        offset, rows = where.queries(self.plan, len(x))
+        target = x.take(rows)
+        parts = []
+        for head in block.heads:
+            plan = self.heads[head.label]
+            keys, values = where.keys_values(plan, x)
+            out = self._attend(plan, reduce(plan.query(target)), keys, values, n=where.n,
+                               offset=offset)
+            parts.append((plan.written, out))
+        return add_into(target, parts)
+
+    def _mlp_block(self, block: MLP, x: Rows, where: _Where) -> Rows:
+        w_in, w_out = self.mlps[block.label]
+        return add_into(x, [(ALL, w_out(relu(w_in(x))))])
 
     def read(self, x: np.ndarray) -> dict:
         """The read-out at the positions the model names."""
@@ -273,23 +274,20 @@ class ExactModel:
 
     # -- blocks -------------------------------------------------------------
 
-    def _mlp(self, label: str, x: Rows) -> Rows:
-        w_in, w_out = self.mlps[label]
-        return w_out(relu(w_in(x)))
-
-    def _layer_norm(self, block: LayerNorm, rows: Rows) -> Rows:
+    def _layer_norm(self, block: LayerNorm, rows: Rows, where: _Where | None = None) -> Rows:
         columns = [self.index[d] for d in block.dims]
         gain = [block.gain.get(d, 0) for d in block.dims]
         bias = [block.bias.get(d, 0) for d in block.dims]
         k = len(columns)
         x = to_values(rows)
+        first = 0 if where is None else where.first_row(self.plan)
         for p in range(x.shape[0]):
             values = [x[p, c] for c in columns]
             mean = sum(values) / k
             var = sum((v - mean) ** 2 for v in values) / k + block.epsilon
             if var == 0:
-                raise EvaluationError(f"{block.label}: variance + epsilon is 0 at position {p}; "
-                                      "layer norm is undefined there")
+                raise EvaluationError(f"{block.label}: variance + epsilon is 0 at position "
+                                      f"{first + p}; layer norm is undefined there")
             root = exact_sqrt(var, self.bits)
             for c, v, g, b in zip(columns, values, gain, bias, strict=True):
                 x[p, c] = g * (v - mean) / root + b
@@ -307,7 +305,7 @@ class ExactModel:
         head = plan.head
         kind = head.kind
         causal = head.mask == "causal"
-        if not isinstance(kind, Hard) and not (head.query.entries and head.key.entries):
+        if head.label in self.plan.uniform:
             return mean_rows(values, len(queries), offset, causal=causal)
         uniform = bool((keys.den == keys.den[0]).all()) if len(keys) else True
         if not uniform and isinstance(kind, Softmax):
@@ -333,13 +331,12 @@ class ExactModel:
                 weights, total = self._softmax(scores, max(scores), scale, kind.scale, n)
                 out = combine(values, weights, total, slice(0, visible))
             else:
-                winners = _maxima(raw, None if uniform else key_dens[:visible])
-                if isinstance(kind, Hard):
-                    j = winners[0] if kind.tie == "first" else winners[-1]
-                    out = values.take(slice(j, j + 1))
+                chosen = argmax_positions(head, _maxima(raw, None if uniform
+                                                        else key_dens[:visible]))
+                if len(chosen) == 1:
+                    out = values.take(slice(chosen[0], chosen[0] + 1))
                 else:
-                    assert isinstance(kind, AverageHard)
-                    out = combine(values, [1] * len(winners), len(winners), np.array(winners))
+                    out = combine(values, [1] * len(chosen), len(chosen), np.array(chosen))
             nums.append(out.num)
             dens.append(out.den)
         return Rows(np.vstack(nums), np.concatenate(dens))
@@ -385,9 +382,7 @@ class ExactModel:
 
     def generator(self, encoder_inputs=None, *, n: int | None = None) -> ExactGenerator:
         """A cached, one-position-at-a-time run of a generating model (see `ExactGenerator`)."""
-        if any(h.mask != "causal" for h in self.model.heads() if h.source == "self"):
-            raise EvaluationError(f"{self.model.label}: cached generation needs every "
-                                  "self-attention head to be causal")
+        self.plan.require_causal()
         return ExactGenerator(self, encoder_inputs, n)
 
 
@@ -429,63 +424,93 @@ class ExactGenerator:
     def __init__(self, exact: ExactModel, encoder_inputs, n):
         self.exact = exact
         self.encoder_rows, self.n = exact._encoder(encoder_inputs, n, default=n)
+        self.block = 0
         if self.n is None:
             raise EvaluationError(f"{exact.model.label}: generation needs the input length n")
         self.position = 0
         self.cache: dict[str, tuple[_Cache, _Cache]] = {}
-        for label, plan in exact.heads.items():
-            if plan.head.source == "encoder":
-                keys, values = plan.keys_values(self.encoder_rows)
-                self.cache[label] = (_Cache(keys, plan.dims), _Cache(values, len(plan.written)))
+        for label, head in exact.heads.items():
+            if head.head.source == "encoder":
+                keys, values = head.keys_values(self.encoder_rows)
+                self.cache[label] = (_Cache(keys, head.dims), _Cache(values, len(head.written)))
             else:
-                self.cache[label] = (_Cache(None, plan.dims), _Cache(None, len(plan.written)))
+                self.cache[label] = (_Cache(None, head.dims), _Cache(None, len(head.written)))
 
     def push(self, token_or_vector) -> dict:
         """Append one input; return the read-out at its position."""
         exact = self.exact
         x = from_values(exact.embed([token_or_vector], range(self.position, self.position + 1),
                                     self.n))
-        for block in exact.model.blocks:
-            if isinstance(block, Attention):
-                parts = []
-                for head in block.heads:
-                    plan = exact.heads[head.label]
-                    keys, values = self.cache[head.label]
-                    if head.source == "self":
-                        k, v = plan.keys_values(x)
-                        keys.append(k)
-                        values.append(v)
-                    offset = self.position if head.source == "self" else 0
-                    parts.append((plan.written, exact._attend(
-                        plan, reduce(plan.query(x)), keys.rows(), values.rows(), n=self.n,
-                        offset=offset)))
-                x = add_into(x, parts)
-            elif isinstance(block, MLP):
-                x = add_into(x, [(ALL, exact._mlp(block.label, x))])
-            else:
-                x = exact._layer_norm(block, x)
+        x = exact._blocks(x, self)
         self.position += 1
         values = to_values(exact.read_map(x))[0]  # the new position, whatever the read-out
         return {o: values[k] for k, o in enumerate(exact.model.readout.outputs)}
 
+    # -- where a generator step runs (the `_Where` of `ExactModel._blocks`) ----------
+
+    def queries(self, plan: Plan, length: int) -> tuple[int, slice]:
+        return self.position, ALL
+
+    def keys_values(self, plan: _HeadPlan, x: Rows) -> tuple[Rows, Rows]:
+        """The head's cached keys and values, with the new position's appended (self)."""
+        keys, values = self.cache[plan.head.label]
+        if plan.head.source == "self":
+            k, v = plan.keys_values(x)
+            keys.append(k)
+            values.append(v)
+        return keys.rows(), values.rows()
+
+    @property
+    def offset(self) -> int:
+        return self.position
+
+    def first_row(self, plan: Plan) -> int:
+        """The position of the stream's one row: the new position."""
+        return self.position
+
     def next_input(self, outputs: dict):
         """The next input: the argmax token (ties are an error) or the output vector."""
         model = self.exact.model
+        self.exact.plan.require_generating()
         if model.feedback == "vector":
             return [outputs[d] for d in model.inputs.dims]
-        if model.feedback == "token":
-            best = max(outputs.values())
-            winners = [t for t, v in outputs.items() if v == best]
-            if len(winners) > 1:
-                raise EvaluationError(f"{model.readout.label}: tie between tokens {winners} "
-                                      f"at position {self.position - 1}")
-            return winners[0]
-        raise EvaluationError(f"{model.label} does not generate (feedback is None)")
+        best = max(outputs.values())
+        return self.exact.plan.choose_token([t for t, v in outputs.items() if v == best],
+                                            self.position - 1)
+
+
+class _Where:
+    """Where `ExactModel._blocks` runs: the length n, the encoder's rows, and the
+    read-out row from which on only that position is computed (None: every position)."""
+
+    def __init__(self, n: int, encoder_rows: Rows | None, readout_row: int | None):
+        self.n, self.encoder_rows, self.readout_row = n, encoder_rows, readout_row
+        self.block = 0
+
+    def queries(self, plan: Plan, length: int) -> tuple[int, slice]:
+        """(offset, rows) of the query positions of the attention block being run."""
+        if self.readout_row is not None and self.block == plan.last_attention:
+            return self.readout_row, slice(self.readout_row, self.readout_row + 1)
+        return 0, ALL
+
+    def keys_values(self, plan: _HeadPlan, x: Rows) -> tuple[Rows, Rows]:
+        return plan.keys_values(self.encoder_rows if plan.head.source == "encoder" else x)
+
+    def first_row(self, plan: Plan) -> int:
+        """The position of the stream's first row at the block being run: the read-out
+        row from the last attention block on (pruned), else 0."""
+        if (self.readout_row is not None and plan.last_attention is not None
+                and self.block >= plan.last_attention):
+            return self.readout_row
+        return 0
+
+
+RULES = {Attention: ExactModel._attention, MLP: ExactModel._mlp_block,
+         LayerNorm: ExactModel._layer_norm}
+"""The one table from block type to its exact rule, for the full pass, loops and generation."""
 
 
 def _vector_values(vec, dims, *, where: str) -> list[Fraction]:
-    from compilers.ir import to_fraction
-
     if isinstance(vec, dict):
         unknown = set(vec) - set(dims)
         if unknown:
@@ -532,3 +557,104 @@ def _mp_value(expr: sympy.Expr, bits: int):
     if not value.is_real or not value.is_finite:
         raise EvaluationError(f"softmax scale {expr} is not a finite real number")
     return mpmath.mpf(str(value))
+
+
+class ExactBackend:
+    """The exact backend behind the `compilers.backends.base.Backend` seam.
+
+    Values are numpy object arrays of Fractions; examples of a batch run one
+    after another (an exact run is per sequence anyway), loops in lock step.
+    """
+
+    name = "exact"
+    dtype = None
+
+    def __init__(self, transformer: Transformer | Plan, *, precision_bits: int = 256):
+        self.model = ExactModel(transformer, precision_bits=precision_bits)
+        self.plan = self.model.plan
+
+    def forward(self, inputs, *, n: int, encoder_inputs=None) -> Pass:
+        outputs: dict[str, list] = {o: [] for o in self.plan.transformer.readout.outputs}
+        encoders = [None] * len(inputs) if encoder_inputs is None else list(encoder_inputs)
+        for sequence, encoder in zip(inputs, encoders, strict=True):
+            done = self.model.forward(sequence, n=n, encoder_inputs=encoder, only_readout=True)
+            for name, value in done.outputs.items():
+                outputs[name].append(value)
+        return Pass(outputs={k: _objects(v) for k, v in outputs.items()},
+                    suspect=np.zeros(len(inputs), dtype=bool))
+
+    def generator(self, *, n: int, batch: int, encoder_inputs=None) -> _Generators:
+        encoders = [None] * batch if encoder_inputs is None else list(encoder_inputs)
+        return _Generators([self.model.generator(e, n=n) for e in encoders], self.plan)
+
+    def inputs(self, rows) -> list:
+        return list(rows)
+
+    def start(self, matrices, *, n: int) -> list[Rows]:
+        return [from_values(self.model.embed(np.asarray(matrix).tolist(), range(len(matrix)),
+                                             n))
+                for matrix in matrices]
+
+    def loop(self, state: list[Rows], *, n: int, active=None) -> list[Rows]:
+        return [self.model._blocks(x, _Where(n, None, None))
+                if active is None or active[k] else x for k, x in enumerate(state)]
+
+    def read(self, state: list[Rows], entries) -> np.ndarray:
+        index = self.model.index
+        out = np.empty((len(state), len(entries)), dtype=object)
+        for b, x in enumerate(state):
+            for k, (position, direction) in enumerate(entries):
+                out[b, k] = Fraction(x.num[position, index[direction]], x.den[position])
+        return out
+
+    def streams(self, state: list[Rows]) -> np.ndarray:
+        return np.stack([to_values(x) for x in state]) if state else np.zeros((0, 0, 0))
+
+    def index(self) -> dict[str, int]:
+        return dict(self.model.index)
+
+    def array(self, values) -> np.ndarray:
+        return np.asarray(values)
+
+    def host(self, values) -> np.ndarray:
+        return np.asarray(values)
+
+    def check(self) -> None:
+        """Nothing is deferred: an exact run raises where it fails."""
+
+    def flags(self) -> tuple[np.ndarray, dict]:
+        return np.zeros(0, dtype=bool), {}
+
+
+class _Generators:
+    """One `ExactGenerator` per example, pushed in step (the `Generator` protocol)."""
+
+    def __init__(self, generators: list[ExactGenerator], plan: Plan):
+        self.generators, self.plan = generators, plan
+        self.outputs = plan.transformer.readout.outputs
+        self.position = 0
+
+    def push(self, inputs) -> np.ndarray:
+        rows = [g.push(x) for g, x in zip(self.generators, inputs, strict=True)]
+        self.position += 1
+        return _objects([[row[o] for o in self.outputs] for row in rows])
+
+    def next_input(self, outputs) -> list:
+        return [g.next_input(dict(zip(self.outputs, row, strict=True)))
+                for g, row in zip(self.generators, outputs, strict=True)]
+
+    def suspect(self) -> np.ndarray:
+        return np.zeros(len(self.generators), dtype=bool)
+
+
+def _objects(values) -> np.ndarray:
+    """A numpy object array that keeps Fractions (and lists of them) as they are."""
+    values = list(values)
+    if values and isinstance(values[0], list | tuple):
+        out = np.empty((len(values), len(values[0])), dtype=object)
+        for k, row in enumerate(values):
+            out[k, :] = list(row)
+        return out
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import torch
 
 from compilers.ir import Attention, AverageHard, Hard, Head, Softmax
+from compilers.ir.plan import argmax_positions
 
 GROUPED_SCORES = 1 << 22  # the most scores a group of heads computes at once (see _split)
 
@@ -187,9 +188,11 @@ def attend(model, heads, q, k, v, positions, n, flags, *, rows_key=None) -> list
     else:
         winners = below == 0
     if isinstance(kind, Hard):
+        if kind.tie is None:
+            refuse_ties(heads, winners)
         keys = k.shape[2]
         order = torch.arange(keys, device=model.device)
-        order = order if kind.tie == "last" else keys - 1 - order
+        order = order if kind.tie != "first" else keys - 1 - order
         pick = torch.where(winners, order, -1).argmax(dim=-1)  # (batch, heads, queries)
         weights = torch.nn.functional.one_hot(pick, keys).to(v.dtype)
     else:
@@ -197,6 +200,20 @@ def attend(model, heads, q, k, v, positions, n, flags, *, rows_key=None) -> list
         weights = winners.to(v.dtype)
         weights = weights / weights.sum(dim=-1, keepdim=True)
     return _per_head(weights, v)
+
+
+def refuse_ties(heads, winners: torch.Tensor) -> None:
+    """For hard heads without a tie rule: a tie is an `EvaluationError` (`Plan`'s rule).
+
+    `winners`: (..., keys) bool, the keys tied at the maximum, heads on dim 1 if batched.
+    """
+    counts = winners.sum(dim=-1)
+    if not bool((counts > 1).any()):
+        return
+    where = (counts > 1).nonzero()[0].tolist()
+    row = winners[tuple(where)]
+    head = heads[where[1]] if winners.dim() == 4 else heads[0]
+    argmax_positions(head, row.nonzero().flatten().tolist())  # raises, naming the positions
 
 
 def _per_head(weights: torch.Tensor, v: torch.Tensor) -> list[torch.Tensor]:

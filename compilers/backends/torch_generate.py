@@ -46,8 +46,10 @@ import math
 
 import torch
 
-from compilers.backends.common import EvaluationError
-from compilers.ir import MLP, Attention, Hard, Softmax
+from compilers.backends.torch_attention import refuse_ties
+from compilers.backends.torch_flags import Flags
+from compilers.errors import EvaluationError
+from compilers.ir import Attention, Hard, Softmax
 
 AHEAD = 256  # positions of positional features computed at once
 
@@ -62,8 +64,6 @@ class TorchGenerator:
     """
 
     def __init__(self, model, encoder_inputs, n, batch):
-        from compilers.backends.torch_module import _Flags
-
         self.model = model
         self.encoder_stream, self.n = model._encode(encoder_inputs, n, default=n)
         if self.n is None:
@@ -74,14 +74,15 @@ class TorchGenerator:
             batch = encoder_inputs.shape[0]
         self.batch = batch
         self.position = 0
-        self.flags = _Flags(batch, model.device)
+        self.flags = Flags(batch, model.device)
         self.sums: dict[str, torch.Tensor] = {}
         self._features: tuple | None = None  # (first position, (positions, width) rows)
         self.cache: dict[str, list] = {}
         self._rows = torch.arange(batch, device=model.device)[:, None]
         self._thresholds: dict = {}
         self._arange = torch.arange(AHEAD, device=model.device)
-        self._plan = [self._block_plan(block) for block in model.ir.blocks]
+        self._heads = {block.label: self._head_plan(block) for block in model.ir.blocks
+                       if isinstance(block, Attention)}
         readout = model.readout
         self._readout = (readout.matrix.transpose(-1, -2), model._bias(readout.bias))
         self._outputs = model.ir.readout.outputs
@@ -94,14 +95,10 @@ class TorchGenerator:
             overlap = set(model.ir.inputs.dims) & set(model.ir.positions.features)
             self._vector_inputs = not overlap  # else embed's order of additions is kept
 
-    def _block_plan(self, block) -> tuple:
+    def _head_plan(self, block: Attention) -> list:
+        """How each head of `block` runs at one new position (see the module docstring)."""
         model = self.model
         params = model.blocks[block.label]
-        if isinstance(block, MLP):
-            return ("mlp", block, (params.w_in.transpose(-1, -2), model._bias(params.b_in),
-                                   params.w_out.transpose(-1, -2), model._bias(params.b_out)))
-        if not isinstance(block, Attention):
-            return ("norm", block, params)
         heads = []
         for head in block.heads:
             p = params[head.label]
@@ -116,7 +113,7 @@ class TorchGenerator:
             else:
                 self.cache[head.label] = [None, None, 0]
                 heads.append(("self", head, query, key, value))
-        return ("attention", block, heads)
+        return heads
 
     @property
     def suspect(self) -> torch.Tensor:
@@ -210,11 +207,13 @@ class TorchGenerator:
         else:
             winners = below == 0
         if isinstance(kind, Hard):
+            if kind.tie is None:
+                refuse_ties((head,), winners)
             keys = k.shape[1]
             if keys > len(self._arange):
                 self._arange = torch.arange(2 * keys, device=k.device)
             order = self._arange[:keys]
-            order = order if kind.tie == "last" else keys - 1 - order
+            order = order if kind.tie != "first" else keys - 1 - order
             pick = torch.where(winners, order, -1).argmax(dim=-1)  # (batch, 1)
             return v[self._rows, pick]
         weights = winners.to(v.dtype)
@@ -224,43 +223,40 @@ class TorchGenerator:
     @torch.inference_mode()
     def push_values(self, inputs: torch.Tensor) -> torch.Tensor:
         """One position: the read-out values (batch, outputs), in `readout.outputs` order."""
-        model, position = self.model, self.position
+        model = self.model
         x = self._embed(inputs)
         streams = []
-        for kind, block, parts in self._plan:
-            if kind == "attention":
-                delta = None
-                for how, head, query, key, value in parts:
-                    if how == "sum":
-                        v = torch.matmul(x, value)  # (batch, 1, width)
-                        total = self.sums[head.label] + v if head.label in self.sums else v
-                        self.sums[head.label] = total
-                        out = total / (position + 1)
-                    elif how == "general":
-                        k, v = self.cache[head.label][:2]
-                        positions = torch.tensor([position], device=model.device)
-                        out = model._attend(head, torch.matmul(x, query), k, v, positions,
-                                            self.n, self.flags)
-                    else:
-                        if how == "self":
-                            k, v = self._append(head.label, x, key, value)
-                        else:
-                            k, v = self.cache[head.label][:2]
-                        out = self._attend(head, torch.matmul(x, query), k, v, position)
-                    delta = out if delta is None else delta + out
-                if delta is not None:
-                    x = x + delta
-            elif kind == "mlp":
-                w_in, b_in, w_out, b_out = parts
-                hidden = torch.relu(torch.matmul(x, w_in) + b_in)
-                x = x + torch.matmul(hidden, w_out) + b_out
-            else:
-                x = model._layer_norm(block, parts, x)
+        for block in model.ir.blocks:  # each block through its rule, this generator as `at`
+            x = model.apply_rule(block, x, self)
             streams.append((block.label, x))
         self._check_finite(x, streams)
         self.position += 1
         matrix, bias = self._readout
         return (torch.matmul(x, matrix) + bias)[:, 0]
+
+    def attention(self, model, block: Attention, params, x: torch.Tensor) -> torch.Tensor:
+        """The rule of an attention block at the new position (`TorchTransformer._attention`)."""
+        position = self.position
+        delta = None
+        for how, head, query, key, value in self._heads[block.label]:
+            if how == "sum":
+                v = torch.matmul(x, value)  # (batch, 1, width)
+                total = self.sums[head.label] + v if head.label in self.sums else v
+                self.sums[head.label] = total
+                out = total / (position + 1)
+            elif how == "general":
+                k, v = self.cache[head.label][:2]
+                positions = torch.tensor([position], device=model.device)
+                out = model._attend(head, torch.matmul(x, query), k, v, positions, self.n,
+                                    self.flags)
+            else:
+                if how == "self":
+                    k, v = self._append(head.label, x, key, value)
+                else:
+                    k, v = self.cache[head.label][:2]
+                out = self._attend(head, torch.matmul(x, query), k, v, position)
+            delta = out if delta is None else delta + out
+        return x if delta is None else x + delta
 
     def _check_finite(self, x: torch.Tensor, streams: list) -> None:
         """One check per step: the first block whose stream holds a non-finite value, if any."""
@@ -278,21 +274,40 @@ class TorchGenerator:
     def next_input(self, outputs) -> torch.Tensor:
         """Argmax token ids (batch,) or the outputs named as the input dims (batch, dims).
 
-        `outputs`: `push`'s dict, or `push_values`'s tensor.
+        `outputs`: `push`'s dict, or `push_values`'s tensor. A tie between
+        tokens is an `EvaluationError`, as in the exact backend (`Plan.choose_token`):
+        with the read-out's `gap`, outputs within ``gap/2`` of the largest tie and
+        ``gap/4 .. 3 gap/4`` below it marks the example suspect; without one only
+        equal outputs tie (and `Plan.float_doubts` says no float run is trusted).
         """
         ir = self.model.ir
-        if isinstance(outputs, torch.Tensor):
+        self.model.plan.require_generating()
+        if not isinstance(outputs, torch.Tensor):
+            names = ir.inputs.dims if ir.feedback == "vector" else ir.readout.outputs
             if ir.feedback == "vector":
-                if self._feedback is None:
-                    raise EvaluationError(f"{ir.label}: the read-out does not give every input "
-                                          f"dim {list(ir.inputs.dims)}")
-                return outputs[:, self._feedback]
-            if ir.feedback == "token":
-                return outputs.argmax(dim=-1)
-        elif ir.feedback == "vector":
-            return torch.stack([outputs[d] for d in ir.inputs.dims], dim=-1)
-        elif ir.feedback == "token":
-            stacked = torch.stack([outputs[o] for o in ir.readout.outputs], dim=-1)
-            return stacked.argmax(dim=-1)
-        raise EvaluationError(f"{ir.label} does not generate (feedback is None)")
+                return torch.stack([outputs[d] for d in names], dim=-1)
+            outputs = torch.stack([outputs[o] for o in names], dim=-1)
+        if ir.feedback == "vector":
+            return outputs[:, self._feedback]
+        return self._token(outputs)
 
+    def _token(self, values: torch.Tensor) -> torch.Tensor:
+        """The argmax token of each example, ties refused (see `next_input`)."""
+        ir, position = self.model.ir, self.position - 1
+        best = values.amax(dim=-1, keepdim=True)
+        below = best - values  # (batch, tokens), 0 at the argmax
+        gap = ir.readout.gap
+        if gap is None:
+            ties = below == 0
+        else:
+            value = float(self.model._formula(gap, torch.tensor([position]), self.n)[0])
+            ties = below < value / 2
+            doubtful = (below >= value / 4) & (below < 3 * value / 4)
+            self.flags.mark(ir.readout.label, doubtful.any(dim=-1))
+        counts = ties.sum(dim=-1)
+        if bool((counts > 1).any()):
+            example = int((counts > 1).nonzero()[0, 0])
+            tied = [t for t, tie in zip(ir.readout.outputs, ties[example].tolist(), strict=True)
+                    if tie]
+            self.model.plan.choose_token(tied, position)  # raises, naming the tokens
+        return values.argmax(dim=-1)

@@ -35,7 +35,6 @@ product's terms may differ from one product per head.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -46,18 +45,21 @@ from torch import nn
 
 from compilers.backends.common import EvaluationError, positional_float, token_ids
 from compilers.backends.torch_attention import attend, attention_block
+from compilers.backends.torch_flags import Flags as _Flags
+from compilers.backends.torch_flags import NonFiniteChecks
+from compilers.backends.torch_generate import TorchGenerator
 from compilers.ir import (
     MLP,
     Attention,
-    Hard,
     Head,
     I,
     LayerNorm,
     N,
     TokenEmbedding,
     Transformer,
-    check,
 )
+from compilers.ir.plan import plan
+from compilers.ir.plan import shape as plan_shape
 from compilers.ir.values import Matrix
 
 PAD_ROWS = 1024  # see TorchTransformer._linear
@@ -121,22 +123,6 @@ def _columns(indices: list[int]) -> slice | list[int]:
     return indices
 
 
-def _structure(model: Transformer):
-    """Everything but the weights, to check that stacked models agree."""
-    def block(b):
-        if isinstance(b, Attention):
-            return ("attention", b.label, tuple((h.label, h.query.rows, h.kind, h.score, h.mask,
-                                                 h.source) for h in b.heads))
-        if isinstance(b, MLP):
-            return ("mlp", b.label, b.hidden)
-        return ("layernorm", b.label, b.dims, b.epsilon)
-    return (model.label, model.stream, type(model.inputs).__name__,
-            getattr(model.inputs, "tokens", getattr(model.inputs, "dims", None)),
-            model.positions, tuple(block(b) for b in model.blocks), model.readout.outputs,
-            model.readout.position, model.looped, model.feedback,
-            _structure(model.encoder) if model.encoder is not None else None)
-
-
 class _Params(nn.Module):
     """A bag of named, frozen parameters."""
 
@@ -155,14 +141,14 @@ class TorchTransformer(nn.Module):
         models = [transformer] if isinstance(transformer, Transformer) else list(transformer)
         if not models:
             raise EvaluationError("TorchTransformer needs at least one transformer")
-        for model in models:
-            check(model)
-        shape = _structure(models[0])
+        plans = [plan(model) for model in models]
+        shape = plan_shape(models[0])
         for model in models[1:]:
-            if _structure(model) != shape:
+            if plan_shape(model) != shape:
                 raise EvaluationError(f"cannot stack {model.label}: its structure differs from "
                                       f"{models[0].label} (only weights may differ)")
         self.ir = models[0]
+        self.plan = plans[0]
         self.stacked = len(models) if not isinstance(transformer, Transformer) else None
         self.float_dtype = resolve_dtype(dtype)
         self.encoder = None
@@ -214,11 +200,7 @@ class TorchTransformer(nn.Module):
         self._heads = {h.label: h for h in self.ir.heads()}
         self._formulas: dict = {}
         # heads whose scores are 0 in every stacked model: uniform attention, computed as a mean
-        self._uniform = {h.label for h in self.ir.heads() if not isinstance(h.kind, Hard)
-                         and all(not (g.query.entries and g.key.entries)
-                                for m in models for g in m.heads() if g.label == h.label)}
-        attention = [k for k, b in enumerate(self.ir.blocks) if isinstance(b, Attention)]
-        self._last_attention = attention[-1] if attention else -1
+        self._uniform = frozenset.intersection(*(p.uniform for p in plans))
         self._norm_columns = {b.label: _columns([self.index[d] for d in b.dims])
                               for b in self.ir.blocks if isinstance(b, LayerNorm)}
         self._cache: dict = {}  # see _cached: positional rows, gap thresholds, block plans
@@ -254,7 +236,11 @@ class TorchTransformer(nn.Module):
         return bias if bias.dim() == 1 else bias[:, None, :]
 
     def _add_bias(self, y: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        """y + bias; on CPU a bias of zeros is skipped (adding it could only turn a -0 to +0)."""
+        """y + bias; on CPU a bias of zeros is skipped (adding it could only turn a -0 to +0).
+
+        The test is on the tensor, not the IR, so that a weight edited in place
+        (a patched or corrupted model) is never ignored.
+        """
         if bias.device.type == "cpu" and not bool(bias.any()):
             return y
         return y + self._bias(bias)
@@ -379,8 +365,7 @@ class TorchTransformer(nn.Module):
                                else self._positional_rows(length, n))
         state = _Flags(x.shape[0], x.device)
         trace: list = []
-        prune = (only_readout and not self.ir.looped
-                 and self.ir.readout.position in ("first", "last"))
+        prune = only_readout and self.plan.prunable
         x = self.apply_blocks(x, n=n, encoder_stream=encoder_stream, flags=state,
                               record=trace if record else None,
                               readout_row=(0 if self.ir.readout.position == "first" else -1)
@@ -396,7 +381,7 @@ class TorchTransformer(nn.Module):
             return None, default if n is None else n
         if encoder_inputs is None:
             raise EvaluationError(f"{self.ir.label} reads an encoder: pass encoder_inputs")
-        n = encoder_inputs.shape[1] if n is None else n
+        n = self.plan.encoder_length(n, encoder_inputs.shape[1], default)
         return self.encoder(encoder_inputs, n=n).stream, n
 
     def apply_blocks(self, x: torch.Tensor, *, n: int, encoder_stream=None, flags=None,
@@ -416,20 +401,11 @@ class TorchTransformer(nn.Module):
         caller reads them back with ``finite.check()`` when it likes, e.g.
         once every few loops.
         """
-        flags = flags or _Flags(x.shape[0], x.device)
+        at = _Full(n, encoder_stream, flags or _Flags(x.shape[0], x.device), readout_row)
         queue = finite if finite is not None else NonFiniteChecks(self.float_dtype)
         for index, block in enumerate(self.ir.blocks):
-            params = self.blocks[block.label]
-            if isinstance(block, Attention):
-                rows = slice(None)
-                if readout_row is not None and index == self._last_attention:
-                    rows = slice(readout_row, None) if readout_row == -1 else slice(0, 1)
-                x = attention_block(self, block, params, x, rows, n, encoder_stream, flags)
-            elif isinstance(block, MLP):
-                hidden = torch.relu(self._add_bias(self._linear(x, params.w_in), params.b_in))
-                x = self._add_bias(x + self._linear(hidden, params.w_out), params.b_out)
-            else:
-                x = self._layer_norm(block, params, x)
+            at.block = index
+            x = RULES[type(block)](self, block, self.blocks[block.label], x, at)
             queue.add(block.label, x, where)
             if record is not None:
                 record.append((block.label, x.clone()))
@@ -438,6 +414,10 @@ class TorchTransformer(nn.Module):
         return x
 
     step = apply_blocks
+
+    def apply_rule(self, block, x: torch.Tensor, at) -> torch.Tensor:
+        """One block through its rule in `RULES`, where `at` runs (see `apply_blocks`)."""
+        return RULES[type(block)](self, block, self.blocks[block.label], x, at)
 
     def non_finite_checks(self) -> NonFiniteChecks:
         """A queue for `apply_blocks`' non-finite checks, read back with its ``check()``."""
@@ -454,7 +434,18 @@ class TorchTransformer(nn.Module):
             return {o: values[:, k] for k, o in enumerate(readout.outputs)}
         return {o: values[..., k] for k, o in enumerate(readout.outputs)}
 
-    def _layer_norm(self, block: LayerNorm, params, x: torch.Tensor) -> torch.Tensor:
+    # -- the rules, one per block type (`RULES`) ---------------------------------
+
+    def _attention(self, block: Attention, params, x: torch.Tensor, at) -> torch.Tensor:
+        """Every head added to the stream, where `at` (the full pass or a generator) runs."""
+        return at.attention(self, block, params, x)
+
+    def _mlp(self, block: MLP, params, x: torch.Tensor, at=None) -> torch.Tensor:
+        """``x + W_out relu(W_in x + b_in) + b_out`` at every position of x."""
+        hidden = torch.relu(self._add_bias(self._linear(x, params.w_in), params.b_in))
+        return self._add_bias(x + self._linear(hidden, params.w_out), params.b_out)
+
+    def _layer_norm(self, block: LayerNorm, params, x: torch.Tensor, at=None) -> torch.Tensor:
         columns = self._norm_columns[block.label]
         part = x[..., columns]
         centred = part - part.mean(dim=-1, keepdim=True)
@@ -486,74 +477,27 @@ class TorchTransformer(nn.Module):
     def generator(self, encoder_inputs: torch.Tensor | None = None, *, n: int | None = None,
                   batch: int | None = None) -> TorchGenerator:
         """A cached one-position-at-a-time run (see `TorchGenerator`)."""
-        if any(h.mask != "causal" for h in self.ir.heads() if h.source == "self"):
-            raise EvaluationError(f"{self.ir.label}: cached generation needs every "
-                                  "self-attention head to be causal")
+        self.plan.require_causal()
         return TorchGenerator(self, encoder_inputs, n, batch)
 
 
-class _Flags:
-    """Per-example suspicion, or-ed together on the device while a batch runs (no host sync)."""
+class _Full:
+    """Where `TorchTransformer.apply_blocks` runs: every position, or, from the last
+    attention block on, the read-out row only (`readout_row`: 0 or -1)."""
 
-    def __init__(self, batch: int, device):
-        self.any = torch.zeros(batch, dtype=torch.bool, device=device)
-        self.guarded: dict[str, torch.Tensor] = {}  # every guarded head that ran
+    def __init__(self, n: int, encoder_stream, flags: _Flags, readout_row: int | None):
+        self.n, self.encoder_stream, self.flags = n, encoder_stream, flags
+        self.readout_row = readout_row
+        self.block = 0
 
-    def mark_heads(self, labels: Sequence[str], fired: torch.Tensor) -> None:
-        """`mark` for several heads at once: fired (batch, heads)."""
-        self.any |= fired.any(dim=1) if len(labels) > 1 else fired[:, 0]
-        for h, label in enumerate(labels):
-            if label in self.guarded:
-                self.guarded[label] |= fired[:, h]
-            else:
-                self.guarded[label] = fired[:, h]  # a column of a fresh tensor: no copy
-
-    def mark(self, label: str, fired: torch.Tensor) -> None:
-        if label in self.guarded:
-            self.guarded[label] |= fired
-        else:
-            self.guarded[label] = fired.clone()
-        self.any |= fired
-
-    @property
-    def heads(self) -> dict[str, torch.Tensor]:
-        """Head label -> (batch,) bool, for the heads that fired (reads the flags back)."""
-        if not self.guarded:
-            return {}
-        fired = torch.stack([f.any() for f in self.guarded.values()]).tolist()
-        return {label: flags for (label, flags), any_fired in zip(self.guarded.items(), fired,
-                                                                      strict=True)
-                if any_fired}
+    def attention(self, model: TorchTransformer, block: Attention, params, x: torch.Tensor):
+        rows = slice(None)
+        if self.readout_row is not None and self.block == model.plan.last_attention:
+            rows = slice(self.readout_row, None) if self.readout_row == -1 else slice(0, 1)
+        return attention_block(model, block, params, x, rows, self.n, self.encoder_stream,
+                               self.flags)
 
 
-class NonFiniteChecks:
-    """Non-finite checks queued on the device and read back at once.
-
-    `add` queues "every value of this stream is finite" as a 0-d tensor (no
-    host sync); `check` reads all queued results back in one transfer and
-    raises `EvaluationError` for the first that failed, naming its block and
-    where it ran.
-    """
-
-    def __init__(self, dtype: torch.dtype):
-        self.dtype = dtype
-        self.queued: list = []  # (block label, where, (least value, greatest value))
-
-    def add(self, label: str, x: torch.Tensor, where: str = "") -> None:
-        if x.numel():  # the least and the greatest value: both finite iff every value is
-            self.queued.append((label, where, torch.aminmax(x)))
-
-    def check(self) -> None:
-        if not self.queued:
-            return
-        queued, self.queued = self.queued, []
-        ends = torch.stack([end for q in queued for end in q[2]]).tolist()
-        if all(map(math.isfinite, ends)):
-            return
-        first = next(k for k, end in enumerate(ends) if not math.isfinite(end)) // 2
-        label, where, _ = queued[first]
-        raise EvaluationError(f"{label}: non-finite values{where} in {self.dtype} "
-                              "(overflow, or a zero variance in layer norm)")
-
-
-from compilers.backends.torch_generate import TorchGenerator  # noqa: E402  (re-exported)
+RULES = {Attention: TorchTransformer._attention, MLP: TorchTransformer._mlp,
+         LayerNorm: TorchTransformer._layer_norm}
+"""The one table from block type to its torch rule, for the full pass, loops and generation."""

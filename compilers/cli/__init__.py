@@ -1,17 +1,18 @@
-"""The `circuitx` command line.
+"""The `circuitx` command line: one explicit command tree, loaded lazily.
 
-Each module of this package defines the commands of one topic and a
-`register(group)` function; `COMMAND_MODULES` lists them in the order they
-are loaded. A user mistake anywhere below (one of the packages' own error
-classes, or a bad option or argument that click rejects) becomes a one-line
-`error: ...` on stderr and exit status 2, never a traceback.
+`COMMANDS` is the whole tree's first level: each command's name and the
+module attribute that defines it. Running a command imports that one module
+(``circuitx languages`` pays for neither torch nor sympy); ``--help`` imports
+them all to show their one-line help. The commands that take a construction
+(`compile`, `run`, `check`, `precision`, `circuit`, `scaling`) are groups with
+one subcommand per registered construction (`compilers.cli.families`): their
+flags come from the construction's typed options. A command module parses
+its arguments, calls the run layer (`compilers.runs`) and prints; nothing
+else.
 
-The modules are loaded lazily: `PROVIDERS` names, for each top-level command,
-the modules that define or extend it (``circuitx run`` gains the transformer
-backends from `tm` and `subleq`), and running a command loads only those, so
-that ``circuitx languages`` pays for neither torch nor sympy. ``--help`` (and
-any command not in `PROVIDERS`) loads them all. A test checks `PROVIDERS`
-against what the modules register.
+A user mistake anywhere below (one of the packages' own error classes, or a
+bad option or argument that click rejects) becomes a one-line ``error: ...``
+on stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -27,62 +28,37 @@ from languages.errors import LanguageError
 
 USER_ERRORS = (LanguageError, CircuitError, CompileError)
 
-COMMAND_MODULES = (
-    "compilers.cli.tour",
-    "compilers.cli.languages",
-    "compilers.cli.recognize",
-    "compilers.cli.circuit",
-    "compilers.cli.circuit_steps",
-    "compilers.cli.subleq",
-    "compilers.cli.tm",
-    "compilers.cli.gadget",
-    "compilers.cli.run",
-)
-
-
-_RECOGNIZE = "compilers.cli.recognize"
-_CIRCUIT = ("compilers.cli.circuit", "compilers.cli.circuit_steps")
-_MACHINES = ("compilers.cli.subleq", "compilers.cli.tm")
-
-PROVIDERS: dict[str, tuple[str, ...]] = {
-    "tour": ("compilers.cli.tour",),
-    "languages": ("compilers.cli.languages",),
-    "sample": ("compilers.cli.languages",),
-    "contains": ("compilers.cli.languages",),
-    "compile": (_RECOGNIZE, *_MACHINES),
-    "eval": (_RECOGNIZE,),
-    "check": (_RECOGNIZE,),
-    "precision": (_RECOGNIZE, *_MACHINES),
-    "circuit": _CIRCUIT,
-    "scaling": _CIRCUIT,
-    "gadget": ("compilers.cli.gadget",),
-    "stats": ("compilers.cli.gadget",),
-    "run": ("compilers.cli.run", *_MACHINES),
+COMMANDS: dict[str, str] = {
+    "tour": "compilers.cli.tour:tour",
+    "languages": "compilers.cli.languages:languages_command",
+    "sample": "compilers.cli.languages:sample_command",
+    "contains": "compilers.cli.languages:contains_command",
+    "constructions": "compilers.cli.constructions:constructions_command",
+    "compile": "compilers.cli.compile:compile_group",
+    "eval": "compilers.cli.compile:eval_command",
+    "run": "compilers.cli.run:run_group",
+    "check": "compilers.cli.check:check_group",
+    "precision": "compilers.cli.precision:precision_group",
+    "circuit": "compilers.cli.circuit:circuit_group",
+    "scaling": "compilers.cli.circuit:scaling_group",
+    "gadget": "compilers.cli.gadget:gadget",
+    "stats": "compilers.cli.gadget:stats",
 }
+"""Every top-level command: name -> ``module:attribute`` (the tree, in one place)."""
 
 
-class _Group(click.Group):
-    """A click group that loads its command modules on demand (`PROVIDERS`) and
-    turns user mistakes into one line ``error: ...`` and exit status 2."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._loaded: set[str] = set()
-
-    def load(self, modules=COMMAND_MODULES) -> None:
-        """Import `modules` (in `COMMAND_MODULES` order) and register each once."""
-        for name in COMMAND_MODULES:
-            if name in modules and name not in self._loaded:
-                self._loaded.add(name)
-                importlib.import_module(name).register(self)
-
-    def get_command(self, ctx: click.Context, name: str):
-        self.load(PROVIDERS.get(name, COMMAND_MODULES))
-        return super().get_command(ctx, name)
+class _Root(click.Group):
+    """The top-level group: commands from `COMMANDS`, imported when asked for; user
+    mistakes become one line ``error: ...`` and exit status 2."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self.load()
-        return super().list_commands(ctx)
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module), attribute)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -102,8 +78,7 @@ class _Group(click.Group):
             sys.exit(2)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="circuitx")
 def main() -> None:
     """circuitx: transformer constructions from theory papers, made executable."""
-

@@ -1,5 +1,5 @@
-"""Pieces the commands share: the `compile`, `check` and `precision` groups,
-dtype and device options, length ranges, JSON output.
+"""Pieces the commands share: dtype, device and JSON options, length ranges,
+words from stdin, the summary table of a construction.
 
 Cheap to import (click only; torch and the constructions are imported inside
 the functions that need them), so that every command module can use it and
@@ -20,34 +20,10 @@ dtype_option = click.option("--dtype", type=click.Choice(list(DTYPE_NAMES)), def
 device_option = click.option("--device", default="cpu", show_default=True,
                              help="Torch device (cpu, cuda, cuda:1, ...).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (a contract).")
-
-
-@click.group(name="compile")
-def compile_group() -> None:
-    """Compile a construction into a saved transformer (model.safetensors + config.json)."""
-
-
-@click.group(name="check")
-def check_group() -> None:
-    """The property test from the command line: oracle == exact == torch."""
-
-
-@click.group(name="precision")
-def precision_group() -> None:
-    """How a float dtype fares as the length (or, for a machine, the step count) grows."""
-
-
-def summary_table(construction, title: str):
-    """A rich table of a compiled construction: layers, heads, width, parameters,
-    precision limits (`compilers.stats.describe`)."""
-    from rich.table import Table
-
-    from compilers.stats import describe
-
-    table = Table(title=title, show_header=False)
-    for key, value in describe(construction).items():
-        table.add_row(key, str(value))
-    return table
+precision_option = click.option(
+    "--precision", default="auto", show_default=True,
+    help="The circuit backend's precision: 'auto' (exact where possible; bits derived from "
+         "exact intervals) or INT.FRAC fixed-point bits, e.g. 4.12.")
 
 
 def print_json(value) -> None:
@@ -116,12 +92,11 @@ def read_words(words: tuple[str, ...]) -> list[str]:
     return [line.strip() for line in sys.stdin if line.strip()]
 
 
-def construction_options(name: str):
-    """Decorate a command with the click options of recognizer `name` (its registry entry)."""
-    from compilers.constructions import RECOGNIZERS
+def progress(quiet: bool = False):
+    """A transient rich progress bar on stderr; silent with `quiet` or off a terminal (the
+    bar never mixes into printed output or an error line)."""
+    from rich.console import Console
+    from rich.progress import Progress
 
-    def decorate(function):
-        for option in reversed(RECOGNIZERS[name].options):
-            function = option(function)
-        return function
-    return decorate
+    console = Console(stderr=True)
+    return Progress(console=console, transient=True, disable=quiet or not console.is_terminal)

@@ -112,8 +112,3 @@ def stats(file: str, as_json: bool, graphml: str | None, dot: str | None) -> Non
         click.echo(json.dumps({"file": file, **measures}, indent=1))
         return
     _print_stats(file, measures)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(gadget)
-    group.add_command(stats)

@@ -103,9 +103,3 @@ def contains_command(language: str, words: tuple[str, ...], as_json: bool) -> No
     if lines:
         sys.stdout.write("\n".join(lines) + "\n")
         sys.stdout.flush()
-
-
-def register(group: click.Group) -> None:
-    group.add_command(languages_command)
-    group.add_command(sample_command)
-    group.add_command(contains_command)

@@ -1,30 +1,229 @@
-"""`circuitx run`: run a reference machine (a Turing machine, a SUBLEQ program).
+"""`circuitx run NAME ...`: run a construction, or its reference, on its input.
 
-The subcommands live in their own modules (`run_tm`, `run_subleq`), each a
-click command with a ``--backend`` option and a `BACKENDS` dispatch dict, so
-that the transformer constructions can add their backends beside the
-reference interpreter.
+``--backend reference`` runs the reference itself: the language's own
+membership test, the Turing machine's or the SUBLEQ program's interpreter
+(no transformer is built; no torch is imported). ``exact``, ``torch`` and
+``circuit`` run the transformer through the run layer (`compilers.runs.run`)
+and print, beside the reference's answer, ``agrees_with_reference`` and
+``trusted``. Per construction:
+
+* a recogniser: WORDS (one per line on stdin when none); a table, or with
+  ``--json`` a list of ``{"word", "accept", "p_accept", "trusted",
+  "agrees_with_reference"}``;
+* a Turing machine: MACHINE ``--input WORD``; the interpreter's JSON (halted,
+  steps, ones, state, tape, head, tape_start, undefined) plus agreement and
+  trust; not halting within ``--max-steps`` is exit status 2 (after the JSON);
+* a SUBLEQ program: FILE ``--input TEXT``; its output, or with ``--json`` the
+  interpreter's JSON (halted, steps, output, memory, pc, semantics) plus
+  agreement; a bad address is the interpreter's one-line error.
+
+A float run past what its precision guarantees warns on stderr and exits with
+status 1; it is never returned as if it were right.
 """
 
 from __future__ import annotations
 
+import sys
+
 import click
+from rich.console import Console
+from rich.table import Table
 
-from compilers.cli import run_subleq, run_tm
+from compilers.cli.common import (
+    check_device,
+    device_option,
+    dtype_option,
+    json_option,
+    precision_option,
+    print_json,
+    read_words,
+)
+from compilers.cli.families import construction, family_group, with_options
+from languages.errors import StepLimitReached
+
+BACKENDS = ("reference", "exact", "torch", "circuit")
+DEFAULT_MAX_STEPS = 1_000_000
+MAX_STEPS = 10**9
+
+backend_option = click.option(
+    "--backend", type=click.Choice(BACKENDS), default="reference", show_default=True,
+    help="Who runs it: the reference (language, interpreter), or the transformer in exact "
+         "arithmetic, in torch, or as threshold circuits.")
+max_steps_option = click.option(
+    "--max-steps", type=click.IntRange(0, MAX_STEPS), default=DEFAULT_MAX_STEPS,
+    show_default=True, help="Stop after this many steps; not halting by then is an error "
+                            "(exit 2).")
 
 
-@click.group("run")
-def run() -> None:
-    """Run a Turing machine or a SUBLEQ program.
-
-    A machine or program that does not halt within --max-steps is an error
-    (exit status 2, after the JSON when --json is given).
-    """
+def _run_command(family) -> click.Command:
+    return {"recognise": _recogniser, "generate": _machine, "loop": _program}[family.mode](
+        family)
 
 
-run.add_command(run_tm.command, "tm")
-run.add_command(run_subleq.command, "subleq")
+def _options(backend: str, dtype: str, device: str, precision: str) -> dict:
+    return {"backend": backend, "dtype": dtype,
+            "device": check_device(device) if backend == "torch" else "cpu",
+            "precision": precision}
 
 
-def register(group: click.Group) -> None:
-    group.add_command(run)
+def _recogniser(family) -> click.Command:
+    @click.command(name=family.name, help=f"Run {family.title} on WORDS (or one word per "
+                                          "line on stdin).")
+    @with_options(family)
+    @click.argument("words", nargs=-1)
+    @backend_option
+    @dtype_option
+    @device_option
+    @precision_option
+    @json_option
+    def command(words, backend, dtype, device, precision, as_json, **params) -> None:
+        from compilers.runs import run
+
+        built = construction(family, params)
+        batch = read_words(words)
+        _check_symbols(built, batch)
+        if backend == "reference":
+            rows = [{"word": w, "accept": built.reference(w)} for w in batch]
+            results = []
+        else:
+            results = run(built, batch, **_options(backend, dtype, device, precision))
+            rows = [r.as_dict() for r in results]
+        if as_json:
+            print_json(rows)
+        else:
+            table = Table()
+            for column in rows[0] if rows else ("word", "accept"):
+                table.add_column(column)
+            for row in rows:
+                table.add_row(*(str(v) if k != "word" else (v or "(empty)")
+                                for k, v in row.items()))
+            Console().print(table)
+        _warn(results)
+
+    return command
+
+
+def _check_symbols(built, words) -> None:
+    alphabet = set(built.alphabet)
+    for word in words:
+        bad = sorted(set(word) - alphabet)
+        if bad:
+            raise click.BadParameter(f"word {word!r} has symbol {bad[0]!r}; the alphabet of "
+                                     f"{built.name} is {built.alphabet!r}")
+
+
+def _warn(results) -> None:
+    """Warn about, and exit 1 for, runs that are not trusted or disagree."""
+    untrusted = [r for r in results if not r.trusted]
+    wrong = [r for r in results if r.trusted and r.agrees_with_reference is False]
+    if untrusted:
+        click.echo(f"warning: {len(untrusted)} run(s) are not trusted: "
+                   f"{untrusted[0].why_untrusted}; rerun with --backend exact or --dtype "
+                   "float64", err=True)
+    if wrong:
+        click.echo(f"error: {len(wrong)} trusted run(s) disagree with the reference (a bug)",
+                   err=True)
+    if untrusted or wrong:
+        sys.exit(1)
+
+
+def _machine(family) -> click.Command:
+    @click.command(name=family.name, help=f"Run {family.title} (or the machine itself) on "
+                                          "--input.")
+    @with_options(family)
+    @max_steps_option
+    @backend_option
+    @dtype_option
+    @device_option
+    @precision_option
+    @json_option
+    def command(max_steps, backend, dtype, device, precision, as_json, **params) -> None:
+        if backend == "reference":
+            word = params.get("word", "")
+            result = family.interpret(params, word, max_steps=max_steps)
+            shown, trusted = result.as_dict(), True
+        else:
+            from compilers.runs import run
+
+            built = construction(family, params)
+            (done,) = run(built, [built.word], max_steps=max_steps,
+                          **_options(backend, dtype, device, precision))
+            result, shown, trusted = done.answer, done.as_dict(), done.trusted
+            if not trusted:
+                click.echo(f"warning: the {done.dtype or backend} run is guaranteed for "
+                           f"{done.values['trusted_steps']} steps only (first flagged step: "
+                           f"{done.values['flagged_step']}); its trace beyond that is "
+                           "untrusted: rerun with --backend exact or --dtype float64", err=True)
+        if as_json:
+            print_json(shown)
+        else:
+            _print_tape(result)
+        if not result.halted:
+            raise StepLimitReached(f"machine did not halt within {max_steps} steps (state "
+                                   f"{result.state}, head at cell {result.head}); raise "
+                                   "--max-steps")
+        if not trusted:
+            sys.exit(1)
+
+    return command
+
+
+def _print_tape(result) -> None:
+    how = "at an undefined transition" if result.undefined else f"in state {result.state}"
+    if result.halted:
+        click.echo(f"halted after {result.steps} steps {how}; {result.ones} non-blank cells")
+    end = result.tape_start + len(result.tape) - 1
+    lead = f"tape (cells {result.tape_start}..{end}): "
+    click.echo(lead + result.tape)
+    click.echo(" " * (len(lead) + result.head - result.tape_start)
+               + f"^ head at cell {result.head}")
+
+
+def _program(family) -> click.Command:
+    @click.command(name=family.name, help=f"Run the program in FILE, on {family.title} or on "
+                                          "the interpreter, and print its output.")
+    @with_options(family, skip=("input_size",))
+    @click.option("--input", "text", default="", help="Input bytes (the text, UTF-8) for "
+                                                      "esolang.")
+    @max_steps_option
+    @backend_option
+    @dtype_option
+    @device_option
+    @precision_option
+    @json_option
+    def command(text, max_steps, backend, dtype, device, precision, as_json, **params) -> None:
+        data = text.encode()
+        if backend == "reference":
+            result = family.interpret(params, data, max_steps=max_steps)
+            shown = result.as_dict()
+            semantics = _semantics(params)
+        else:
+            from compilers.runs import run
+
+            built = construction(family, params, input_size=len(data))
+            (done,) = run(built, [(built.program, data)], max_steps=max_steps,
+                          **_options(backend, dtype, device, precision))
+            if done.error is not None:
+                raise done.error
+            result, shown, semantics = done.answer, done.as_dict(), built.semantics
+        if as_json:
+            print_json({**shown, "semantics": semantics})
+        else:
+            click.echo(result.output.decode("latin-1"), nl=False)
+        if not result.halted:
+            raise StepLimitReached(f"program did not halt within {max_steps} steps (pc "
+                                   f"{result.pc}); raise --max-steps")
+
+    return command
+
+
+def _semantics(params: dict) -> str:
+    from pathlib import Path
+
+    given = params.get("semantics")
+    return given or ("giannou" if Path(params["program"]).suffix == ".giannou" else "esolang")
+
+
+run_group = family_group(
+    "run", "Run a construction (or its reference: the language, the machine, the program) "
+    "on its input.", _run_command)

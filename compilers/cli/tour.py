@@ -13,7 +13,3 @@ def tour(out_dir: str) -> None:
     from compilers.tour import run_tour
 
     run_tour(out_dir)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(tour)

@@ -1,55 +1,69 @@
-"""Constructions from papers, one module each, and the registry of recognizers.
+"""Constructions from papers, one module each, and the registry of their families.
 
-`RECOGNIZERS` maps a name to an `Entry`: how to build the construction
-(``build(**options) -> Recognizer``), its command-line options (click
-decorators whose parameter names are `build`'s keywords) and a title. The
-command line (`compile`, `check`, `precision`, `circuit`, `scaling`) and the
-tests iterate over it, so a new recognizer is one entry here.
+Every construction module defines a `Family` named ``FAMILY``
+(`compilers.constructions.base`): its name, paper, mode, typed options and
+builder. `families()` lists circuitx's own (`BUILTIN`) and those that
+installed packages declare in the entry-point group ``circuitx.constructions``
+(an entry point names a `Family`, or a function returning one); every command
+of the command line offers each of them.
+
+A package adds a construction with one line in its ``pyproject.toml``::
+
+    [project.entry-points."circuitx.constructions"]
+    majority = "my_package.majority:FAMILY"
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import importlib
+from functools import cache
+from importlib.metadata import entry_points
 
-import click
+from compilers.constructions.base import Family
+from compilers.errors import CompileError
 
-from compilers.constructions import first, parity
+BUILTIN = ("parity", "first", "tm", "subleq")
+"""The modules of `compilers.constructions` that define a family, in listing order."""
 
-
-@dataclass(frozen=True)
-class Entry:
-    """A registered recognizer: its builder, its CLI options, a one-line title."""
-
-    build: Callable
-    options: tuple
-    title: str
+ENTRY_POINTS = "circuitx.constructions"
 
 
-_LAYERNORM = click.option("--layernorm/--no-layernorm", default=False, show_default=True,
-                          help="Chiang & Cholak Sec. 5: layer norm over the doubled answer.")
-_SCALE = click.option("--output-scale", default="5", show_default=True,
-                      help="Multiplies the logit (exact rational, e.g. 5 or 12.5); with "
-                           "--layernorm the cross-entropy is log2(1 + e^-scale) bits.")
-_EPSILON = click.option("--epsilon", default="0", show_default=True,
-                        help="Layer-norm epsilon (with --layernorm); torch's default is 1e-5.")
+class RegistryError(CompileError):
+    """An unknown construction, or a plugin that does not give a `Family`."""
 
-RECOGNIZERS: dict[str, Entry] = {
-    "parity": Entry(
-        build=parity.build,
-        options=(_LAYERNORM, _SCALE, _EPSILON,
-                 click.option("--attention", type=click.Choice(parity.ATTENTION),
-                              default="softmax", show_default=True,
-                              help="Second layer: the paper's softmax, or saturated "
-                                   "average-hard attention (exact in rationals).")),
-        title="Chiang & Cholak's PARITY transformer"),
-    "first": Entry(
-        build=first.build,
-        options=(_LAYERNORM, _SCALE, _EPSILON,
-                 click.option("--log-scaling/--no-log-scaling", default=False,
-                              show_default=True,
-                              help="Chiang & Cholak Sec. 6: scale scores by log(n+1)."),
-                 click.option("--sharpness", default="10", show_default=True,
-                              help="The query weight (score at position 1).")),
-        title="Chiang & Cholak's FIRST transformer"),
-}
+
+@cache
+def families() -> dict[str, Family]:
+    """Every registered family by name: circuitx's own, then the installed plugins'."""
+    found: dict[str, Family] = {}
+    for module in BUILTIN:
+        family = importlib.import_module(f"compilers.constructions.{module}").FAMILY
+        found[family.name] = family
+    for point in sorted(entry_points(group=ENTRY_POINTS), key=lambda p: p.name):
+        where = f"entry point {point.name} = {point.value!r} of group {ENTRY_POINTS}"
+        try:
+            family = point.load()
+        except Exception as error:  # a broken plugin: named, not a traceback
+            raise RegistryError(f"{where} does not load: {error}") from None
+        if not isinstance(family, Family) and callable(family):
+            family = family()
+        if not isinstance(family, Family):
+            raise RegistryError(f"{where} gives a {type(family).__name__}, not a Family")
+        if family.name in found:
+            raise RegistryError(f"{where} registers {family.name!r}, which is taken")
+        found[family.name] = family
+    return found
+
+
+def get(name: str) -> Family:
+    """The family called `name`, or `RegistryError` listing the known ones."""
+    known = families()
+    if name not in known:
+        raise RegistryError(f"unknown construction {name!r}; known: {', '.join(known)}")
+    return known[name]
+
+
+def with_circuit(part: str | None = None) -> dict[str, Family]:
+    """The families whose circuit backend lowers `part` (any part when None)."""
+    return {name: f for name, f in families().items()
+            if f.circuit is not None and (part is None or f.circuit == part)}

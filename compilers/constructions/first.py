@@ -51,7 +51,8 @@ from fractions import Fraction
 
 import sympy
 
-from compilers.constructions.parity import option_fraction
+from compilers.constructions.base import Family, Option, exact_number
+from compilers.constructions.parity import EPSILON, LAYERNORM, OUTPUT_SCALE
 from compilers.constructions.recognizer import Recognizer
 from compilers.dtypes import UNIT_ROUNDOFF
 from compilers.errors import CompileError
@@ -76,9 +77,9 @@ ANY_LENGTH = 10**9  # the claim "every n", as a number a limit table can hold
 def build(*, layernorm: bool = False, log_scaling: bool = False, output_scale=5,
           epsilon=0, sharpness=10) -> Recognizer:
     """The FIRST recognizer (see the module docstring for every weight)."""
-    scale = option_fraction(output_scale, name="output scale")
-    eps = option_fraction(epsilon, name="epsilon", positive=False)
-    sharp = option_fraction(sharpness, name="sharpness")
+    scale = exact_number(output_scale, name="output scale")
+    eps = exact_number(epsilon, name="epsilon", positive=False)
+    sharp = exact_number(sharpness, name="sharpness")
     if eps and not layernorm:
         raise CompileError("epsilon applies to the layer-norm variant; add layernorm=True")
     pair = ("answer", "answer_neg") if layernorm else ("answer",)
@@ -114,3 +115,15 @@ def build(*, layernorm: bool = False, log_scaling: bool = False, output_scale=5,
                  "output_scale": str(scale), "epsilon": str(eps), "sharpness": str(sharp)},
         limits=dict.fromkeys(UNIT_ROUNDOFF, ANY_LENGTH),
         note="Chiang & Cholak 2022, Sec. 4.2 (Sec. 5 layer norm, Sec. 6 log scaling)")
+
+
+FAMILY = Family(
+    name="first", title="Chiang & Cholak's FIRST transformer",
+    paper="Chiang & Cholak 2022, Sec. 4.2 (Sec. 5: layer norm, Sec. 6: log scaling)",
+    mode="recognise",
+    options=(LAYERNORM, OUTPUT_SCALE, EPSILON,
+             Option(name="log_scaling", kind="flag", default=False,
+                    help="Chiang & Cholak Sec. 6: scale scores by log(n+1)."),
+             Option(name="sharpness", kind="number", default="10",
+                    help="The query weight (score at position 1).")),
+    build=build, circuit="recogniser", inputs="words over 01")

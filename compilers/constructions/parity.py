@@ -68,6 +68,7 @@ from fractions import Fraction
 
 import sympy
 
+from compilers.constructions.base import Family, Option, exact_number
 from compilers.constructions.recognizer import Recognizer
 from compilers.dtypes import UNIT_ROUNDOFF
 from compilers.errors import CompileError
@@ -108,24 +109,13 @@ def scale_for_cross_entropy(bits: float) -> Fraction:
     return Fraction(math.ceil(exact * 1000), 1000)
 
 
-def option_fraction(value, *, name: str, positive: bool = True) -> Fraction:
-    """A user option (int, str like '5' or '1e-5', Fraction) as an exact Fraction."""
-    try:
-        result = Fraction(str(value)) if not isinstance(value, Fraction) else value
-    except (ValueError, ZeroDivisionError):
-        raise CompileError(f"{name} must be a number like 5, 2.5 or 1e-5, got {value!r}") from None
-    if result < 0 or (positive and result == 0):
-        raise CompileError(f"{name} must be {'positive' if positive else '>= 0'}, got {value!r}")
-    return result
-
-
 def build(*, layernorm: bool = False, output_scale=5, epsilon=0,
           attention: str = "softmax") -> Recognizer:
     """The PARITY recognizer (see the module docstring for every weight)."""
     if attention not in ATTENTION:
         raise CompileError(f"unknown attention {attention!r}; allowed: {', '.join(ATTENTION)}")
-    scale = option_fraction(output_scale, name="output scale")
-    eps = option_fraction(epsilon, name="epsilon", positive=False)
+    scale = exact_number(output_scale, name="output scale")
+    eps = exact_number(epsilon, name="epsilon", positive=False)
     if eps and not layernorm:
         raise CompileError("epsilon applies to the layer-norm variant; add layernorm=True")
     pair = ("parity", "parity_neg") if layernorm else ("parity",)
@@ -172,3 +162,21 @@ def build(*, layernorm: bool = False, output_scale=5, epsilon=0,
                  "attention": attention},
         limits={dtype: guaranteed_length(dtype) for dtype in UNIT_ROUNDOFF},
         note="Chiang & Cholak 2022, Sec. 4.1 (and Sec. 5 with layer norm)")
+
+
+LAYERNORM = Option(name="layernorm", kind="flag", default=False,
+                   help="Chiang & Cholak Sec. 5: layer norm over the doubled answer.")
+OUTPUT_SCALE = Option(name="output_scale", kind="number", default="5",
+                      help="Multiplies the logit (exact rational, e.g. 5 or 12.5); with "
+                           "--layernorm the cross-entropy is log2(1 + e^-scale) bits.")
+EPSILON = Option(name="epsilon", kind="number", default="0", positive=False,
+                 help="Layer-norm epsilon (with --layernorm); torch's default is 1e-5.")
+
+FAMILY = Family(
+    name="parity", title="Chiang & Cholak's PARITY transformer",
+    paper="Chiang & Cholak 2022, Sec. 4.1 (Sec. 5: layer norm)", mode="recognise",
+    options=(LAYERNORM, OUTPUT_SCALE, EPSILON,
+             Option(name="attention", kind="choice", choices=ATTENTION, default="softmax",
+                    help="Second layer: the paper's softmax, or saturated average-hard "
+                         "attention (exact in rationals).")),
+    build=build, circuit="recogniser", inputs="words over 01")

@@ -61,21 +61,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from compilers.constructions.base import Family, Halting, Option
 from compilers.constructions.subleq_common import (
+    Decoded,
+    SubleqInputError,
     SubleqSizeError,
     check_dtype,
+    code,
     temperature,
 )
 from compilers.constructions.subleq_giannou import GiannouLayout
 from compilers.errors import CompileError
 from compilers.ir import FrozenDict, Readout, Transformer, VectorInput, check, matrix
+from languages import subleq as reference
+from languages.errors import AddressError
+from languages.subleq import SubleqResult
 
 SEMANTICS = ("giannou", "esolang")
+PUBLISHED_LAYERS_PER_LOOP = 10  # the released code of Giannou et al. (the paper's Thm.: 13)
 
 
 @dataclass(frozen=True, kw_only=True)
 class SubleqConstruction:
-    """A compiled SUBLEQ computer.
+    """A compiled SUBLEQ computer: a `Looped` construction of the Construction protocol.
+
+    The input of a run is a program of these sizes, or ``(program, input
+    bytes)`` (esolang): the punchcard. The weights depend on the sizes only.
 
     Attributes:
         name: "subleq".
@@ -84,7 +97,8 @@ class SubleqConstruction:
         layout: the punchcard layout (encodes programs, decodes states).
         scale: the softmax scale lambda.
         options: sizes and semantics, for display and saving.
-        note: one sentence on the construction.
+        program: the program the sizes came from (None: built from sizes).
+        note: the paper and section.
     """
 
     name: str
@@ -93,12 +107,139 @@ class SubleqConstruction:
     layout: object
     scale: int
     options: FrozenDict = field(default_factory=FrozenDict)
+    program: object = field(default=None, compare=False)
     note: str = ""
+
+    mode = "loop"
+    limit_name = "loops"
+
+    @property
+    def precision_bits(self) -> int:
+        """The exact backend's precision for softmax: rounding far below the margin."""
+        return max(128, 2 * self.layout.bits + 96)
+
+    @property
+    def details(self) -> dict:
+        """Derived sizes, for listings: columns, position bits, the punchcard, the scale."""
+        columns, width = self.punchcard_shape
+        return {"columns": columns, "position bits": self.layout.position,
+                "punchcard (columns x rows)": f"{columns} x {width}",
+                "softmax scale (derived)": self.scale,
+                "published layers per loop": f"{PUBLISHED_LAYERS_PER_LOOP} (released code)"}
+    limits = FrozenDict()  # a dtype that cannot carry the sizes is refused (`check_dtype`)
 
     @property
     def punchcard_shape(self) -> tuple[int, int]:
         """(columns, rows of the stream)."""
         return (self.layout.columns, self.transformer.width)
+
+    @property
+    def positions(self) -> int:
+        """The input length n of every run: the punchcard's columns."""
+        return self.layout.columns
+
+    def prepare(self, input) -> tuple:
+        """``(program, input bytes)`` from a program or such a pair, checked against the sizes."""
+        program, data = input if isinstance(input, tuple) else (input, b"")
+        data = data.encode() if isinstance(data, str) else data
+        if not isinstance(data, bytes | bytearray):
+            raise SubleqInputError(f"input must be bytes or a string, got {data!r}")
+        if self.semantics == "giannou" and data:
+            raise SubleqInputError(f"giannou programs read no input (got {len(data)} bytes)")
+        self.layout.fits(program)
+        return program, bytes(data)
+
+    def encode(self, input) -> np.ndarray:
+        """The punchcard (columns x input dims, ints) of a prepared input."""
+        program, data = input
+        if self.semantics == "giannou":
+            return self.layout.punchcard(program)
+        return self.layout.punchcard(program, data)
+
+    def decode(self, stream, index: dict, input) -> Decoded:
+        """The machine state read back from a stream (floats, Fractions or exact ±1)."""
+        return self.layout.decode(stream, index, input[0])
+
+    def persistent(self) -> list[tuple[int, str, str]]:
+        """``(column, dim, 'pm' | '01')`` of every entry kept between loops."""
+        return [(j, d, kind) for columns, dims, kind in self.layout.persistent()
+                for j in columns for d in dims]
+
+    def halting(self, inputs) -> Halting:
+        """When each run has stopped, and what it prints (see `base.Halting`)."""
+        layout = self.layout
+        if self.semantics == "giannou":
+            dims = layout.names()["pc"]
+            return Halting(code=tuple((0, d) for d in dims),
+                           targets=tuple(tuple(b > 0 for b in code(
+                               layout.first_slot + len(program.instructions), len(dims)))
+                               for program, _ in inputs))
+        s = layout.scratch_column
+        return Halting(flags=((s, "halt"), (s, "fault")), printed=(s, "outv"),
+                       byte=tuple((s, d) for d in layout.names()["out"]))
+
+    def check_dtype(self, dtype: str) -> None:
+        """Refuse a float dtype that cannot carry these sizes (`subleq_common.check_dtype`)."""
+        layout = self.layout
+        check_dtype(dtype, bits=layout.bits, position=layout.position, columns=layout.columns)
+
+    def reference(self, input, *, max_steps: int) -> SubleqResult:
+        """The interpreter's run of the program (esolang: at this word width)."""
+        program, data = input
+        return reference.run(program, max_steps=max_steps, input=data,
+                             bits=self.layout.bits if self.semantics == "esolang" else None)
+
+    def reference_states(self, input, *, max_steps: int):
+        """The interpreter's (pc, memory, output so far) after every step, as it goes."""
+        program, data = input
+        return reference.states(program, max_steps=max_steps, input=data,
+                                bits=self.layout.bits if self.semantics == "esolang" else None)
+
+    def observe(self, states) -> list[tuple]:
+        """Decoded states after each loop as the interpreter states them: (pc, memory,
+        output so far); a loop that faulted (and froze) executed no instruction."""
+        output, out = bytearray(), []
+        for state in states:
+            if state.fault:
+                break
+            if state.byte is not None:
+                output.append(state.byte)
+            out.append((state.pc, state.memory, bytes(output)))
+        return out
+
+    def answer(self, input, state: Decoded, steps: int, output: bytes) -> SubleqResult:
+        """Where a transformer run stopped, as the interpreter reports it."""
+        return SubleqResult(halted=state.halted, steps=steps, output=output,
+                            memory=state.memory, pc=state.pc)
+
+    def fault(self, input, state: Decoded) -> AddressError:
+        """The interpreter's error for the faulting instruction at `state.pc` (esolang)."""
+        pc, memory, size = state.pc, state.memory, self.layout.memory
+        a, b, c = memory[pc], memory[pc + 1], memory[pc + 2]
+        bad = b if a == -1 or 0 <= a < size else a
+        return AddressError(f"instruction at pc {pc} ({a} {b} {c}): address {bad} is outside "
+                            f"the memory [0, {size})")
+
+    def circuit_interface(self) -> dict:
+        """What the circuit backend needs to compile one loop: the punchcard's
+        program-dependent entries (inputs), a template punchcard, the outputs
+        (see `compilers.backends.circuit.lower_loop`)."""
+        layout = self.layout
+        entries = {(j, d): kind for j, d, kind in self.persistent()}
+        names = layout.names()
+        if self.semantics == "giannou":
+            for j in range(layout.first_slot, layout.columns):
+                entries |= {(j, d): "pm" for part in ("ia", "ib", "ic") for d in names[part]}
+            template = layout.punchcard(reference.GiannouProgram(
+                instructions=((0, 0, 0),), memory=(0,) * layout.memory, bits=layout.bits))
+        else:
+            for r in range(layout.input_size + 1):
+                entries |= {(layout.scratch_column + 1 + r, d): "pm" for d in names["inb"]}
+            template = layout.punchcard(reference.EsolangProgram(memory=(0,) * layout.memory))
+        outputs = [(j, d) for j, d, _ in self.persistent()]
+        if self.semantics == "esolang":
+            outputs += [(layout.scratch_column, d) for d in names["out"]]
+        return {"entries": entries, "template": template, "outputs": outputs}
 
 
 def layout_for(semantics: str, *, bits: int, memory: int, slots: int | None = None,
@@ -171,15 +312,62 @@ def build(program=None, *, semantics: str | None = None, bits: int | None = None
         inputs=VectorInput(label="punchcard", dims=layout.inputs()),
         blocks=layout.blocks(scale), readout=readout, looped=True))
     options = {"semantics": semantics, "bits": layout.bits, "memory": layout.memory,
-               "columns": layout.columns, "position bits": layout.position, "scale": scale}
-    if semantics == "giannou":
-        options["slots"] = layout.slots
-    else:
-        options["input size"] = layout.input_size
+               "slots": getattr(layout, "slots", None),
+               "input_size": getattr(layout, "input_size", 0)}
     return SubleqConstruction(
         name="subleq", semantics=semantics, transformer=transformer, layout=layout,
-        scale=scale, options=options,
+        scale=scale, options=options, program=program,
         note="Giannou et al. 2023, Sec. 3-5: one SUBLEQ instruction per loop")
+
+
+def build_from_options(program=None, *, semantics: str | None = None, bits: int | None = None,
+                       memory: int | None = None, slots: int | None = None,
+                       input_size: int = 0) -> SubleqConstruction:
+    """`build` from the command line's options: `program` a file path (the semantics
+    from its suffix unless given: ``.giannou``, else esolang) or a program; `bits`
+    and `slots` apply to the semantics that has them."""
+    if isinstance(program, str):
+        program = reference.load_program(program, semantics=semantics, bits=bits)
+    semantics = semantics or getattr(program, "semantics", None)
+    esolang = semantics == "esolang"
+    return build(program, semantics=semantics, bits=bits if esolang or program is None else None,
+                 memory=memory, slots=None if esolang else slots,
+                 input_size=input_size if esolang else 0)
+
+
+def sized(size: int, *, bits: int = 8) -> dict:
+    """The options of the giannou computer with `size` memory words and slots (`scaling`)."""
+    return {"semantics": "giannou", "bits": bits, "memory": size, "slots": size}
+
+
+def interpret(options: dict, input: bytes, *, max_steps: int):
+    """The program of `options` run by the interpreter (`languages.subleq.run`), words
+    unbounded (esolang) unless `bits` is given."""
+    program = reference.load_program(options["program"], semantics=options.get("semantics"),
+                                      bits=options.get("bits"))
+    bits = options.get("bits") if program.semantics == "esolang" else None
+    return reference.run(program, max_steps=max_steps, input=input, bits=bits)
+
+
+FAMILY = Family(
+    name="subleq", title="Giannou et al.'s looped SUBLEQ computer",
+    paper="Giannou et al. 2023, Sec. 3-5", mode="loop",
+    options=(
+        Option(name="program", kind="text", argument=True, metavar="FILE", required=True,
+               help="The program file (.giannou: giannou semantics, else esolang)."),
+        Option(name="semantics", kind="choice", choices=SEMANTICS,
+               help="esolang or giannou (default: giannou for a .giannou file, else esolang)."),
+        Option(name="bits", kind="int", low=2, high=64,
+               help="Word width N (default: giannou 16, esolang the fewest that hold the "
+                    "program)."),
+        Option(name="memory", kind="int", low=1, high=1 << 16,
+               help="Memory words M (default: the program's)."),
+        Option(name="slots", kind="int", low=1, high=1 << 16,
+               help="Giannou instruction slots (default: the program's instructions)."),
+        Option(name="input_size", kind="int", low=0, high=1 << 16, default=0,
+               help="Esolang input columns: the most input bytes a run may read.")),
+    build=build_from_options, circuit="loop", inputs="SUBLEQ programs (and input bytes)",
+    sizes=sized, interpret=interpret)
 
 
 def min_esolang_bits(memory) -> int:

@@ -241,9 +241,6 @@ class EsolangLayout:
         return Decoded(pc=pc, memory=memory, halted=bool(stream[s, index["halt"]] > HALF),
                        byte=byte, fault=bool(stream[s, index["fault"]] > HALF))
 
-    def probe(self, index: dict, programs, *, device) -> EsolangProbe:
-        return EsolangProbe(self, index, device)
-
     # -- the loop body ------------------------------------------------------
 
     def blocks(self, scale: int) -> tuple:
@@ -389,24 +386,3 @@ class EsolangLayout:
         for d in self.temporaries():
             clear(units, d)
         return units.mlp()
-
-
-class EsolangProbe:
-    """Halt and fault flags and the printed byte, read on the device after every loop."""
-
-    faults = prints = True
-
-    def __init__(self, layout: EsolangLayout, index: dict, device):
-        import torch
-
-        self.s = layout.scratch_column
-        self.halt, self.fault, self.outv = index["halt"], index["fault"], index["outv"]
-        self.out = torch.tensor([index[d] for d in layout.names()["out"]], device=device)
-        self.weights = torch.tensor([1 << t for t in range(OUT_BITS)], device=device)
-
-    def stopped(self, x):
-        return (x[:, self.s, self.halt] > 0.5) | (x[:, self.s, self.fault] > 0.5)
-
-    def printed(self, x):
-        byte = ((x[:, self.s, self.out] > 0).long() * self.weights).sum(-1)
-        return x[:, self.s, self.outv] > 0.5, byte

@@ -183,10 +183,6 @@ class GiannouLayout:
         n = self.names()
         return [(self.memory_columns(), n["v"], "pm"), ([0], n["pc"], "pm")]
 
-    def probe(self, index: dict, programs, *, device) -> GiannouProbe:
-        """What a batched run reads on the device after every loop."""
-        return GiannouProbe(self, index, programs, device)
-
     # -- the loop body ------------------------------------------------------
 
     def blocks(self, scale: int) -> tuple:
@@ -235,21 +231,3 @@ class GiannouLayout:
         for d in self.temporaries():
             clear(units, d)
         return units.mlp()
-
-
-class GiannouProbe:
-    """Halting on the device: the column the pc code names, against each program's K."""
-
-    faults = prints = False
-
-    def __init__(self, layout: GiannouLayout, index: dict, programs, device):
-        import torch
-
-        self.columns = torch.tensor([index[d] for d in layout.names()["pc"]], device=device)
-        self.weights = torch.tensor([1 << t for t in range(layout.position)], device=device)
-        self.halt = torch.tensor([layout.first_slot + len(p.instructions) for p in programs],
-                                 device=device)
-
-    def stopped(self, x):
-        column = ((x[:, 0, self.columns] > 0).long() * self.weights).sum(-1)
-        return column == self.halt

@@ -4,8 +4,9 @@ Pérez, Barceló & Marinković (2021), "Attention is Turing Complete" (JMLR 22),
 Sec. 4, Theorem 6, proof in Appendix B (B.4 for the decoder's layers): for
 every Turing machine M there is a transformer whose decoder, fed back its own
 output vectors, emits one configuration change of M per position. `build`
-returns that transformer in the construction IR, for M and an input word w;
-`compilers.constructions.tm_run` runs it (exact or torch) and decodes the trace.
+returns that transformer in the construction IR, for M; an input word w is the
+encoder's input of a run (`compilers.runs.generate`), and
+`compilers.constructions.tm_decode` decodes the trace from the read-outs.
 
 Notation: Q the machine's states plus the halt state Z, Σ its symbols (σ_0 the
 blank), h_t the head's cell after t steps (h_0 = 0), q_t the state, s_t the
@@ -97,6 +98,8 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from compilers.constructions.base import Encoded, Family, Option
+from compilers.constructions.tm_decode import TMDecoder, fields
 from compilers.dtypes import UNIT_ROUNDOFF
 from compilers.errors import CompileError
 from compilers.ir import (
@@ -116,7 +119,7 @@ from compilers.ir import (
     matrix,
 )
 from languages.errors import LanguageError
-from languages.turing import HALT, TuringMachine, parse_machine
+from languages.turing import HALT, TuringMachine, parse_machine, run, trace
 
 START = "<start>"
 SAFETY = 256  # the error constant of the analysis above, with a factor 2 to spare
@@ -162,39 +165,118 @@ class TMLayout:
 
 @dataclass(frozen=True, kw_only=True)
 class TMConstruction:
-    """Pérez et al.'s transformer for `machine`, with `word` as the encoder input.
+    """Pérez et al.'s transformer for `machine`: a `Decoder` of the Construction protocol.
+
+    The input of a run is a word over the machine's symbols, the encoder's
+    input; the weights depend on the machine only. `word` is the word it was
+    built for (the input a run takes by default, and the length its `limits`
+    are for).
 
     Attributes:
         name: "tm".
         machine: the Turing machine.
-        word: the input word (machine symbols).
-        transformer: the IR (decoder with its encoder; the weights depend on the
-            machine only, not on the word).
+        transformer: the IR (decoder with its encoder).
         layout: the decoder's input and read-out layout.
-        options: machine code and word, for display and saving.
-        limits: dtype -> steps the error analysis guarantees for this word.
-        note: one sentence on the construction.
+        word: the input word it was built for.
+        options: the machine's code and the word, for display and saving.
+        limits: dtype -> steps the error analysis guarantees for `word`.
+        note: the paper and section.
     """
 
     name: str
     machine: TuringMachine
-    word: str
     transformer: Transformer
     layout: TMLayout
+    word: str = ""
     options: FrozenDict = field(default_factory=FrozenDict)
     limits: FrozenDict = field(default_factory=FrozenDict)
     note: str = "Pérez, Barceló & Marinković 2021, Sec. 4 and App. B"
+
+    mode = "generate"
+    limit_name = "steps"
 
     def __post_init__(self):
         check(self.transformer)
         object.__setattr__(self, "options", FrozenDict(self.options))
         object.__setattr__(self, "limits", FrozenDict(self.limits))
 
-    limit_name = "steps"  # what `limits` counts, for `compilers.stats.describe`
+    @property
+    def details(self) -> dict:
+        """The width formulas (module docstring) at this machine's sizes, for listings."""
+        q, s = len(self.machine.states), len(self.machine.symbols)
+        return {f"formula: {key}": f"{value}  (|Q| = {q}, |Σ| = {s})"
+                for key, value in width(q, s).items()}
 
-    def encoder_tokens(self) -> list[str]:
+    def check_word(self, word: str) -> str:
+        """`word`, or `CompileError` naming its first symbol outside the machine's."""
+        return _check_word(self.machine, word)
+
+    def encode(self, word: str) -> Encoded:
+        """The encoder's input (the start token, then the word), the start vector, and
+        n, the encoder's length (the formulas' n)."""
+        word = self.check_word(word)
+        return Encoded(encoder=(START, *word), first=tuple(self.layout.start_vector()),
+                       n=len(word) + 1)
+
+    def encoder_tokens(self, word: str = "") -> list[str]:
         """The encoder's input: the start token, then the word's symbols."""
-        return [START, *self.word]
+        return [START, *self.check_word(word)]
+
+    def trusted_steps(self, dtype: str, word: str) -> int:
+        """Steps the error analysis guarantees in `dtype` for `word` (module docstring)."""
+        return trusted_steps(dtype, len(word))
+
+    def decoder(self, word: str, max_steps: int) -> TMDecoder:
+        """The decoder of one run on `word`."""
+        return TMDecoder(self, word, max_steps)
+
+    def read(self, values, position: int, kind: str) -> list[tuple]:
+        """Each example's decoded fields from a batch of read-outs (see `tm_decode.fields`)."""
+        return fields(self.layout, self.transformer.readout.outputs, values, position, kind)
+
+    def reference(self, word: str, *, max_steps: int):
+        """The interpreter's steps and result on `word` (`languages.turing`)."""
+        return (tuple(trace(self.machine, word, max_steps=max_steps)),
+                run(self.machine, word, max_steps=max_steps))
+
+    def summary(self, signs) -> dict:
+        """The next state, the symbol under the head and the move, from the signs of a
+        step's read-out (the circuit's ``{o}>0`` and ``{o}<0`` bits): None where the
+        one-hot outputs do not name exactly one."""
+        layout = self.layout
+
+        def one(options, dims):
+            chosen = [o for o, d in zip(options, dims, strict=True) if signs[d] > 0]
+            return chosen[0] if len(chosen) == 1 else None
+
+        move = signs[layout.move]
+        return {"state": one(layout.states, layout.state_dims),
+                "symbol": one(layout.symbols, layout.symbol_dims),
+                "move": "R" if move > 0 else "L" if move < 0 else "N"}
+
+    def circuit_interface(self) -> dict:
+        """What the circuit backend needs to compile one decoding step: the encoder's
+        alphabet and start token, the decoder input as one-hot groups (state, symbol,
+        previous move), and the start vector."""
+        layout = self.layout
+        groups = {"q": {q: {d: 1} for q, d in zip(layout.states, layout.state_dims,
+                                                    strict=True)},
+                  "s": {s: {d: 1} for s, d in zip(layout.symbols, layout.symbol_dims,
+                                                    strict=True)},
+                  "m": {"N": {}, "L": {layout.move: -1}, "R": {layout.move: 1}}}
+        return {"encoder_alphabet": layout.symbols, "encoder_bos": (START,), "groups": groups,
+                "start": dict(zip(layout.input_dims, layout.start_vector(), strict=True))}
+
+
+def _check_word(machine: TuringMachine, word: str) -> str:
+    if not isinstance(word, str):
+        raise CompileError(f"the input word must be a string of machine symbols, got {word!r}")
+    bad = [(k, s) for k, s in enumerate(word) if s not in machine.symbols]
+    if bad:
+        k, s = bad[0]
+        raise CompileError(f"input word {word!r} has the symbol {s!r} at position {k}; the "
+                           f"machine's symbols are {', '.join(machine.symbols)}")
+    return word
 
 
 def machine_code(machine: TuringMachine) -> str:
@@ -206,20 +288,14 @@ def machine_code(machine: TuringMachine) -> str:
 
 
 def build(machine: TuringMachine | str, word: str = "") -> TMConstruction:
-    """The transformer simulating `machine` (object, bbchallenge code, table or path) on `word`."""
+    """The transformer simulating `machine` (object, bbchallenge code, table or path),
+    built for the input `word` (the weights do not depend on it)."""
     if not isinstance(machine, TuringMachine):
         machine = parse_machine(machine)
-    if not isinstance(word, str):
-        raise CompileError(f"the input word must be a string of machine symbols, got {word!r}")
-    bad = [(k, s) for k, s in enumerate(word) if s not in machine.symbols]
-    if bad:
-        k, s = bad[0]
-        raise CompileError(f"input word {word!r} has the symbol {s!r} at position {k}; the "
-                           f"machine's symbols are {', '.join(machine.symbols)}")
     transformer, layout = _transformer(machine)
     return TMConstruction(
-        name="tm", machine=machine, word=word, transformer=transformer, layout=layout,
-        options={"machine": machine_code(machine), "word": word},
+        name="tm", machine=machine, transformer=transformer, layout=layout,
+        word=_check_word(machine, word), options={"machine": machine_code(machine), "word": word},
         limits={dtype: trusted_steps(dtype, len(word)) for dtype in UNIT_ROUNDOFF})
 
 
@@ -338,4 +414,20 @@ def width(states: int, symbols: int) -> dict:
             "layer 1 hidden": (states + 1) * symbols + 1, "layer 3 hidden": 2 * symbols}
 
 
-__all__ = ["START", "TMConstruction", "TMLayout", "build", "trusted_steps", "width"]
+def interpret(options: dict, word: str, *, max_steps: int):
+    """The machine of `options` run by its interpreter (`languages.turing.run`)."""
+    return run(parse_machine(options["machine"]), word, max_steps=max_steps)
+
+
+FAMILY = Family(
+    name="tm", title="Pérez et al.'s Turing-machine transformer",
+    paper="Pérez, Barceló & Marinković 2021, Sec. 4 and App. B", mode="generate",
+    options=(Option(name="machine", kind="text", argument=True, required=True,
+                    help="A bbchallenge code (1RB1LB_1LA1RZ), a table, or a file holding one."),
+             Option(name="word", kind="text", default="", cli="--input",
+                    help="The input word (the encoder's input; the weights do not depend "
+                         "on it).")),
+    build=build, circuit="step", inputs="words over the machine's symbols",
+    interpret=interpret)
+
+__all__ = ["FAMILY", "START", "TMConstruction", "TMLayout", "build", "trusted_steps", "width"]

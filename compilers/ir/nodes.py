@@ -134,17 +134,21 @@ class Softmax:
 class Hard:
     """All weight on one maximal score; ties go to the `first` or `last` such position.
 
+    ``tie=None`` states no rule: the construction promises a unique maximum,
+    and a tie is an `EvaluationError` in every backend.
+
     `gap`, if given, is the construction's promise that two scores of one query
     that differ at all differ by at least ``gap(i, n)``; float backends use it
     to tell ties from float error, and to flag a run they cannot trust.
     """
 
-    tie: Literal["first", "last"]
+    tie: Literal["first", "last"] | None
     gap: sympy.Expr | None = None
 
     def __post_init__(self):
-        if self.tie not in ("first", "last"):
-            raise IRError(f"hard attention tie rule {self.tie!r}; allowed: 'first', 'last'")
+        if self.tie not in ("first", "last", None):
+            raise IRError(f"hard attention tie rule {self.tie!r}; allowed: 'first', 'last', "
+                          "None (a tie is an error)")
         if self.gap is not None:
             object.__setattr__(self, "gap", formula(self.gap, where="hard attention gap"))
 
@@ -291,15 +295,23 @@ Block = Attention | MLP | LayerNorm
 
 @dataclass(frozen=True, kw_only=True)
 class Readout:
-    """Named outputs ``W x + b`` read at the `first`, the `last` or `all` positions."""
+    """Named outputs ``W x + b`` read at the `first`, the `last` or `all` positions.
+
+    `gap` (for token feedback) is the construction's promise that two token
+    outputs that differ at all differ by at least ``gap(i, n)`` at position i:
+    float backends use it to tell a tie between tokens from float error.
+    """
 
     label: str
     matrix: Matrix  # rows: output names; cols: stream directions
     bias: FrozenDict = field(default_factory=FrozenDict)
     position: Literal["first", "last", "all"] = "last"
+    gap: sympy.Expr | None = None
 
     def __post_init__(self):
         _label(self.label, "readout")
+        if self.gap is not None:
+            object.__setattr__(self, "gap", formula(self.gap, where=f"{self.label} gap"))
         _matrix(self.matrix, where=self.label)
         object.__setattr__(self, "bias", vector(self.bias, where=f"{self.label}.bias"))
         if set(self.bias) - set(self.matrix.rows):

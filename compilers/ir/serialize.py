@@ -118,7 +118,8 @@ def to_config(t: Transformer, *, _prefix: str = "") -> tuple[dict, dict[str, np.
         "inputs": inputs, "positions": positions, "blocks": blocks,
         "readout": {"label": r.label, "position": r.position,
                     "matrix": w.matrix(r.matrix, "readout.matrix"),
-                    "bias": w.vector(r.bias, r.outputs, "readout.bias")},
+                    "bias": w.vector(r.bias, r.outputs, "readout.bias"),
+                    **({} if r.gap is None else {"gap": str(r.gap)})},
         "looped": t.looped, "feedback": t.feedback, "encoder": None,
     }
     tensors = w.tensors
@@ -230,8 +231,10 @@ def _from_config(c: dict, r: _Reader) -> Transformer:
             raise IRError(f"block {b.get('label')!r}: type {b['type']!r}; "
                           "allowed: attention, mlp, layer_norm")
     ro = c["readout"]
+    gap = ro.get("gap")
     readout = Readout(label=ro["label"], position=ro["position"], matrix=r.matrix(ro["matrix"]),
-                      bias=r.vector(ro["bias"]))
+                      bias=r.vector(ro["bias"]),
+                      gap=None if gap is None else _parse(gap, f"{ro['label']} gap"))
     encoder = None if c["encoder"] is None else _from_config(c["encoder"], r)
     return Transformer(label=c["label"], stream=tuple(c["stream"]), inputs=inputs,
                        positions=positions, blocks=tuple(blocks), readout=readout,

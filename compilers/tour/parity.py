@@ -7,11 +7,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from compilers.checking import check_recognizer, largest_correct_length, precision_sweep
-from compilers.cli.common import summary_table
-from compilers.cli.recognize import length_grid
 from compilers.constructions import parity
-from compilers.saving import save
+from compilers.runs.check import check
+from compilers.runs.precision import largest_correct_length, length_grid, precision_sweep
+from compilers.runs.saving import save
+from compilers.runs.stats import summary_table
 
 
 def show(console: Console, out_dir: Path) -> None:
@@ -21,7 +21,7 @@ def show(console: Console, out_dir: Path) -> None:
     console.print(summary_table(recognizer, "PARITY with layer norm (Sec. 5)"))
     console.print(f"saved to {path}")
 
-    report = check_recognizer(recognizer, range(0, 9), samples=256)
+    report = check(recognizer, lengths=range(0, 9), samples=256)
     for backend, tally in report.backends.items():
         console.print(f"{backend:>5}: {tally.checked} words of length 0..8 (all of them), "
                       f"{tally.failed} wrong")
@@ -45,7 +45,7 @@ def show(console: Console, out_dir: Path) -> None:
                   "error analysis; the sweep shows every word right up to "
                   f"n = {largest_correct_length(curves['layer norm, eps 0'])}.")
     try:
-        from compilers.plots import plot_cross_entropy
+        from compilers.runs.plots import plot_cross_entropy
 
         plot = plot_cross_entropy(curves, out_dir / "parity_cross_entropy.png",
                                   title="PARITY, float32")

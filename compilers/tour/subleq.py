@@ -7,9 +7,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from compilers.cli.common import summary_table
 from compilers.constructions import subleq
-from compilers.constructions.subleq_run import exact_states, run
+from compilers.runs import loop
+from compilers.runs.stats import summary_table
 from languages import subleq as reference
 
 PROGRAMS = Path(__file__).resolve().parents[2] / "examples" / "programs"
@@ -25,11 +25,10 @@ def show(console: Console, out_dir: Path) -> None:
     text = path.read_text() if path.is_file() else COUNTDOWN
     program = reference.parse_program(text, semantics="esolang")
     construction = subleq.build(program)
-    table = summary_table(construction, "looped SUBLEQ computer (esolang) for countdown.subleq")
-    table.add_row("punchcard (columns x rows)", "{} x {}".format(*construction.punchcard_shape))
-    table.add_row("published layers per loop", "10 (Giannou et al.'s released code)")
-    console.print(table)
-    ours = run(construction, program, backend="torch", dtype="float64", max_steps=1000)
+    console.print(summary_table(construction,
+                                "looped SUBLEQ computer (esolang) for countdown.subleq"))
+    (done,) = loop(construction, [program], backend="torch", dtype="float64", max_steps=1000)
+    ours = done.answer
     theirs = reference.run(program, max_steps=1000, bits=construction.layout.bits)
     side = Table(title="one loop of the transformer per SUBLEQ instruction")
     for column in ("", "steps", "halted", "prints"):
@@ -40,9 +39,10 @@ def show(console: Console, out_dir: Path) -> None:
                  repr(theirs.output.decode("latin-1")))
     console.print(side)
     console.print(f"same final memory, pc, step count and output as the interpreter: "
-                  f"{ours.agrees_with_reference}")
+                  f"{done.agrees_with_reference}")
     tiny = reference.GiannouProgram(instructions=((0, 1, 2), (0, 1, 0)), memory=(3, 5), bits=4)
-    states = list(exact_states(subleq.build(tiny), tiny, max_steps=10))
+    (run,) = loop(subleq.build(tiny), [tiny], backend="exact", max_steps=10, trace=True)
+    states = run.values["states"]
     console.print("giannou semantics, exact rationals: a two-instruction program that "
                   "subtracts mem[0] from mem[1] until the result is <= 0; (pc, memory) after "
                   "each loop: " + ", ".join(f"({s.pc}, {list(s.memory)})" for s in states))

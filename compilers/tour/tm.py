@@ -7,8 +7,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from compilers.constructions import tm, tm_run
-from compilers.saving import save
+from compilers.constructions import tm
+from compilers.runs import generate
+from compilers.runs.precision import departure
+from compilers.runs.saving import save
 
 BB2 = "1RB1LB_1LA1RZ"
 
@@ -22,12 +24,12 @@ def show(console: Console, out_dir: Path) -> None:
                   f"{t.encoder.width}, decoder width {t.width} = 2|Q| + 5|Σ| + 11 "
                   f"(|Q| = |Σ| = 2)")
     console.print(f"saved to {path}")
-    exact = tm_run.simulate(construction, backend="exact", max_steps=100)
-    floats = tm_run.simulate(construction, backend="torch", dtype="float64", max_steps=100)
+    (exact,) = generate(construction, [""], backend="exact", max_steps=100)
+    (floats,) = generate(construction, [""], backend="torch", dtype="float64", max_steps=100)
     table = Table(title="BB(2), decoded from the transformer's outputs")
     for column in ("step", "state", "head", "read", "write", "move", "next", "head after"):
         table.add_column(column, justify="right")
-    for s in exact.steps:
+    for s in exact.trace:
         table.add_row(str(s.step), s.state, str(s.head), s.read, s.write, s.move,
                       s.next_state, str(s.head_after))
     console.print(table)
@@ -39,10 +41,10 @@ def show(console: Console, out_dir: Path) -> None:
         runs.add_row(name, str(out["halted"]), str(out["steps"]), out["tape"],
                      str(out["agrees_with_reference"]), str(out["trusted"]))
     console.print(runs)
-    bb4 = tm_run.precision_report("1RB1LB_1LA0LC_1RZ1LD_1RD0RA", dtype="float32", max_steps=200)
-    departure = bb4["first_departure"]
+    bb4 = departure(tm.build("1RB1LB_1LA0LC_1RZ1LD_1RD0RA"), "", dtype="float32", max_steps=200)
+    first = bb4["first_departure"]
     console.print(f"BB(4) in float32: {bb4['steps_run']} steps, "
-                  + ("no departure from the reference trace" if departure is None
-                     else f"first departure at step {departure}")
+                  + ("no departure from the reference trace" if first is None
+                     else f"first departure at step {first}")
                   + f"; the error analysis guarantees {bb4['guaranteed_steps']} steps. "
                   "Try `circuitx precision tm 1RB1LB_1LA0LC_1RZ1LD_1RD0RA --dtype float16`.")

@@ -56,17 +56,21 @@ from compilers.backends.circuit.fixed import (
 from compilers.backends.circuit.gates import Gates
 from compilers.backends.circuit.lower_attention import lower_attention
 from compilers.backends.circuit.lower_layernorm import lower_layernorm
-from compilers.backends.circuit.lower_linear import by_row, linear, lower_mlp
+from compilers.backends.circuit.lower_linear import by_row, linear
+from compilers.backends.circuit.lower_pieces import lower_mlp
 from compilers.backends.circuit.simplify import simplify
 from compilers.backends.common import positional_exact
+from compilers.errors import EvaluationError
 from compilers.ir import MLP, Attention, LayerNorm, TokenEmbedding, Transformer, check
 
 LOWERINGS = {Attention: lower_attention, MLP: lower_mlp, LayerNorm: lower_layernorm}
-"""The one dispatch table over block types."""
+"""The one dispatch table over block types, for recognisers, decoding steps and loops."""
 
 
 class Context:
     """What every lowering reads: the gates, n, the precision, and the bits it used."""
+
+    group_sums = False  # MLPs lowered unit by unit (`lower_pieces.lower_mlp`)
 
     def __init__(self, n: int, precision):
         self.gates = Gates()
@@ -74,6 +78,7 @@ class Context:
         self.precision = precision
         self.frac_bits_used = 0
         self.encoder_stream: dict | None = None  # position -> stream, for encoder heads
+        self.undefined: list[tuple[str, int, Form]] = []  # (label, position, u): undefined at 0
 
     def average_bits(self, den: int, count: int) -> int:
         """Fraction bits of a rounded average of `count` values over denominator `den`."""
@@ -104,6 +109,9 @@ class CircuitModel:
             point used, 0 when everything was exact).
         auto: whether the precision was "auto".
         logit: the read-out's accept logit as an exact form over the builder's wires.
+        undefined: (block label, position, u) for each layer norm with epsilon 0 that is
+            undefined where the form u is 0 (the exact backend raises there, and so do
+            `accepts` and `logits`).
     """
 
     circuit: Circuit
@@ -113,6 +121,7 @@ class CircuitModel:
     auto: bool
     logit: Form = field(repr=False)
     gates: Gates = field(repr=False)
+    undefined: tuple = field(default=(), repr=False)
 
     def encode(self, words) -> np.ndarray:
         """One-hot input bits of each word, shape (len(words), n * |alphabet|)."""
@@ -123,18 +132,34 @@ class CircuitModel:
         words = list(words)
         if not words:
             return np.zeros(0, dtype=bool)
+        self._check_defined(words)
         return evaluate(self.circuit, self.encode(words), backend=backend)[:, 0]
 
     def logits(self, words) -> list[Fraction]:
         """The exact value the circuit holds for the accept logit, for each word."""
-        wires = list(self.logit.terms)
+        words = list(words)
+        self._check_defined(words)
+        return self.values(self.logit, words)
+
+    def values(self, form: Form, words) -> list[Fraction]:
+        """The exact value of `form` (over the builder's wires) for each word."""
+        wires = list(form.terms)
         helper = self.gates.builder.build({f"w{k}": x for k, x in enumerate(wires)} or {})
         words = list(words)
         bits = (evaluate(helper, self.encode(words)) if wires
                 else np.zeros((len(words), 0), dtype=bool))
-        weights = [self.logit.terms[x] for x in wires]
-        return [Fraction(self.logit.const + sum(w for w, b in zip(weights, row, strict=True)
-                                                if b), self.logit.den) for row in bits]
+        weights = [form.terms[x] for x in wires]
+        return [Fraction(form.const + sum(w for w, b in zip(weights, row, strict=True) if b),
+                         form.den) for row in bits]
+
+    def _check_defined(self, words: list) -> None:
+        """`EvaluationError` where a layer norm with epsilon 0 has zero variance, as exact."""
+        for label, position, u in self.undefined:
+            for word, value in zip(words, self.values(u, words), strict=True):
+                if value == 0:
+                    raise EvaluationError(f"{label}: variance + epsilon is 0 at position "
+                                          f"{position} (word {word!r}); layer norm is "
+                                          "undefined there")
 
 
 def encode_words(words, n: int, alphabet) -> np.ndarray:
@@ -155,7 +180,8 @@ def encode_words(words, n: int, alphabet) -> np.ndarray:
 
 
 def to_circuit(transformer: Transformer, n: int, *, precision="auto", bos=(), eos=(),
-               alphabet=None, accept: str | None = None) -> CircuitModel:
+               alphabet=None, accept: str | None = None,
+               allow_empty: bool = False) -> CircuitModel:
     """Compile `transformer` at word length `n` (see the module docstring).
 
     Args:
@@ -166,13 +192,16 @@ def to_circuit(transformer: Transformer, n: int, *, precision="auto", bos=(), eo
         alphabet: the word's symbols (default: the embedding's tokens other than
             those of bos and eos).
         accept: the read-out output whose sign decides (default: the only one).
+        allow_empty: accept n = 0, the empty word (a circuit with no inputs, whose
+            output is a constant); without it n must be at least 1.
 
     Raises:
         UnsupportedError, SaturationError, PrecisionError (`CircuitCompileError`s).
     """
     model = check(transformer)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise PrecisionError(f"input length n must be an integer >= 1, got {n!r}")
+    least = 0 if allow_empty else 1
+    if isinstance(n, bool) or not isinstance(n, int) or n < least:
+        raise PrecisionError(f"input length n must be an integer >= {least}, got {n!r}")
     precision = parse_precision(precision)
     _refuse_features(model)
     embedding = model.inputs
@@ -203,7 +232,7 @@ def to_circuit(transformer: Transformer, n: int, *, precision="auto", bos=(), eo
     else:
         stated, auto = Precision(int_bits=int_bits, frac_bits=ctx.frac_bits_used), True
     return CircuitModel(circuit=circuit, n=n, alphabet=alphabet, precision=stated, auto=auto,
-                        logit=logit, gates=ctx.gates)
+                        logit=logit, gates=ctx.gates, undefined=tuple(ctx.undefined))
 
 
 def lower_blocks(ctx, model: Transformer, stream: dict, row: int | None) -> tuple[dict, int]:
@@ -218,7 +247,7 @@ def lower_blocks(ctx, model: Transformer, stream: dict, row: int | None) -> tupl
     last = attention[-1] if attention and row is not None else len(model.blocks)
     rows = list(range(len(stream)))
     for index, block in enumerate(model.blocks):
-        lowering = getattr(ctx, "lowerings", LOWERINGS).get(type(block))  # a context may override
+        lowering = LOWERINGS.get(type(block))
         if lowering is None:
             raise UnsupportedError(f"{getattr(block, 'label', block)}: block type "
                                    f"{type(block).__name__} has no circuit lowering; known: "
@@ -230,6 +259,16 @@ def lower_blocks(ctx, model: Transformer, stream: dict, row: int | None) -> tupl
             stream = _round(ctx, stream, block.label)
         int_bits = max(int_bits, _check_range(ctx, stream, block.label, int_bits))
     return stream, int_bits
+
+
+def refuse_undefined(ctx, what: str) -> None:
+    """`UnsupportedError` for a layer norm that may be undefined in a circuit whose runs
+    cannot report where (a decoding step, a loop): see `lower_layernorm`."""
+    if ctx.undefined:
+        label, position, _ = ctx.undefined[0]
+        raise UnsupportedError(f"{label}: layer norm with epsilon 0 is undefined where its "
+                               f"variance is 0 (position {position}), and a {what}'s circuit "
+                               "cannot say where; give it an epsilon > 0")
 
 
 def _refuse_features(model: Transformer) -> None:

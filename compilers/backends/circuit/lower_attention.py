@@ -50,7 +50,9 @@ import sympy
 from compilers.backends.circuit.fixed import Form, SaturationError, UnsupportedError, combine
 from compilers.backends.circuit.gates import MAX_RANGE
 from compilers.backends.circuit.lower_linear import add_into, by_row, linear
+from compilers.backends.circuit.lower_promise import select_unique
 from compilers.ir import Attention, Hard, Head, N, Softmax
+from compilers.ir.plan import argmax_positions, is_uniform
 
 ZERO = Form({}, 0, 1)
 
@@ -75,7 +77,7 @@ def _head(ctx, head: Head, stream: dict, rows: list[int]) -> dict:
     length = len(source)
     key_rows, value_rows, query_rows = by_row(head.key), by_row(head.value), by_row(head.query)
     values = [linear(value_rows, source[j]) for j in range(length)]
-    uniform = not isinstance(head.kind, Hard) and not (head.query.entries and head.key.entries)
+    uniform = is_uniform(head)
     keys = None if uniform else [linear(key_rows, source[j]) for j in range(length)]
     cache: dict = {}
     out = {}
@@ -97,8 +99,6 @@ def _head(ctx, head: Head, stream: dict, rows: list[int]) -> dict:
                 cache[chosen] = _average_of(values, chosen)
             out[p] = cache[chosen]
         elif isinstance(head.kind, Softmax) and getattr(ctx, "unique_argmax", False):
-            from compilers.backends.circuit.lower_loop import select_unique  # the promise
-
             out[p] = select_unique(ctx, head, scores, values, _selection_bits, position=p)
         else:
             out[p] = _selected(ctx, head, scores, values)
@@ -120,11 +120,9 @@ def _score_values(head: Head, dots: list[Form]) -> list[Fraction]:
 
 
 def _constant_choice(head: Head, scores: list[Fraction]) -> tuple[int, ...]:
+    """The argmax set of constant scores, by the head's rule (`ir.plan.argmax_positions`)."""
     best = max(scores)
-    winners = tuple(j for j, s in enumerate(scores) if s == best)
-    if isinstance(head.kind, Hard):
-        return (winners[0],) if head.kind.tie == "first" else (winners[-1],)
-    return winners
+    return tuple(argmax_positions(head, [j for j, s in enumerate(scores) if s == best]))
 
 
 def _average_of(values: list[dict], chosen: tuple[int, ...]) -> dict:
@@ -137,6 +135,10 @@ def _average_of(values: list[dict], chosen: tuple[int, ...]) -> dict:
 def _selection_bits(ctx, head: Head, dots: list[Form]) -> list[int]:
     """``a_j``: whether key j is selected (see the module docstring, step 2)."""
     hard = isinstance(head.kind, Hard)
+    if hard and head.kind.tie is None:
+        raise UnsupportedError(f"{head.label}: hard attention without a tie rule is lowered "
+                               "only where its scores are constant (a tie there is an error); "
+                               "give the head tie='first' or 'last'")
     compare = _abs_at_most if head.score == "neg_abs_dot" else _at_least
     bits = []
     for j, s_j in enumerate(dots):

@@ -11,8 +11,11 @@ none when u is a thermometer form, as in PARITY).
 
 * ``epsilon = 0``: ``f(u) = sign(u)``, exact: two threshold gates, ``[u > 0]``
   and ``[u < 0]``. This is Chiang & Cholak's (2022, Sec. 5) layer norm of the
-  ``[x, -x]`` doubling. Where ``u = 0`` the layer norm is undefined (the exact
-  backend raises); the circuit outputs ``f = 0`` (the biases) there.
+  ``[x, -x]`` doubling. Where ``u = 0`` the layer norm is undefined: a
+  constant ``u = 0`` is an `EvaluationError` at once; otherwise the form u is
+  recorded (`Context.undefined`), and `CircuitModel` raises the exact
+  backend's error on every word where it is 0 (the circuit itself outputs
+  ``f = 0``, the biases, there; no gate is added).
 * ``epsilon > 0``: ``f(u)`` is irrational in general; it is rounded down to a
   multiple of ``2^-F`` exactly (integer square roots, no floats), with F the
   stated fraction bits, or under "auto" the least F with ``2^F >= D (n+1)^2``
@@ -28,6 +31,7 @@ import math
 from fractions import Fraction
 
 from compilers.backends.circuit.fixed import Form, UnsupportedError, combine
+from compilers.errors import EvaluationError
 from compilers.ir import LayerNorm
 
 ZERO = Form({}, 0, 1)
@@ -44,12 +48,24 @@ def lower_layernorm(ctx, block: LayerNorm, stream: dict, rows: list[int]) -> dic
     for p in rows:
         x = stream[p]
         u = combine([(1, x.get(first, ZERO)), (-1, x.get(second, ZERO))])
+        if block.epsilon == 0:
+            _note_undefined(ctx, block, u, p)
         f = _normalised(ctx, block, u)
         y = dict(x)
         y[first] = combine([(block.gain.get(first, 0), f)], block.bias.get(first, 0))
         y[second] = combine([(-block.gain.get(second, 0), f)], block.bias.get(second, 0))
         out[p] = y
     return out
+
+
+def _note_undefined(ctx, block: LayerNorm, u: Form, position: int) -> None:
+    """Where u = 0 (zero variance at epsilon 0): an error now, or a form to check later."""
+    if u.is_constant:
+        if u.value == 0:
+            raise EvaluationError(f"{block.label}: variance + epsilon is 0 at position "
+                                  f"{position}; layer norm is undefined there")
+        return
+    ctx.undefined.append((block.label, position, u))
 
 
 def _normalised(ctx, block: LayerNorm, u: Form) -> Form:

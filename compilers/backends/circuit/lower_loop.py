@@ -12,8 +12,8 @@ the punchcard again and again) into a threshold circuit:
   temporaries that are 0 before a loop) are constants and cost nothing.
 * **blocks**: every block through `lower.LOWERINGS`, at every column (a loop's
   output is the whole matrix), with two changes: softmax heads (below), and
-  MLPs through `lower_pieces.lower_mlp_pieces` (the same exact function,
-  grouped per weighted sum, so that wide sums of gadgets cost few gates).
+  MLPs grouped by weighted sum (`lower_pieces`: the same exact function, so
+  that wide sums of gadgets cost few gates).
 * **outputs**: for each requested ``(column, dim)`` the bit ``[x > 0]`` of the
   entry after the loop, named ``{dim}@{column}``, and the bit ``promise``
   (with `promise_detail`, also each head's bit ``promise:{head}@{column}``).
@@ -60,14 +60,13 @@ with it on the entries it keeps between loops, which is what the tests compare.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
 
-from circuitx.circuit import FALSE, TRUE, Circuit
+from circuitx.circuit import TRUE, Circuit
 from circuitx.evaluate import evaluate
 from compilers.backends.circuit.fixed import (
     Form,
@@ -76,17 +75,11 @@ from compilers.backends.circuit.fixed import (
     combine,
     parse_precision,
 )
-from compilers.backends.circuit.lower import LOWERINGS, Context, lower_blocks
-from compilers.backends.circuit.lower_pieces import lower_mlp_pieces
+from compilers.backends.circuit.lower import Context, lower_blocks, refuse_undefined
+from compilers.backends.circuit.lower_promise import PROMISE, select_unique, value_set
 from compilers.backends.circuit.simplify import simplify
 from compilers.backends.common import positional_exact
-from compilers.ir import MLP, Transformer, VectorInput, check
-
-PROMISE = "promise"
-"""The output bit that is 1 iff every input-dependent softmax argmax was a single position."""
-
-SNAP_VALUES = 4
-"""The most values a promised head's output coordinate may take to be re-expressed in steps."""
+from compilers.ir import Transformer, VectorInput, check
 
 
 @dataclass(frozen=True)
@@ -106,11 +99,12 @@ class Entry:
 
 
 class LoopContext(Context):
-    """`Context` with the unique-argmax promise on (see the module docstring)."""
+    """`Context` with the unique-argmax promise on and MLPs grouped by sum (module docstring)."""
+
+    group_sums = True
 
     def __init__(self, n: int, precision):
         super().__init__(n, precision)
-        self.lowerings = {**LOWERINGS, MLP: lower_mlp_pieces}
         self.unique_argmax = True
         self.promise_bits: list[tuple[str, int]] = []  # ("{head}@{query}", wire)
 
@@ -174,6 +168,7 @@ def loop_circuit(transformer: Transformer, card: Sequence[Mapping], *,
     ctx = LoopContext(n, precision)
     stream, entries = _inputs(ctx, model, card)
     stream, int_bits = lower_blocks(ctx, model, stream, None)
+    refuse_undefined(ctx, "loop")
     wires = {}
     with ctx.gates.builder.scope("loop_out"):
         for column, dim in outputs:
@@ -217,74 +212,6 @@ def _inputs(ctx, model: Transformer, card: Sequence[Mapping]) -> tuple[dict, dic
             x[name] = combine([(1, x.get(name, Form({}, 0, 1)))], values[column])
         stream[column] = x
     return stream, entries
-
-
-# -- the promised selection (called by lower_attention for softmax heads) -----
-
-
-def select_unique(ctx, head, scores: list[Form], values: list[dict], selection_bits, *,
-                  position: int) -> dict:
-    """``sum_j a_j v_j`` under the unique-argmax promise, recorded and snapped (docstring)."""
-    gates = ctx.gates
-    bits = selection_bits(ctx, head, scores)
-    count = combine([(1, Form.wire(a) if a > TRUE else Form.constant(a)) for a in bits])
-    name = f"{head.label}@{position}"
-    with gates.builder.scope("promise"):
-        if not count.is_constant:
-            ctx.promise_bits.append((name, gates.builder.and_(
-                gates.step(count, 1, head.label), gates.step(combine([(-1, count)]), -1,
-                                                              head.label), label=head.label)))
-        elif count.value != 1:
-            ctx.promise_bits.append((name, FALSE))
-    names = sorted({name for v in values[:len(scores)] for name in v})  # deterministic
-    zero = Form({}, 0, 1)
-    out = {}
-    for name in names:
-        column = [values[j].get(name, zero) for j in range(len(scores))]
-        total = combine([(1, gates.bit_times(a, v, head.label))
-                         for a, v in zip(bits, column, strict=True) if a != FALSE])
-        out[name] = _snap(gates, total, column, head.label)
-    return out
-
-
-def _snap(gates, total: Form, column: list[Form], label: str) -> Form:
-    if total.is_constant or len(total.terms) <= 1:
-        return total
-    union: set[Fraction] = set()
-    for form in column:
-        found = value_set(gates, form)
-        if found is None:
-            return total
-        union |= found
-        if len(union) > SNAP_VALUES:
-            return total
-    ordered = sorted(union)
-    parts = []
-    for below, u in itertools.pairwise(ordered):
-        need = -((-u.numerator * total.den) // u.denominator)  # ceil(u * den)
-        wire = gates.step(total, need, label)
-        parts.append((u - below, Form.wire(wire) if wire > TRUE else Form.constant(wire)))
-    return combine(parts, ordered[0])
-
-
-def value_set(gates, form: Form, *, max_wires: int = 12) -> set[Fraction] | None:
-    """Every value `form` can take (a superset), or None when that is not cheap to know."""
-    if form.is_constant:
-        return {form.value}
-    base = gates._thermometer(form)
-    if base is not None:
-        num, seen = form.const, {form.const}
-        for _, w in sorted((gates.steps[wire][base], w) for wire, w in form.terms.items()):
-            num += w
-            seen.add(num)
-        return {Fraction(v, form.den) for v in seen}
-    if len(form.terms) > max_wires:
-        return None
-    weights = list(form.terms.values())
-    sums = {0}
-    for w in weights:
-        sums |= {s + w for s in sums}
-    return {Fraction(form.const + s, form.den) for s in sums}
 
 
 __all__ = ["PROMISE", "Entry", "LoopModel", "loop_circuit", "select_unique", "value_set"]

@@ -1,16 +1,17 @@
-"""An MLP lowering that tabulates each output as one piecewise-linear function per sum.
+"""The MLP lowerings: unit by unit, or each output as one piecewise-linear function per sum.
 
-`lower_linear.lower_mlp` lowers every hidden unit ``relu(c + g S)`` on its own
-(`Gates.apply`: one step gate ``[S >= s]`` per value of the weighted sum S
-above the unit's breakpoint), and only then adds the units up. Where many
-units read the *same* sum S and their output weights cancel (the step gadget
-``relu(2f + 3/2) - relu(2f + 1/2)``, the identity ``relu(x) - relu(-x)`` of
-Giannou et al.'s SUBLEQ MLPs), that makes up to ``range(S)`` gates per unit
-which the read-out then never uses: correct, but slow for wide sums (16-bit
-words: 2^17 values per sum).
+A hidden unit ``relu(c + g S)`` of a weighted sum S is a function of one
+form, which `Gates.apply` lowers as one step gate ``[S >= s]`` per value of S
+above its breakpoint. Where many units read the *same* sum S and their output
+weights cancel (the step gadget ``relu(2f + 3/2) - relu(2f + 1/2)``, the
+identity ``relu(x) - relu(-x)`` of Giannou et al.'s SUBLEQ MLPs), lowering each
+unit on its own would make up to ``range(S)`` gates per unit that the
+read-out never uses: correct, but slow for wide sums (16-bit words: 2^17
+values per sum).
 
-`lower_mlp_pieces` computes the same exact function, grouped: for one output
-direction r and one base S (`Gates.base_of`), the units over S contribute
+`lower_mlp_pieces` computes the exact function grouped instead: for one
+output direction r and one base S (`Gates.base_of`), the units over S
+contribute
 
 .. math:: f_r(S) = \\sum_k a_k \\max(c_k + g_k S, 0) / D_k,
 
@@ -24,9 +25,14 @@ S's range,
 an affine form over S's own wires (no gate) plus one step gate per value s
 where ``d(s) != alpha``: a step gadget costs its one or two steps, an identity
 costs none. Units over a constant or a thermometer form (a function of an
-earlier sum) go through `Gates.apply` as before. Exact, like `lower_mlp`: the
-two give the same function on every input (the loop tests compare both against
-the exact backend).
+earlier sum) go through `Gates.apply` one by one. Exact: the tests compare it
+with the MLP's own arithmetic on every input.
+
+`lower_mlp`, the rule of `lower.LOWERINGS`, groups where the context asks
+(`Context.group_sums`: one loop of a looped model, whose MLPs are wide sums
+of gadgets) and otherwise lowers unit by unit (`lower_units`), which keeps
+recognisers' and decoding steps' circuits as they have always been compiled.
+Both are exact; the grouped one is never larger.
 """
 
 from __future__ import annotations
@@ -44,6 +50,25 @@ from compilers.ir import MLP
 
 def _relu(numerator: int) -> int:
     return max(numerator, 0)
+
+
+def lower_mlp(ctx, block: MLP, stream: dict, rows: list[int]) -> dict:
+    """The MLP rule: `lower_mlp_pieces` where the context groups sums, else `lower_units`."""
+    grouped = getattr(ctx, "group_sums", False)
+    return (lower_mlp_pieces if grouped else lower_units)(ctx, block, stream, rows)
+
+
+def lower_units(ctx, block: MLP, stream: dict, rows: list[int]) -> dict:
+    """``x += W_out relu(W_in x + b_in) + b_out``, each hidden unit a function of its form."""
+    w_in, w_out = by_row(block.w_in), by_row(block.w_out)
+    out = {}
+    for p in rows:
+        x = stream[p]
+        hidden = linear(w_in, x, block.b_in)
+        active = {h: ctx.gates.apply(v, _relu, v.den, f"{block.label}.{h}")
+                  for h, v in hidden.items()}
+        out[p] = add_into(x, linear(w_out, active, block.b_out))
+    return out
 
 
 def lower_mlp_pieces(ctx, block: MLP, stream: dict, rows: list[int]) -> dict:
@@ -123,4 +148,4 @@ def _piecewise(gates, base: int, terms: list, label: str) -> Form:
     return combine(parts, const)
 
 
-__all__ = ["lower_mlp_pieces"]
+__all__ = ["lower_mlp", "lower_mlp_pieces", "lower_units"]

@@ -41,7 +41,7 @@ from compilers.backends.circuit.fixed import (
     combine,
     parse_precision,
 )
-from compilers.backends.circuit.lower import Context, _embed, lower_blocks
+from compilers.backends.circuit.lower import Context, _embed, lower_blocks, refuse_undefined
 from compilers.backends.circuit.lower_linear import by_row, linear
 from compilers.backends.common import positional_exact
 from compilers.ir import TokenEmbedding, Transformer, VectorInput, check
@@ -123,6 +123,7 @@ def step_circuit(transformer: Transformer, *, n: int, t: int, encoder_alphabet,
                              prefix="e", formula_n=length), None)
     stream = _decoder_inputs(ctx, model, t, groups, start, length)
     stream, int_bits = lower_blocks(ctx, model, stream, t)
+    refuse_undefined(ctx, "decoding step")
     readout = model.readout
     if readout.position != "last":
         raise UnsupportedError(f"{readout.label}: a decoding step reads its last position")

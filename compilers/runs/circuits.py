@@ -1,0 +1,86 @@
+"""A compiled circuit on a real run: one decoding step, or a loop iterated on its own outputs.
+
+* `step_report`: step t's circuit of a decoder, fed the decoder inputs of the
+  input's real run (the exact backend's generator fed its own read-outs);
+  what it decodes to beside what the exact backend's read-out at t decodes
+  to, and the reference machine's state after step t.
+* `loop_report`: one loop's circuit applied again and again to its own
+  outputs (`compilers.runs.loop` on the circuit backend), every state
+  compared with the interpreter's, and the loops whose unique-argmax promise
+  bit was 0 (their outputs are tested, not proved).
+"""
+
+from __future__ import annotations
+
+from compilers.backends.circuit.backend import choices
+from compilers.backends.circuit.fixed import PrecisionError
+from compilers.backends.exact import ExactModel
+from compilers.errors import CompileError
+from compilers.runs.backends import backend_for
+from compilers.runs.loop import loop
+from compilers.runs.scaling import compile_step
+
+
+def step_report(decoder, word: str, t: int, *, precision="auto", model=None) -> dict:
+    """Step t of `decoder` on `word`'s real run (see the module docstring)."""
+    model = model or compile_step(decoder, len(word), t, precision=precision)
+    history, exact = _history(decoder, word, t)
+    bits = model.outputs(word, history)
+    outputs = decoder.transformer.readout.outputs
+    got = decoder.summary({o: int(bits.get(f"{o}>0", False)) - int(bits.get(f"{o}<0", False))
+                           for o in outputs})
+    want = decoder.summary({o: (v > 0) - (v < 0) for o, v in exact.items()})
+    steps = decoder.reference(word, max_steps=t)[0] if t >= 1 else ()
+    reference = steps[t - 1].next_state if 1 <= t <= len(steps) else None
+    return {"input": word, "circuit": got, "exact": want, "agrees_with_exact": got == want,
+            "reference_state": reference,
+            "agrees_with_reference": None if reference is None else got["state"] == reference}
+
+
+def _history(decoder, word: str, t: int) -> tuple[list[dict], dict]:
+    """The real run's decoder inputs at positions 1..t (as one-hot choices) and the exact
+    read-out at position t."""
+    encoded = decoder.encode(word)
+    groups = decoder.circuit_interface()["groups"]
+    dims = decoder.transformer.inputs.dims
+    generator = ExactModel(decoder.transformer).generator(encoded.encoder, n=encoded.n)
+    outputs = generator.push(list(encoded.first))
+    history = []
+    for _ in range(t):
+        vector = generator.next_input(outputs)
+        history.append(choices(groups, dict(zip(dims, vector, strict=True))))
+        outputs = generator.push(vector)
+    return history, outputs
+
+
+def loop_report(construction, input, *, max_steps: int, precision="auto") -> dict:
+    """One loop's circuit iterated on `input` (see the module docstring)."""
+    runner = backend_for(construction, "circuit", precision=precision)
+    (result,) = loop(construction, [input], runner=runner, max_steps=max_steps, trace=True)
+    states = result.values["states"]
+    last = states[-1] if states else None
+    return {"loops": len(states), "halted": bool(last and last.halted),
+            "fault": bool(last and last.fault),
+            "pc": last.pc if last else 0, "memory": list(last.memory) if last else [],
+            "output": result.answer.output.decode("utf-8", "replace"),
+            "agrees_with_reference": result.trace == result.reference_trace,
+            "promise_broken": [{"loop": k, "heads": heads}
+                               for k, heads in runner.broken.get(0, {}).items()]}
+
+
+def circuit_of(construction, *, n: int | None = None, t: int | None = None,
+               precision="auto"):
+    """The construction as a threshold circuit: a recogniser at word length `n`; a
+    decoder's step `t` for words of length `n` (default 0); a looped model's one loop."""
+    runner = backend_for(construction, "circuit", precision=precision)
+    if construction.mode == "recognise":
+        if n is None:
+            raise CompileError(f"{construction.name}: give the word length n of the circuit")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:  # n = 0 only within runs
+            raise PrecisionError(f"input length n must be an integer >= 1, got {n!r}")
+        return runner.recogniser(n)
+    if construction.mode == "generate":
+        if t is None:
+            raise CompileError(f"{construction.name}: give the decoding step t of the circuit")
+        return compile_step(construction, n or 0, t, precision=precision)
+    return runner.loop_model()

@@ -1,0 +1,85 @@
+"""Plots (matplotlib, from the optional `plot` extra): cross-entropy and circuit scaling."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from compilers.errors import CompileError
+
+
+def pyplot():
+    """matplotlib's pyplot on the Agg backend, or a one-line error saying what to install."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise CompileError("plotting needs matplotlib: pip install -e '.[plot]'") from None
+    return plt
+
+
+def plot_cross_entropy(curves: Mapping[str, Sequence], path: str | Path, *,
+                       title: str = "cross-entropy against length") -> Path:
+    """Mean cross-entropy (bits per word) against n, one line per curve, log-log."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, points in curves.items():
+        xs = [p.length for p in points]
+        ys = [max(p.mean_bits, 1e-300) for p in points]
+        ax.plot(xs, ys, marker="o", label=label)
+        bad = [(p.length, max(p.mean_bits, 1e-300)) for p in points if p.correct != p.words]
+        if bad:
+            ax.scatter(*zip(*bad, strict=True), color="red", zorder=3, s=50, marker="x")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("input length n")
+    ax.set_ylabel("cross-entropy (bits per word)")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
+def plot_scaling(points: Sequence, path: str | Path, *, title: str, exponent: float | None,
+                 variable: str = "n", xlabel: str = "input length n") -> Path:
+    """Depth against n (left) and size against n on log-log axes with the fit (right).
+
+    `variable` and `xlabel` name the x axis (e.g. ``t``, "decoding step t").
+    """
+    plt = pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
+    ns = [p.n for p in points]
+    left.plot(ns, [p.depth for p in points], marker="o")
+    left.set_xscale("log", base=2)
+    left.set_ylim(0, max(p.depth for p in points) + 2)
+    left.yaxis.get_major_locator().set_params(integer=True)
+    left.set_xlabel(xlabel)
+    left.set_ylabel("depth (gates)")
+    left.set_title("depth: constant")
+    right.plot(ns, [max(p.size, 1) for p in points], marker="o", label="size")
+    if exponent is not None:
+        anchor = points[-1]
+        right.plot(ns, [max(anchor.size, 1) * (n / anchor.n) ** exponent for n in ns],
+                   linestyle="--", label=f"fit: {variable}^{exponent:.2f}")
+    right.set_xscale("log", base=2)
+    right.set_yscale("log")
+    right.set_xlabel(xlabel)
+    right.set_ylabel("size (gates)")
+    right.set_title("size: polynomial")
+    right.legend(fontsize=8)
+    for ax in (left, right):
+        ax.grid(True, which="both", alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
