@@ -74,11 +74,13 @@ def loop(construction, inputs: Sequence, *, backend: str = "exact", dtype: str =
         if stop_at_halt and host_stop is not None and bool(host_stop.all()):
             break
         loops = step
-        steps = steps + (~stop) * 1
+        running = ~stop
+        steps = steps + running * 1
         active = None if host_stop is None or not stop_at_halt else ~host_stop
         state = be.loop(state, n=n, active=active)
-        if halting.printed is not None:
-            printed.append((be.read(state, [halting.printed]) > 0.5, be.read(state, halting.byte)))
+        if halting.printed is not None:  # a byte printed by this loop, by a run that ran it
+            printed.append(((be.read(state, [halting.printed]) > 0.5)[:, 0] & running,
+                            be.read(state, halting.byte)))
         stop = _stopped(be, state, halting, targets)
         if step % every == 0:
             _check(be, state, persistent, kinds, step)
@@ -123,7 +125,7 @@ def _results(construction, be, inputs, state, steps, printed, traces, trace, max
     index = be.index()
     outputs = [b""] * len(inputs)
     if printed:
-        valid = np.stack([be.host(v)[:, 0] for v, _ in printed])  # (loops, batch)
+        valid = np.stack([be.host(v) for v, _ in printed])  # (loops, batch)
         bits = np.stack([be.host(b) > 0 for _, b in printed])  # (loops, batch, 8)
         weights = 1 << np.arange(bits.shape[-1])
         values = (bits * weights).sum(-1)
