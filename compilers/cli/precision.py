@@ -56,7 +56,11 @@ def _sweep(family) -> click.Command:
         if plot_file:
             from compilers.runs.plots import plot_cross_entropy
 
-            plot_cross_entropy({f"{family.name} {dtype}": points}, plot_file)
+            shown = ", ".join(f"{k}={v}" for k, v in built.options.items())
+            label = f"{family.name} ({shown}) in {dtype}"
+            plot_cross_entropy({label: points}, plot_file,
+                               guaranteed={label: built.limits.get(dtype)},
+                               title=f"{family.name}: cross-entropy in {dtype}")
             result["plot"] = plot_file
         if as_json:
             print_json(result)

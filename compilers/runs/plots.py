@@ -21,48 +21,60 @@ def pyplot():
 
 
 def plot_cross_entropy(curves: Mapping[str, Sequence], path: str | Path, *,
-                       title: str = "cross-entropy against length") -> Path:
-    """Mean cross-entropy (bits per word) against n, one line per curve, log-log."""
+                       title: str = "cross-entropy against length",
+                       guaranteed: Mapping[str, int | None] | None = None) -> Path:
+    """Mean cross-entropy (bits per word) against n, one line per curve, log-log.
+
+    Lengths with a wrong word are marked with a red x; where `guaranteed` gives a
+    curve's guaranteed length (the construction's error analysis), a dotted
+    vertical line of the curve's colour marks it. Label the curves with the
+    options that tell them apart (the legend is all a reader has).
+    """
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, points in curves.items():
         xs = [p.length for p in points]
         ys = [max(p.mean_bits, 1e-300) for p in points]
-        ax.plot(xs, ys, marker="o", label=label)
+        (line,) = ax.plot(xs, ys, marker="o", label=label)
         bad = [(p.length, max(p.mean_bits, 1e-300)) for p in points if p.correct != p.words]
         if bad:
             ax.scatter(*zip(*bad, strict=True), color="red", zorder=3, s=50, marker="x")
+        limit = (guaranteed or {}).get(label)
+        if limit is not None and xs and min(xs) <= limit:
+            ax.axvline(limit, color=line.get_color(), linestyle=":", alpha=0.8,
+                       label=f"guaranteed up to n = {limit}")
+    if any(p.correct != p.words for points in curves.values() for p in points):
+        ax.scatter([], [], color="red", marker="x", label="a wrong word at this n")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("input length n")
     ax.set_ylabel("cross-entropy (bits per word)")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    ax.legend(fontsize=7)
+    return _save(fig, plt, path)
 
 
 def plot_scaling(points: Sequence, path: str | Path, *, title: str, exponent: float | None,
                  variable: str = "n", xlabel: str = "input length n") -> Path:
     """Depth against n (left) and size against n on log-log axes with the fit (right).
 
-    `variable` and `xlabel` name the x axis (e.g. ``t``, "decoding step t").
+    The titles state what the points show: the depth range measured (constant
+    only if it is), the fitted exponent of the size. `variable` and `xlabel`
+    name the x axis (e.g. ``t``, "decoding step t").
     """
     plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
     ns = [p.n for p in points]
+    depths = sorted({p.depth for p in points})
     left.plot(ns, [p.depth for p in points], marker="o")
     left.set_xscale("log", base=2)
-    left.set_ylim(0, max(p.depth for p in points) + 2)
+    left.set_ylim(0, max(depths) + 2)
     left.yaxis.get_major_locator().set_params(integer=True)
     left.set_xlabel(xlabel)
     left.set_ylabel("depth (gates)")
-    left.set_title("depth: constant")
+    left.set_title(f"depth {depths[0]} at every {variable} measured" if len(depths) == 1
+                   else f"depth from {depths[0]} to {depths[-1]}")
     right.plot(ns, [max(p.size, 1) for p in points], marker="o", label="size")
     if exponent is not None:
         anchor = points[-1]
@@ -72,11 +84,17 @@ def plot_scaling(points: Sequence, path: str | Path, *, title: str, exponent: fl
     right.set_yscale("log")
     right.set_xlabel(xlabel)
     right.set_ylabel("size (gates)")
-    right.set_title("size: polynomial")
+    right.set_title(f"size ~ {variable}^{exponent:.2f} (least squares, log-log)"
+                    if exponent is not None else "size")
     right.legend(fontsize=8)
     for ax in (left, right):
         ax.grid(True, which="both", alpha=0.3)
     fig.suptitle(title)
+    return _save(fig, plt, path)
+
+
+def _save(fig, plt, path: str | Path) -> Path:
+    """Write the figure (creating its folder), close it."""
     fig.tight_layout()
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

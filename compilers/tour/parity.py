@@ -48,7 +48,8 @@ def show(console: Console, out_dir: Path) -> None:
         from compilers.runs.plots import plot_cross_entropy
 
         plot = plot_cross_entropy(curves, out_dir / "parity_cross_entropy.png",
-                                  title="PARITY, float32")
+                                  title="PARITY, float32",
+                                  guaranteed={"layer norm, eps 0": recognizer.limits["float32"]})
         console.print(f"cross-entropy curves: {plot}")
     except Exception as error:  # matplotlib missing: the tour goes on without the picture
         console.print(f"(no plot: {error})")
