@@ -25,7 +25,7 @@ from languages.language import (
     check_length,
     choose,
     enumerate_by_prefix,
-    log_binomial,
+    log_factorials,
     place_ones,
 )
 
@@ -58,8 +58,8 @@ class Majority(Language):
     def _ones(self, length: int, count: int, rng, member: bool) -> np.ndarray:
         ks = np.arange(length + 1)
         wanted = 2 * ks > length if member else 2 * ks <= length
-        weights = [log_binomial(length, k) if ok else -np.inf
-                   for k, ok in zip(ks, wanted, strict=True)]
+        logs = log_factorials(length)
+        weights = np.where(wanted, logs[length] - logs - logs[::-1], -np.inf)
         return choose(rng, weights, count)
 
     def _sample_members(self, length, count, rng):
@@ -71,6 +71,12 @@ class Majority(Language):
     def _contains_indices(self, indices):
         indices = np.asarray(indices)
         return 2 * indices.sum(axis=1, dtype=np.int64) > indices.shape[1]
+
+    def _first_indices(self, length, label):
+        if label == "nonmember":
+            return np.zeros(length, np.uint8)  # no 1s at all
+        ones = length // 2 + 1  # the fewest that win, as late as possible
+        return (np.arange(length) >= length - ones).astype(np.uint8) if length else None
 
     def _enumerate_members(self, length):
         def step(difference, symbol):
@@ -116,3 +122,8 @@ class AnBn(Language):
 
     def _enumerate_members(self, length):
         return np.repeat(np.array([0, 1], np.uint8), length // 2)[None, :]
+
+    def _first_indices(self, length, label):
+        if label == "member":
+            return self._enumerate_members(length)[0] if length % 2 == 0 else None
+        return super()._first_indices(length, label)

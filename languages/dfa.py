@@ -10,7 +10,12 @@ number of words of length r accepted from state q, satisfies
 uniform member of length n is drawn symbol by symbol, choosing s from state q
 with probability ``N_{r-1}(delta(q, s)) / N_r(q)``. The sampler keeps
 ``log N_r`` (so nothing overflows at any length) and walks all words at once
-with numpy; `count` keeps exact Python integers.
+with numpy, or a few words one by one (`languages.walk`); `count` keeps exact
+Python integers. Neither ``log N_r`` nor the step probabilities depend on the
+length asked, so each DFA keeps their tables up to the largest length asked
+(while a table holds at most 2^22 numbers) and slices them.
+
+Minimisation is Hopcroft's partition refinement (`languages.partition`).
 
 Not checked: that the DFA is minimal or that every state is reachable (use
 `minimize`).
@@ -27,7 +32,17 @@ import numpy as np
 
 from languages.errors import DFAError
 from languages.language import check_alphabet
-from languages.walk import WalkTables, build_tables, prefer_tables, walk, walk_direct
+from languages.partition import equivalence_classes
+from languages.walk import (
+    TableCache,
+    build_tables,
+    prefer_tables,
+    step_tables,
+    walk,
+    walk_direct,
+)
+
+_MAX_CACHED = 1 << 22  # numbers in a cached table of log counts (32 MiB)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,7 +123,7 @@ class DFA:
 
     def accepts(self, word: str) -> bool:
         """Whether the DFA accepts `word` (False if it has a symbol outside the alphabet)."""
-        if any(s not in self.alphabet for s in word):
+        if not set(word) <= set(self.alphabet):
             return False
         return self.run(word) in self.accepting
 
@@ -136,40 +151,35 @@ class DFA:
     def minimize(self) -> DFA:
         """The minimal DFA of the same language, states numbered in BFS order from start.
 
-        Unreachable states are dropped, then Moore's partition refinement merges
-        states that no word tells apart. Two DFAs accept the same language iff
-        their minimisations are equal (as values).
+        Unreachable states are dropped, then Hopcroft's partition refinement
+        (`languages.partition`, O(n k log n) for n states and k symbols) merges
+        states that no word tells apart, and the merged states are numbered in
+        breadth-first order from the start (symbols in alphabet order). Two
+        DFAs accept the same language iff their minimisations are equal (as
+        values).
         """
         keep = self.reachable()
-        table = self.table[keep]
-        renumber = np.full(self.states, -1, dtype=np.int64)
-        renumber[keep] = np.arange(len(keep))
-        table = renumber[table]
-        classes = self.accepting_mask[keep].astype(np.int64)
-        while True:
-            signature = np.concatenate([classes[:, None], classes[table]], axis=1)
-            _, refined = np.unique(signature, axis=0, return_inverse=True)
-            refined = refined.reshape(-1)
-            if refined.max() == classes.max():
-                break
-            classes = refined
-        blocks = int(classes.max()) + 1
-        rows = [None] * blocks
-        accepting = set()
-        for q in range(len(keep)):
-            rows[classes[q]] = tuple(int(classes[r]) for r in table[q])
-            if self.accepting_mask[keep[q]]:
-                accepting.add(int(classes[q]))
-        merged = DFA(alphabet=self.alphabet, transitions=tuple(rows),
-                     start=int(classes[0]), accepting=frozenset(accepting))
-        return merged._renumbered()
-
-    def _renumbered(self) -> DFA:
-        order = self.reachable()
-        new = {q: i for i, q in enumerate(order)}
-        rows = tuple(tuple(new[r] for r in self.transitions[q]) for q in order)
-        return DFA(alphabet=self.alphabet, transitions=rows, start=0,
-                   accepting=frozenset(new[q] for q in self.accepting if q in new))
+        number = {q: i for i, q in enumerate(keep)}
+        rows = [[number[r] for r in self.transitions[q]] for q in keep]
+        classes = equivalence_classes(rows, [q in self.accepting for q in keep])
+        merged = [rows[0]] * (max(classes) + 1)
+        for q, row in enumerate(rows):
+            merged[classes[q]] = [classes[r] for r in row]
+        # number the classes in breadth-first order from the start's class
+        canonical = {classes[0]: 0}
+        queue = deque([classes[0]])
+        while queue:
+            for c in merged[queue.popleft()]:
+                if c not in canonical:
+                    canonical[c] = len(canonical)
+                    queue.append(c)
+        table = [()] * len(canonical)
+        for c, i in canonical.items():
+            table[i] = tuple(canonical[r] for r in merged[c])
+        accepting = frozenset(canonical[classes[number[q]]] for q in self.accepting
+                              if q in number)
+        return DFA(alphabet=self.alphabet, transitions=tuple(table), start=0,
+                   accepting=accepting)
 
     def complement(self) -> DFA:
         """The DFA of the words over the same alphabet that this one rejects."""
@@ -252,12 +262,39 @@ class DFA:
         """`count` uniform accepted (rejected) words as a (count, length) uint8 array.
 
         The caller makes sure such words exist (`count(length, accepting) > 0`).
-        Block tables (cached per length) when they pay off, else a direct walk.
+        Block tables (a least-recently-used cache of 16 lengths) when they pay
+        off, else a direct walk (see `languages.walk`). One word of length
+        10000 costs about 3 ms for `parity` and 4 ms for `tomita3` (2 and 5
+        states) on a 2-core VM, once the kept tables reach that length
+        (computed once, 20 to 40 ms).
         """
         if prefer_tables(len(self.alphabet), self.states, length, count):
-            return walk(self._walk_tables(length, accepting), rng, count, self.start)
-        return walk_direct(length, self._step_probabilities(length, accepting), self.table,
-                           rng, count, self.start)
+            tables = self._walk_tables.get((length, accepting), lambda: build_tables(
+                length, self._step_probabilities(length, accepting), self.table))
+            return walk(tables, rng, count, self.start)
+        return walk_direct(length, self._steps(length, accepting), self.table, rng, count,
+                           self.start)
+
+    def first_indices(self, length: int, accepting: bool = True) -> np.ndarray | None:
+        """The first accepted (rejected) word of `length` in alphabet order, as indices.
+
+        None if there is none. Greedy: from the start, each step takes the
+        first symbol whose state still accepts (rejects) some word of the
+        length left.
+        """
+        alive = np.isfinite(self.log_counts(length, accepting))
+        if not alive[length, self.start]:
+            return None
+        if length == 0:
+            return np.zeros(0, np.uint8)
+        # first[k, q]: the first symbol leading from q to a state alive with length-k-1 to go
+        first = np.argmax(alive[length - 1 :: -1][:, self.table], axis=2)  # (length, Q)
+        following = self.table[np.arange(self.states), first].tolist()
+        path, state = [0] * length, self.start
+        for k, row in enumerate(following):
+            path[k] = state
+            state = row[state]
+        return first[np.arange(length), path].astype(np.uint8)
 
     def _step_probabilities(self, length: int, accepting: bool):
         """r -> ``P_r[q, s] = N_{r-1}(delta(q, s)) / N_r(q)`` (NaN where N_r(q) = 0).
@@ -274,31 +311,76 @@ class DFA:
 
         return probabilities
 
+    def _steps(self, length: int, accepting: bool):
+        """rs -> the `step_tables` of ``P_r`` for rs (consecutive, descending), for `walk_direct`.
+
+        Slices of tables kept for every r up to the length of the kept
+        `log_counts` while they hold at most 2^22 numbers, else computed.
+        """
+        self.log_counts(length, accepting)  # keeps a table up to `length` or longer, if it can
+        logs = self._log_tables.get(accepting)  # the kept table, maybe shorter or too big
+        if logs is None or len(logs) <= length or logs.size * len(self.alphabet) > _MAX_CACHED:
+            probabilities = self._step_probabilities(length, accepting)
+            return lambda rs: step_tables(probabilities(rs))
+        kept = self._step_tables.get(accepting)
+        if kept is None or len(kept[1]) < len(logs):
+            probabilities = self._step_probabilities(len(logs) - 1, accepting)
+            cumulative, last = step_tables(probabilities(np.arange(1, len(logs))))
+            cumulative = np.concatenate([np.zeros((1, *cumulative.shape[1:])), cumulative])
+            last = np.concatenate([np.zeros((1, self.states), last.dtype), last])  # row 0: unused
+            cumulative.flags.writeable = last.flags.writeable = False
+            kept = self._step_tables[accepting] = (cumulative, last)
+        cumulative, last = kept
+        return lambda rs: (cumulative[rs[0] : rs[-1] - 1 : -1], last[rs[0] : rs[-1] - 1 : -1])
+
     def log_counts(self, length: int, accepting: bool = True) -> np.ndarray:
-        """``log N_r(q)`` for r = 0 .. length as a (length + 1, states) array (-inf for 0)."""
-        mask = self.accepting_mask if accepting else ~self.accepting_mask
-        out = np.empty((length + 1, self.states))
-        out[0] = np.where(mask, 0.0, -np.inf)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for r in range(1, length + 1):
-                successors = out[r - 1][self.table]
-                top = successors.max(axis=1)
-                top = np.where(np.isfinite(top), top, 0.0)
-                out[r] = top + np.log(np.exp(successors - top[:, None]).sum(axis=1))
-        return out
+        """``log N_r(q)`` for r = 0 .. length as a (length + 1, states) array (-inf for 0).
+
+        ``log N_r = logaddexp over s of log N_{r-1}(delta(., s))``. Rows do not
+        depend on `length`, so they are computed once up to the largest length
+        asked (the table at least doubles when it grows) and sliced, read-only,
+        while the table holds at most 2^22 numbers; beyond that each call
+        computes its own. About 1.5 µs per row for two symbols and few states.
+        """
+        cached = self._log_tables.get(accepting)
+        if cached is not None and len(cached) > length:
+            return cached[: length + 1]
+        have = 0 if cached is None else len(cached) - 1
+        target = max(length, 2 * have)
+        if (target + 1) * self.states > _MAX_CACHED:
+            target = length
+        out = np.empty((target + 1, self.states))
+        if cached is None:
+            mask = self.accepting_mask if accepting else ~self.accepting_mask
+            out[0] = np.where(mask, 0.0, -np.inf)
+        else:
+            out[: have + 1] = cached
+        columns = [self.table[:, s] for s in range(len(self.alphabet))]
+        with np.errstate(invalid="ignore"):  # logaddexp(-inf, -inf) is -inf
+            for r in range(have + 1, target + 1):
+                previous = out[r - 1]
+                if len(columns) > 4:
+                    np.logaddexp.reduce(previous[self.table], axis=1, out=out[r])
+                    continue
+                np.logaddexp(previous[columns[0]], previous[columns[-1]], out=out[r])
+                for column in columns[1:-1]:
+                    np.logaddexp(out[r], previous[column], out=out[r])
+        out.flags.writeable = False
+        if (target + 1) * self.states <= _MAX_CACHED:
+            self._log_tables[accepting] = out
+        return out[: length + 1]
 
     @functools.cached_property
-    def _sampler_tables(self) -> dict:
+    def _log_tables(self) -> dict[bool, np.ndarray]:
         return {}
 
-    def _walk_tables(self, length: int, accepting: bool) -> WalkTables:
-        key = (length, accepting)
-        if key not in self._sampler_tables:
-            if len(self._sampler_tables) >= 16:
-                self._sampler_tables.clear()
-            self._sampler_tables[key] = build_tables(
-                length, self._step_probabilities(length, accepting), self.table)
-        return self._sampler_tables[key]
+    @functools.cached_property
+    def _step_tables(self) -> dict[bool, tuple[np.ndarray, np.ndarray]]:
+        return {}
+
+    @functools.cached_property
+    def _walk_tables(self) -> TableCache:
+        return TableCache(16)
 
     def enumerate_indices(self, length: int) -> np.ndarray:
         """Every accepted word of length `length`, lexicographically, as index rows."""
@@ -322,17 +404,21 @@ def _validate_transitions(dfa: DFA) -> tuple[tuple[int, ...], ...]:
     rows = dfa.transitions
     if not isinstance(rows, (tuple, list)) or not rows:
         raise DFAError(f"a DFA needs at least one state; transitions={rows!r}")
+    states, symbols = len(rows), len(dfa.alphabet)
     out = []
     for q, row in enumerate(rows):
         row = tuple(row)
-        if len(row) != len(dfa.alphabet):
+        if len(row) != symbols:
             raise DFAError(f"state {q} has {len(row)} transitions; the alphabet "
-                           f"{dfa.alphabet!r} needs {len(dfa.alphabet)}")
+                           f"{dfa.alphabet!r} needs {symbols}")
+        if all(type(r) is int and 0 <= r < states for r in row):  # the usual case
+            out.append(row)
+            continue
         for i, r in enumerate(row):
             if isinstance(r, bool) or not isinstance(r, (int, np.integer)) \
-                    or not 0 <= r < len(rows):
+                    or not 0 <= r < states:
                 raise DFAError(f"transition from state {q} on symbol {dfa.alphabet[i]!r} "
-                               f"goes to {r!r}; states are 0 .. {len(rows) - 1}")
+                               f"goes to {r!r}; states are 0 .. {states - 1}")
         out.append(tuple(int(r) for r in row))
     return tuple(out)
 

@@ -21,6 +21,9 @@ non-members of `anbn` of length 0) raises `NoWordsError` at once, never loops.
 Subclasses implement `contains`, `count` (the exact number of members),
 `_sample_members` and, for speed, `_contains_indices`; non-members are drawn by
 vectorised rejection from uniform words unless a subclass knows better.
+`_first_indices` gives the first word of a length and label in the alphabet's
+order (what hypothesis strategies shrink towards): the word of ``alphabet[0]``
+alone when it has the label, else what a subclass knows, else None.
 """
 
 from __future__ import annotations
@@ -124,6 +127,18 @@ class Language(abc.ABC):
             kept.append(words[: count - have])
             have += len(kept[-1])
         return np.concatenate(kept)
+
+    def _first_indices(self, length: int, label: str) -> np.ndarray | None:
+        """The first word of `length` with `label` (member or nonmember) in index order.
+
+        As a (length,) uint8 array, or None when there is none or it is not
+        known. Here: the word of symbol 0 alone when it has the label (the
+        first word of all), else None; subclasses that know better override.
+        """
+        zeros = np.zeros((1, length), np.uint8)
+        if bool(self._contains_indices(zeros)[0]) == (label == "member"):
+            return zeros[0]
+        return None
 
     def _enumerate_members(self, length: int) -> np.ndarray:
         """Every member as rows of indices, in lexicographic (index) order."""
@@ -277,11 +292,22 @@ class Language(abc.ABC):
         return f"<{type(self).__name__} {self.name!r} over {self.alphabet!r}>"
 
 
-def log_binomial(n: int, k: int) -> float:
-    """log C(n, k) (minus infinity outside 0 <= k <= n)."""
-    if not 0 <= k <= n:
-        return -math.inf
-    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+_log_factorials = np.zeros(1)
+
+
+def log_factorials(n: int) -> np.ndarray:
+    """``log k!`` for k = 0 .. n, read-only.
+
+    Computed once (with `math.lgamma`) up to the largest n asked, at least
+    doubling when it grows, and sliced.
+    """
+    global _log_factorials
+    if len(_log_factorials) <= n:
+        top = max(n, 2 * (len(_log_factorials) - 1))
+        table = np.array([math.lgamma(k + 1) for k in range(top + 1)])
+        table.flags.writeable = False
+        _log_factorials = table
+    return _log_factorials[: n + 1]
 
 
 def choose(rng: np.random.Generator, log_weights: Sequence[float], count: int) -> np.ndarray:
@@ -297,14 +323,12 @@ def choose(rng: np.random.Generator, log_weights: Sequence[float], count: int) -
 
 
 def place_ones(rng: np.random.Generator, ones: np.ndarray, length: int) -> np.ndarray:
-    """Rows of `length` bits with ones[i] ones at uniformly random places (uint8)."""
-    out = np.empty((len(ones), length), np.uint8)
-    left = ones.astype(np.int64)
-    for position in range(length):
-        bit = rng.random(len(ones)) * (length - position) < left
-        out[:, position] = bit
-        left -= bit
-    return out
+    """Rows of `length` bits with ones[i] ones at uniformly random places (uint8).
+
+    Each row's ones first, then every row shuffled on its own (`Generator.permuted`).
+    """
+    rows = (np.arange(length) < np.asarray(ones)[:, None]).astype(np.uint8)
+    return rng.permuted(rows, axis=1)
 
 
 def enumerate_by_prefix(length: int, symbols: int, start, step, completable) -> np.ndarray:

@@ -47,7 +47,7 @@ class RegularLanguage(Language):
         return self.dfa.alphabet
 
     def contains(self, word: str) -> bool:
-        if any(s not in self.alphabet for s in word):
+        if not set(word) <= set(self.alphabet):
             return False
         if self.predicate is not None:
             return bool(self.predicate(word))
@@ -63,11 +63,11 @@ class RegularLanguage(Language):
 
     def has_members(self, length: int) -> bool:
         length = check_length(length)
-        return bool(self.dfa.alive(length)[length][self.dfa.start])
+        return bool(np.isfinite(self.dfa.log_counts(length)[length, self.dfa.start]))
 
     def has_nonmembers(self, length: int) -> bool:
         length = check_length(length)
-        return bool(self.dfa.alive(length, accepting=False)[length][self.dfa.start])
+        return bool(np.isfinite(self.dfa.log_counts(length, False)[length, self.dfa.start]))
 
     def _contains_indices(self, indices: np.ndarray) -> np.ndarray:
         return self.dfa.accepts_indices(indices)
@@ -80,6 +80,9 @@ class RegularLanguage(Language):
 
     def _enumerate_members(self, length):
         return self.dfa.enumerate_indices(length)
+
+    def _first_indices(self, length, label):
+        return self.dfa.first_indices(length, accepting=label == "member")
 
 
 def from_regex(pattern: str, alphabet: str, name: str | None = None,

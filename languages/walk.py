@@ -18,21 +18,29 @@ probability, else takes j's alias.
 Probabilities are resolved to 2^-32. Outcomes of probability zero are never
 drawn: they keep with probability 0 and their alias has positive probability.
 
-Tables cost Python time per block and memory per (state, outcome, block), so
-long walks with many states or few words (`prefer_tables` says False) go
-through `walk_direct` instead: one symbol per step, each word choosing by the
-cumulative step probabilities of its state, O(length) numpy passes.
+Tables cost Python time per block (0.5 to 8 ms for 256 outcomes and 2 to 5
+states) and memory per (state, outcome, block), so they are built only for
+calls of many words (`prefer_tables`) and kept in a small least-recently-used
+cache (`TableCache`). Everything else goes through `walk_direct`: one symbol per
+step, each word choosing by the cumulative step probabilities of its state. For
+many words that is a few numpy passes per symbol; for a few words it is a plain
+loop per word (under a microsecond per symbol). Both give the same words for
+the same numbers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
 
 _MAX_ENTRIES = 1 << 18  # rows x outcomes over all blocks, before shrinking the block
 _MAX_TABLES = 1 << 20  # entries beyond which `prefer_tables` says no
+_TABLE_WORDS = 4096  # words in one call from which building new tables pays off
+_FEW_WORDS = 16  # walk_direct follows at most this many words one by one
+_FEW_STATES = 8  # _follow tabulates every state's choice for at most this many states
 _PACKED = {8: np.dtype("<u8"), 4: np.dtype("<u4"), 2: np.dtype("<u2"), 1: np.dtype("u1")}
 _LOW = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
@@ -64,26 +72,64 @@ def block_width(symbols: int, states: int, length: int) -> int:
 def prefer_tables(symbols: int, states: int, length: int, count: int) -> bool:
     """Whether block tables pay off for `count` words (else use `walk_direct`).
 
-    Tables are built once per length (callers cache them) at a Python cost per
-    block, and hold states * S^b entries per block; a direct walk costs a few
-    numpy passes per symbol, for every batch of words.
+    Tables hold states * S^b entries per block (at most 2^20 in all here) and
+    cost milliseconds per block to build, hundreds of times a direct step;
+    walking them costs a few numpy passes per block instead of per symbol. So
+    they are used for calls of at least 4096 words (and kept for the next
+    such call). The answer depends on the arguments alone, so the same
+    arguments and seed always give the same words.
     """
     width = block_width(symbols, states, length)
     blocks = -(-length // width)
-    return blocks * states * symbols**width <= _MAX_TABLES and blocks <= 1024 + count // 8
+    return (blocks * states * symbols**width <= _MAX_TABLES and blocks <= 1024 + count // 8
+            and count >= _TABLE_WORDS)
 
 
-def walk_direct(length: int, probabilities: Callable[[np.ndarray], np.ndarray],
+class TableCache:
+    """At most `size` values (walk tables), the least recently used dropped first."""
+
+    def __init__(self, size: int = 16):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._items
+
+    def get(self, key: Hashable, build: Callable[[], object]):
+        """The value for `key`, built by `build()` on a miss."""
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        value = self._items[key] = build()
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return value
+
+
+def step_tables(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What `walk_direct` reads from step probabilities P (..., Q, S): (cumulative, last).
+
+    ``cumulative[..., q, s] = sum_{t <= s} P[..., q, t]`` and ``last[..., q]``,
+    the last symbol of positive probability from q (NaN rows count as zeros).
+    """
+    steps = np.nan_to_num(probabilities, nan=0.0)
+    last = steps.shape[-1] - 1 - np.argmax(steps[..., ::-1] > 0, axis=-1)
+    return np.cumsum(steps, axis=-1), last
+
+
+def walk_direct(length: int, steps: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
                 successors: np.ndarray, rng: np.random.Generator, count: int,
                 start: int) -> np.ndarray:
     """Like `walk` without tables: one uniform number per word and symbol.
 
-    `probabilities` maps an array of steps-to-go rs to the (len(rs), Q, S)
-    array of the ``P_r``; it is asked for a few thousand steps at a time. Each
-    word in state q picks the first symbol s whose cumulative probability
-    ``sum_{t <= s} P_r[q, t]`` exceeds its number; rounding that leaves the
-    number above the last cumulative value falls back to q's last symbol of
-    positive probability, so a symbol of probability zero is never drawn.
+    `steps` maps an array rs of steps-to-go (consecutive, descending) to the
+    `step_tables` of their ``P_r``, (len(rs), Q, S) and (len(rs), Q); it is
+    asked for a few thousand steps at a time. Each word in state q picks the
+    first symbol s whose cumulative probability ``sum_{t <= s} P_r[q, t]``
+    exceeds its number; rounding that leaves the number above the last
+    cumulative value falls back to q's last symbol of positive probability, so
+    a symbol of probability zero is never drawn. A few words are followed one
+    at a time (`_follow`), more all at once; the words are the same either way.
     """
     states, symbols = successors.shape
     out = np.empty((count, length), np.uint8)
@@ -91,16 +137,48 @@ def walk_direct(length: int, probabilities: Callable[[np.ndarray], np.ndarray],
     chunk = max(1, min(length, (1 << 22) // max(1, states * symbols + count)))
     for low in range(0, length, chunk):
         rs = np.arange(length - low, max(length - low - chunk, 0), -1)
-        steps = np.nan_to_num(probabilities(rs), nan=0.0)  # (k, Q, S)
-        cumulative = np.cumsum(steps, axis=2)
-        last = symbols - 1 - np.argmax(steps[:, :, ::-1] > 0, axis=2)  # (k, Q)
+        cumulative, last = steps(rs)
         numbers = rng.random((len(rs), count))
+        if count <= _FEW_WORDS:
+            for word in range(count):
+                out[word, low : low + len(rs)], state[word] = _follow(
+                    cumulative, last, successors, numbers[:, word], int(state[word]))
+            continue
         for k in range(len(rs)):
             symbol = (numbers[k][:, None] >= cumulative[k][state]).sum(axis=1)
             symbol = np.minimum(symbol, last[k][state])
             out[:, low + k] = symbol
             state = successors[state, symbol]
     return out
+
+
+def _follow(cumulative: np.ndarray, last: np.ndarray, successors: np.ndarray,
+            numbers: np.ndarray, state: int) -> tuple[np.ndarray, int]:
+    """One word's symbols for the k steps of `cumulative` (k, Q, S), and its state after.
+
+    The rule of `walk_direct`. With few states, one vectorised pass tabulates
+    the symbol that the word's number picks at every step in every state, and
+    a plain loop follows the states (about 0.3 µs a symbol); with more, a
+    plain loop reads only the current state's row (about 0.8 µs a symbol).
+    """
+    steps, states = last.shape
+    if states <= _FEW_STATES:
+        choice = np.minimum((numbers[:, None, None] >= cumulative).sum(axis=2), last)
+        following = successors[np.arange(states), choice].tolist()  # (k, Q)
+        path = [0] * steps
+        for k, row in enumerate(following):
+            path[k] = state
+            state = row[state]
+        return choice[np.arange(steps), path].astype(np.uint8), state
+    read, top, after = cumulative.item, last.item, successors.item
+    out = bytearray(steps)
+    for k, number in enumerate(numbers.tolist()):
+        symbol, end = 0, top(k, state)
+        while symbol < end and number >= read(k, state, symbol):
+            symbol += 1
+        out[k] = symbol
+        state = after(state, symbol)
+    return np.frombuffer(bytes(out), np.uint8), state
 
 
 def alias_tables(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,17 +1,32 @@
-"""Plain, independent membership tests for the zoo, and all words of a length.
+"""Plain, independent membership tests for the zoo, all words of a length, a
+chi-square check of uniformity, and Moore's DFA minimisation.
 
-Written from the issue's definitions without looking at the code under test:
-counters and stacks, no DFAs, no regular expressions, no numpy.
+The membership tests were written from the issue's definitions without
+looking at the code under test: counters and stacks, no DFAs, no regular
+expressions, no numpy. Moore's refinement is plain Python too, on a bare
+transition table.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
+import math
 
 
 def all_words(alphabet: str, length: int) -> list[str]:
     """Every word of `length` over `alphabet`, in lexicographic order of the alphabet."""
     return ["".join(p) for p in itertools.product(alphabet, repeat=length)]
+
+
+def assert_uniform(samples: list[str], support: list[str]) -> None:
+    """Every word of `support` drawn, nothing else, and a chi-square within 6 sd."""
+    seen = collections.Counter(samples)
+    assert set(seen) == set(support)
+    expected = len(samples) / len(support)
+    chi2 = sum((seen[w] - expected) ** 2 / expected for w in support)
+    dof = len(support) - 1
+    assert chi2 < dof + 6 * math.sqrt(2 * dof) + 1, chi2
 
 
 def _balanced(word: str, pairs: str) -> bool:
@@ -94,3 +109,43 @@ ORACLES = {
 
 ALPHABETS = {name: ("()[]" if "dyck2" in name else "()" if name == "dyck1"
                     else "ab" if name in ("even_pairs", "anbn") else "01") for name in ORACLES}
+
+
+def moore_minimal(transitions, start: int, accepting) -> tuple[tuple[tuple[int, ...], ...],
+                                                               frozenset[int]]:
+    """The minimal DFA by Moore's refinement, in plain Python: (transitions, accepting).
+
+    Keeps the states reachable from `start`, splits them by acceptance, then
+    refines by (own class, classes of the successors) until the number of
+    classes stops growing; numbers the classes in breadth-first order from the
+    start's class, symbols in order (the order `DFA.minimize` documents).
+    O(n) rounds of O(n k) work: an oracle, not a fast algorithm.
+    """
+    order, seen = [start], {start}
+    for q in order:  # breadth-first: `order` grows while it is read
+        for r in transitions[q]:
+            if r not in seen:
+                seen.add(r)
+                order.append(r)
+    classes = {q: int(q in accepting) for q in order}
+    while True:
+        signature = {q: (classes[q], *(classes[r] for r in transitions[q])) for q in order}
+        names: dict[tuple, int] = {}
+        refined = {q: names.setdefault(signature[q], len(names)) for q in order}
+        if len(names) == len(set(classes.values())):
+            break
+        classes = refined
+    first = {}
+    for q in order:
+        first.setdefault(classes[q], q)  # one state per class stands for it
+    number = {classes[start]: 0}
+    queue = [classes[start]]
+    for c in queue:
+        for r in transitions[first[c]]:
+            if classes[r] not in number:
+                number[classes[r]] = len(number)
+                queue.append(classes[r])
+    rows = [()] * len(number)
+    for c, i in number.items():
+        rows[i] = tuple(number[classes[r]] for r in transitions[first[c]])
+    return tuple(rows), frozenset(number[classes[q]] for q in order if q in accepting)

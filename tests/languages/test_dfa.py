@@ -150,3 +150,39 @@ def test_run_names_a_foreign_symbol_and_products_need_one_alphabet():
         tomita.DFAS["tomita1"].run("012")
     with pytest.raises(DFAError, match="cannot combine DFAs over alphabets '01' and 'ab'"):
         zoo.get("parity").dfa.intersection(zoo.get("even_pairs").dfa)
+
+
+@given(dfas(max_states=5), st.integers(0, 9), st.booleans())
+@settings(max_examples=60)
+def test_log_counts_are_the_logs_of_the_exact_counts_whatever_was_asked_before(dfa, n, accepting):
+    dfa.log_counts(3 * n // 2, accepting)  # a table grown to another length first
+    logs = dfa.log_counts(n, accepting)
+    assert logs.shape == (n + 1, dfa.states) and not logs.flags.writeable
+    for r in range(n + 1):
+        exact = [DFA(alphabet=dfa.alphabet, transitions=dfa.transitions, start=q,
+                     accepting=dfa.accepting).count(r, accepting) for q in range(dfa.states)]
+        assert np.allclose(np.exp(logs[r]), exact, rtol=1e-9, atol=0)
+
+
+@given(dfas(max_states=5), st.integers(0, 9), st.booleans())
+@settings(max_examples=60)
+def test_first_indices_is_the_first_word_in_alphabet_order(dfa, n, accepting):
+    words = [w for w in all_words("ab", n) if dfa.accepts(w) == accepting]
+    first = dfa.first_indices(n, accepting)
+    if not words:
+        assert first is None
+    else:
+        assert "".join("ab"[i] for i in first) == words[0]
+
+
+def test_log_counts_grow_by_doubling_and_reuse_their_rows():
+    dfa = zoo.get("tomita3").dfa
+    fresh = DFA(alphabet=dfa.alphabet, transitions=dfa.transitions, start=dfa.start,
+                accepting=dfa.accepting)
+    fresh.log_counts(100)
+    table = fresh._log_tables[True]
+    fresh.log_counts(150)  # grows to twice what it held
+    assert len(fresh._log_tables[True]) == 201
+    assert np.array_equal(fresh._log_tables[True][:101], table)
+    fresh.log_counts(180)  # a slice, nothing computed
+    assert len(fresh._log_tables[True]) == 201

@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import collections
-import math
-
 import numpy as np
 import pytest
 
 from languages import zoo
 from languages.dfa import DFA
-from languages.dyck import Dyck, _path_direct
+from languages.dyck import Dyck
+from languages.dyck_paths import _path_direct
 from languages.errors import LengthError, NoWordsError, WordError
 from languages.language import MAX_LENGTH
 from languages.regular import from_regex
 from languages.walk import alias_tables, walk_direct
-from tests.languages.oracles import ORACLES, all_words
+from tests.languages.oracles import ORACLES, all_words, assert_uniform
 
 NAMES = list(ORACLES)
-
-
-def _assert_uniform(samples: list[str], support: list[str]) -> None:
-    """Every word of `support` drawn, nothing else, and a chi-square within 6 sd."""
-    seen = collections.Counter(samples)
-    assert set(seen) == set(support)
-    expected = len(samples) / len(support)
-    chi2 = sum((seen[w] - expected) ** 2 / expected for w in support)
-    dof = len(support) - 1
-    assert chi2 < dof + 6 * math.sqrt(2 * dof) + 1, chi2
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -37,7 +25,7 @@ def test_members_and_nonmembers_are_uniform_at_small_lengths(name):
     words = all_words(language.alphabet, length)
     for label, wanted in (("member", True), ("nonmember", False)):
         support = [w for w in words if oracle(w) == wanted]
-        _assert_uniform(language.sample(length, 40 * len(support), label, seed=1), support)
+        assert_uniform(language.sample(length, 40 * len(support), label, seed=1), support)
 
 
 @pytest.mark.parametrize(("name", "length"), [("dyck1", 16), ("dyck2", 10),
@@ -46,16 +34,16 @@ def test_members_and_nonmembers_are_uniform_at_small_lengths(name):
 def test_members_are_uniform_across_several_blocks(name, length):
     language = zoo.get(name)
     support = language.enumerate(length)
-    _assert_uniform(language.sample(length, 30 * len(support), "member", seed=2), support)
+    assert_uniform(language.sample(length, 30 * len(support), "member", seed=2), support)
 
 
 def test_direct_dfa_walk_is_uniform():
     dfa = from_regex("(a|bc)*b?", "abc").dfa
     length = 7
     support = [w for w in all_words("abc", length) if dfa.accepts(w)]
-    indices = walk_direct(length, dfa._step_probabilities(length, True), dfa.table,
+    indices = walk_direct(length, dfa._steps(length, True), dfa.table,
                           np.random.default_rng(0), 40 * len(support), dfa.start)
-    _assert_uniform(["".join("abc"[i] for i in row) for row in indices], support)
+    assert_uniform(["".join("abc"[i] for i in row) for row in indices], support)
 
 
 @pytest.mark.parametrize("max_depth", [None, 2])
@@ -65,7 +53,7 @@ def test_direct_dyck_walk_is_uniform(max_depth):
     depth = length // 2 if max_depth is None else max_depth
     paths = _path_direct(length, depth, max_depth is None, np.random.default_rng(0), 20000)
     support = language.enumerate(length)
-    _assert_uniform(language.decode(paths), support)
+    assert_uniform(language.decode(paths), support)
 
 
 @pytest.mark.parametrize("name", ["parity", "tomita3", "dyck1", "dyck2", "shuffle_dyck2"])

@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
 from languages import zoo
+from languages.dyck import Dyck
 from languages.errors import DFAError, LengthError, NoWordsError, ProgramError, WordError
 from languages.strategies import (
     dfas,
@@ -20,11 +21,32 @@ from languages.strategies import (
 )
 from languages.subleq import EsolangProgram, GiannouProgram, run, word_range
 from languages.turing import HALT
+from tests.languages.oracles import ORACLES, all_words
+
+# hypothesis's own defaults (a 200 ms deadline, so a 1 s budget for the first ten
+# draws, and every health check on), not the suite's profile, which turns too_slow off
+DEFAULTS = settings(settings.get_profile("default"), database=None, derandomize=True,
+                    max_examples=10)
+SHRINK = settings(database=None, phases=(Phase.generate, Phase.shrink))
 
 
 @given(words("abc", min_length=2, max_length=5))
 def test_words_use_the_alphabet_within_the_length_bounds(word):
     assert 2 <= len(word) <= 5 and set(word) <= set("abc")
+
+
+@pytest.mark.parametrize("bounds", [{"min_length": 10_000, "max_length": 10_000},
+                                    {"min_length": 4000, "max_length": 5000}])
+def test_long_words_pass_the_default_health_checks_and_shrink_to_one_symbol(bounds):
+    @DEFAULTS
+    @given(words("xyz", **bounds))
+    def check(word):
+        assert bounds["min_length"] <= len(word) <= bounds["max_length"]
+        assert set(word) <= set("xyz")
+
+    check()
+    shortest = find(words("xyz", **bounds), lambda w: True, settings=SHRINK)
+    assert shortest == "x" * bounds["min_length"]
 
 
 @given(members("dyck1", max_length=12))
@@ -121,3 +143,79 @@ def test_bounds_are_checked_before_anything_is_drawn():
         subleq_programs(semantics="giannou", bits=None)
     with pytest.raises(LengthError, match="do not fit in 4-bit words"):
         subleq_programs(semantics="esolang", bits=4)
+
+
+@pytest.mark.parametrize("name", ["dyck1", "dyck2", "shuffle_dyck2", "tomita3", "parity",
+                                  "majority"])
+@pytest.mark.parametrize("bounds", [{"length": 10_000}, {"min_length": 9_000,
+                                                         "max_length": 10_000},
+                                    {"max_length": 100}])
+@pytest.mark.parametrize("strategy", [members, nonmembers])
+def test_members_and_nonmembers_at_the_maximum_length_pass_the_default_health_checks(
+        name, bounds, strategy):
+    language = zoo.get(name)
+    wanted = strategy is members
+
+    @DEFAULTS
+    @given(strategy(language, **bounds))
+    def check(word):
+        assert language.contains(word) == wanted
+
+    check()
+
+
+def _depth(word: str) -> int:
+    depth = deepest = 0
+    for c in word:
+        depth += 1 if c == "(" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def test_a_dyck1_member_of_depth_three_shrinks_to_the_shortest_one():
+    assert find(members("dyck1", max_length=40), lambda w: _depth(w) >= 3,
+                settings=SHRINK) == "((()))"
+
+
+def test_a_failing_property_reports_the_shortest_deepest_member():
+    failing = []
+
+    @settings(SHRINK, max_examples=200)
+    @given(members("dyck1", max_length=60))
+    def never_three_deep(word):
+        if _depth(word) >= 3:
+            failing.append(word)
+        assert _depth(word) < 3
+
+    with pytest.raises(AssertionError, match="assert 3 < 3"):
+        never_three_deep()
+    assert failing[-1] == "((()))"  # the example hypothesis reports, run last
+
+
+@pytest.mark.parametrize("name", sorted(ORACLES))
+def test_examples_shrink_to_the_first_word_of_the_shortest_length(name):
+    language, oracle = zoo.get(name), ORACLES[name]
+    for strategy, wanted in ((members, True), (nonmembers, False)):
+        word = find(strategy(language, min_length=3, max_length=12), lambda w: True,
+                    settings=SHRINK)
+        shortest = next(n for n in range(3, 13)
+                        if any(oracle(w) == wanted for w in all_words(language.alphabet, n)))
+        first = next(w for w in all_words(language.alphabet, shortest) if oracle(w) == wanted)
+        assert word == first, (strategy.__name__, word, first)
+
+
+@pytest.mark.parametrize("label", ["member", "nonmember"])
+def test_the_first_word_of_every_length_is_first_in_alphabet_order(label):
+    languages = [zoo.get(name) for name in ORACLES] + [
+        Dyck(name="bounded", alphabet="()[]", max_depth=2)]
+    for language in languages:
+        oracle = ORACLES.get(language.name, language.contains)
+        for n in range(9 if len(language.alphabet) == 2 else 7):
+            words = [w for w in all_words(language.alphabet, n)
+                     if oracle(w) == (label == "member")]
+            first = language._first_indices(n, label)
+            if not words:
+                assert first is None
+            else:
+                assert first is not None, (language.name, n)
+                assert language.decode(first[None, :]) == words[:1], (language.name, n)
