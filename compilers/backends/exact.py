@@ -46,6 +46,7 @@ from compilers.backends.common import (
     EvaluationError,
     exact_sqrt,
     positional_exact,
+    require_length,
     token_ids,
 )
 from compilers.backends.exact_rows import (
@@ -71,7 +72,7 @@ from compilers.ir import (
     Transformer,
     to_fraction,
 )
-from compilers.ir.plan import Plan, argmax_positions, plan
+from compilers.ir.plan import Plan, argmax_positions, plan, visible
 
 
 @dataclass(frozen=True)
@@ -186,8 +187,9 @@ class ExactModel:
 
         Args:
             inputs: the sequence.
-            n: the input length the formulas see; defaults to ``len(inputs)``
-                (for a model with an encoder, to ``len(encoder_inputs)``).
+            n: the input length the formulas see; required where they read it
+                (`compilers.backends.common.require_length`), except that a model
+                with an encoder takes ``len(encoder_inputs)``.
             encoder_inputs: the encoder's input sequence, if the model has one.
             record: keep the stream after every block.
             only_readout: compute the last attention block's queries, and what
@@ -195,6 +197,7 @@ class ExactModel:
                 or last position, not looped); the stream then has that row.
         """
         inputs = list(inputs)
+        require_length(self.model, n)
         encoder_rows, n = self._encoder(encoder_inputs, n, default=len(inputs))
         x = from_values(self.embed(inputs, range(len(inputs)), n))
         trace: list = []
@@ -304,9 +307,8 @@ class ExactModel:
         """
         head = plan.head
         kind = head.kind
-        causal = head.mask == "causal"
         if head.label in self.plan.uniform:
-            return mean_rows(values, len(queries), offset, causal=causal)
+            return mean_rows(values, len(queries), offset, mask=head.mask)
         uniform = bool((keys.den == keys.den[0]).all()) if len(keys) else True
         if not uniform and isinstance(kind, Softmax):
             num, lcm = common(keys)  # one denominator, if it is short, spares Fractions
@@ -316,23 +318,29 @@ class ExactModel:
         nums = [np.zeros((0, values.num.shape[1]), dtype=object)]
         dens = [np.zeros(0, dtype=object)]
         for row in range(len(queries)):
-            visible = offset + row + 1 if causal else len(keys)
-            raw = (keys.num[:visible].dot(queries.num[row]) if plan.dims
-                   else np.zeros(visible, dtype=object))
+            seen = visible(head.mask, offset + row, len(keys))
+            lo, hi = seen.start, seen.stop
+            if hi <= lo:  # a strict mask at the first or last position: nothing seen, adds 0
+                nums.append(np.zeros((1, values.num.shape[1]), dtype=object))
+                dens.append(np.ones(1, dtype=object))
+                continue
+            raw = (keys.num[lo:hi].dot(queries.num[row]) if plan.dims
+                   else np.zeros(hi - lo, dtype=object))
             if head.score == "neg_abs_dot":
                 raw = -np.abs(raw)
             if isinstance(kind, Softmax):
                 if uniform:
                     scores, scale = raw.tolist(), queries.den[row] * key_dens[0]
                 else:
-                    scores = [Fraction(r, d) for r, d in zip(raw.tolist(), key_dens.tolist(),
-                                                             strict=False)]
+                    scores = [Fraction(r, d) for r, d in zip(raw.tolist(),
+                                                             key_dens[lo:hi].tolist(),
+                                                             strict=True)]
                     scale = queries.den[row]
                 weights, total = self._softmax(scores, max(scores), scale, kind.scale, n)
-                out = combine(values, weights, total, slice(0, visible))
+                out = combine(values, weights, total, slice(lo, hi))
             else:
-                chosen = argmax_positions(head, _maxima(raw, None if uniform
-                                                        else key_dens[:visible]))
+                found = _maxima(raw, None if uniform else key_dens[lo:hi])
+                chosen = argmax_positions(head, [lo + j for j in found])
                 if len(chosen) == 1:
                     out = values.take(slice(chosen[0], chosen[0] + 1))
                 else:

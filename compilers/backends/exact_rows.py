@@ -19,6 +19,7 @@ from fractions import Fraction
 import numpy as np
 
 from compilers.backends.common import EvaluationError
+from compilers.ir.plan import visible
 
 
 @dataclass(frozen=True)
@@ -124,19 +125,31 @@ def relu(x: Rows) -> Rows:
     return Rows(np.where(x.num > 0, x.num, 0), x.den)
 
 
-def mean_rows(x: Rows, rows: int, offset: int, *, causal: bool) -> Rows:
-    """The mean of all rows of `x` (or of rows 0..offset+r for output row r, if causal)."""
+def mean_rows(x: Rows, rows: int, offset: int, *, mask: str = "none") -> Rows:
+    """For output row r (query position offset + r), the mean of the rows of `x` that the
+    `mask` lets it see (`compilers.ir.plan.visible`); 0 where it sees none."""
     num, d = common(x)
-    if not causal:
+    length = num.shape[0]
+    if mask == "none":
         total = num.sum(axis=0)
-        count = num.shape[0]
-        return Rows(np.tile(total, (rows, 1)), np.array([count * d] * rows, dtype=object))
-    if rows == 1:  # one query (a generator step): one prefix sum
-        sums = num[:offset + 1].sum(axis=0)[None, :]
-    else:
-        sums = np.cumsum(num, axis=0)[offset:offset + rows]
-    return Rows(sums.copy(),
-                np.array([(offset + r + 1) * d for r in range(rows)], dtype=object))
+        return Rows(np.tile(total, (rows, 1)), np.array([length * d] * rows, dtype=object))
+    if mask == "causal":
+        if rows == 1:  # one query (a generator step): one prefix sum
+            sums = num[:offset + 1].sum(axis=0)[None, :]
+        else:
+            sums = np.cumsum(num, axis=0)[offset:offset + rows]
+        return Rows(sums.copy(),
+                    np.array([(offset + r + 1) * d for r in range(rows)], dtype=object))
+    prefix = np.vstack([np.zeros((1, num.shape[1]), dtype=object), np.cumsum(num, axis=0)])
+    out_num, out_den = [], []
+    for r in range(rows):
+        seen = visible(mask, offset + r, length)
+        count = len(seen)
+        out_num.append(prefix[seen.stop] - prefix[seen.start] if count
+                       else np.zeros(num.shape[1], dtype=object))
+        out_den.append(count * d if count else 1)
+    return Rows(np.array(out_num, dtype=object).reshape(rows, num.shape[1]),
+                np.array(out_den, dtype=object))
 
 
 def combine(x: Rows, weights: list[int], total: int, rows: np.ndarray | None = None) -> Rows:

@@ -143,7 +143,9 @@ def attend(model, heads, q, k, v, positions, n, flags, *, rows_key=None) -> list
     keys, width); q and k are None for a head with constant scores.
 
     * constant scores (uniform attention): the mean of the values over the
-      visible keys, O(length) not O(length^2) (a running sum if causal);
+      visible keys, O(length) not O(length^2) (a running sum under any mask);
+    * the keys a query sees follow the head's mask (`ir.plan.visible`); a query
+      that sees none (a strict mask at the first or last position) adds 0;
     * softmax: ``softmax(scale(n) * q.k)`` over the visible keys;
     * hard and average-hard: ``below = max - score``; with a `gap`, scores
       with ``below < gap/2`` are ties and ``gap/4 <= below < 3 gap/4`` marks
@@ -154,11 +156,14 @@ def attend(model, heads, q, k, v, positions, n, flags, *, rows_key=None) -> list
     cache, for the gap thresholds; None builds them afresh.
     """
     head = heads[0]
+    mask = head.mask
     if model._constant_scores(head):
-        if head.mask == "causal":
+        if mask == "causal":
             sums = torch.cumsum(v, dim=2)[:, :, positions]
             return [(sums / (positions + 1).to(v.dtype)[None, None, :, None])[:, 0]]
-        return [v.mean(dim=2, keepdim=True).expand(-1, -1, len(positions), -1)[:, 0]]
+        if mask == "none":
+            return [v.mean(dim=2, keepdim=True).expand(-1, -1, len(positions), -1)[:, 0]]
+        return [_masked_mean(v, positions, mask)[:, 0]]
     # (batch, heads, queries, keys); with one query and key dim each score is one product,
     # the same float as the matmul gives, and an elementwise product is much faster (k made
     # contiguous first, or the scores and weights would inherit its heads-innermost layout,
@@ -167,16 +172,17 @@ def attend(model, heads, q, k, v, positions, n, flags, *, rows_key=None) -> list
         else torch.matmul(q, k.transpose(-1, -2))
     if head.score == "neg_abs_dot":
         scores = -scores.abs()
-    causal = head.mask == "causal"
-    if causal:  # without a mask every key is visible, and masked_fill would change nothing
-        key_positions = torch.arange(k.shape[2], device=model.device)
-        hidden = key_positions[None, :] > positions[:, None]  # (queries, keys)
+    masked_keys, blind = mask != "none", None
+    if masked_keys:  # without a mask every key is visible, and masked_fill would change nothing
+        hidden = _hidden(mask, positions, k.shape[2], model.device)  # (queries, keys)
+        blind = hidden.all(dim=-1) if mask.startswith("strict") else None  # sees no key
     kind = head.kind
     if isinstance(kind, Softmax):
         scaled = scores * model._scale(kind.scale, n)
-        scaled = scaled.masked_fill(hidden, float("-inf")) if causal else scaled
-        return _per_head(torch.softmax(scaled, dim=-1), v)
-    masked = scores.masked_fill(hidden, float("-inf")) if causal else scores
+        scaled = scaled.masked_fill(hidden, float("-inf")) if masked_keys else scaled
+        weights = torch.softmax(scaled, dim=-1)
+        return _per_head(_unseen(weights, blind), v)
+    masked = scores.masked_fill(hidden, float("-inf")) if masked_keys else scores
     best = masked.max(dim=-1, keepdim=True).values
     below = best - masked  # >= 0 where visible, +inf elsewhere
     if kind.gap is not None:
@@ -186,7 +192,7 @@ def attend(model, heads, q, k, v, positions, n, flags, *, rows_key=None) -> list
         doubtful = (below >= quarter) & (below < three_quarters)
         flags.mark_heads([h.label for h in heads], doubtful.flatten(2).any(dim=2))
     else:
-        winners = below == 0
+        winners = below == 0  # nan (never a winner) where a query sees no key
     if isinstance(kind, Hard):
         if kind.tie is None:
             refuse_ties(heads, winners)
@@ -199,7 +205,40 @@ def attend(model, heads, q, k, v, positions, n, flags, *, rows_key=None) -> list
         assert isinstance(kind, AverageHard)
         weights = winners.to(v.dtype)
         weights = weights / weights.sum(dim=-1, keepdim=True)
-    return _per_head(weights, v)
+    return _per_head(_unseen(weights, blind), v)
+
+
+def _hidden(mask: str, positions: torch.Tensor, keys: int, device) -> torch.Tensor:
+    """(queries, keys) bool: the keys a query does not see, by the mask (`ir.plan.visible`)."""
+    key_positions = torch.arange(keys, device=device)[None, :]
+    query = positions[:, None]
+    if mask == "causal":
+        return key_positions > query
+    if mask == "strict_causal":
+        return key_positions >= query
+    if mask == "anticausal":
+        return key_positions < query
+    return key_positions <= query  # strict_anticausal
+
+
+def _unseen(weights: torch.Tensor, blind: torch.Tensor | None) -> torch.Tensor:
+    """`weights` with the rows of queries that see no key set to 0 (they add nothing)."""
+    if blind is None or not bool(blind.any()):
+        return weights
+    return weights.masked_fill(blind[:, None], 0.0)
+
+
+def _masked_mean(v: torch.Tensor, positions: torch.Tensor, mask: str) -> torch.Tensor:
+    """The mean of the values each query sees under a strict or anticausal mask (0 if none):
+    differences of one running sum, (batch, heads, queries, width)."""
+    length = v.shape[2]
+    sums = torch.cat([torch.zeros_like(v[:, :, :1]), torch.cumsum(v, dim=2)], dim=2)
+    start = {"strict_causal": torch.zeros_like(positions), "anticausal": positions,
+             "strict_anticausal": positions + 1}[mask].clamp(max=length)
+    stop = {"strict_causal": positions, "anticausal": torch.full_like(positions, length),
+            "strict_anticausal": torch.full_like(positions, length)}[mask]
+    count = (stop - start).clamp(min=1).to(v.dtype)[None, None, :, None]
+    return (sums[:, :, stop] - sums[:, :, start]) / count
 
 
 def refuse_ties(heads, winners: torch.Tensor) -> None:

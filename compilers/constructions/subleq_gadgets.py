@@ -1,6 +1,10 @@
 """ReLU gadgets of the SUBLEQ computer: robust steps, sign snapping, gated outputs.
 
-Every gadget is a handful of hidden units of one `MLP`, collected by `Units`.
+Every gadget is a handful of hidden units of one `MLP`, collected by the
+library's `Units` (`compilers.library.model`), which holds the generic ReLU
+gadgets of the Transformer Cookbook (Yang et al. 2026, Sec. 4.2, 4.3, 4.7):
+``ge``, ``snap``, ``identity``, ``replace``, ``clear`` and gating. This module
+binds them to the SUBLEQ computer's inputs and adds its own arithmetic.
 Inputs are *nearly* exact: a ±1 bit, a 0/1 flag or an integer-valued linear
 form, each off by at most 1/4 (attention leaks a little weight, floats round).
 Outputs are exact in exact arithmetic and within a few units of roundoff in
@@ -19,106 +23,46 @@ correction"; there a separate layer, here folded into each MLP).
 
 A *gate* direction (1 at the columns where the gadget acts, 0 elsewhere, e.g.
 the scratchpad indicator) adds ``-K (1 - gate)`` to every pre-activation, with
-K above the largest value the form can take (inputs bounded by 2 in absolute
-value), so that off the gate every unit is exactly 0.
+K above the largest value the form can take (inputs bounded by
+`INPUT_BOUND` in absolute value), so that off the gate every unit is exactly 0.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
-from compilers.ir import MLP, matrix
+from compilers.library.model import Units
+
+__all__ = ["INPUT_BOUND", "Units", "bit_terms", "clear", "ge", "identity", "low_bits_of_sum",
+           "replace", "signed_form", "snap", "subtract", "unsigned_form"]
 
 INPUT_BOUND = 2  # |x_d| <= 2 for every direction a gadget reads, at every column
 HALF = Fraction(1, 2)
 
 
-class Units:
-    """The hidden units of one MLP, built by name; `mlp()` returns the block."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.w_in: dict[tuple[str, str], Fraction] = {}
-        self.b_in: dict[str, Fraction] = {}
-        self.w_out: dict[tuple[str, str], Fraction] = {}
-        self.hidden: list[str] = []
-        self._gates: dict[str, str] = {}
-
-    def unit(self, weights: dict[str, Fraction], bias=0) -> str:
-        """A new hidden unit ``relu(sum_d w_d x_d + bias)``; returns its name."""
-        name = f"u{len(self.hidden)}"
-        self.hidden.append(name)
-        for direction, w in weights.items():
-            if w:
-                self.w_in[(name, direction)] = self.w_in.get((name, direction), 0) + Fraction(w)
-        self.b_in[name] = Fraction(bias)
-        return name
-
-    def emit(self, direction: str, terms, scale=1) -> None:
-        """Add ``scale * sum coef * unit`` to `direction`."""
-        for unit, coef in terms:
-            key = (direction, unit)
-            self.w_out[key] = self.w_out.get(key, 0) + Fraction(coef) * Fraction(scale)
-
-    def gate_term(self, gate: str) -> list:
-        """The gate itself as a unit (``relu(gate) = gate`` for a 0/1 gate)."""
-        if gate not in self._gates:
-            self._gates[gate] = self.unit({gate: 1})
-        return [(self._gates[gate], 1)]
-
-    def mlp(self) -> MLP:
-        hidden = tuple(self.hidden)
-        rows = dict.fromkeys(r for (r, _) in self.w_out)
-        return MLP(label=self.label, hidden=hidden,
-                   w_in=matrix(self.w_in, rows=hidden,
-                               cols=dict.fromkeys(c for (_, c) in self.w_in)),
-                   w_out=matrix(self.w_out, rows=rows, cols=hidden),
-                   b_in={h: b for h, b in self.b_in.items() if b})
-
-
-def _gated(units: Units, weights: dict, bias: Fraction, gate: str | None) -> tuple[dict, Fraction]:
-    if gate is None:
-        return weights, bias
-    bound = sum(abs(Fraction(w)) for w in weights.values()) * INPUT_BOUND + abs(bias) + 1
-    big = 2 * bound + 2
-    return weights | {gate: Fraction(weights.get(gate, 0)) + big}, bias - big
-
-
 def ge(units: Units, form: dict, theta, *, const=0, gate: str | None = None) -> list:
     """``[form + const >= theta]`` (0/1) for a form that is an integer up to 1/4."""
-    shift = Fraction(const) - Fraction(theta)
-    weights = {d: 2 * Fraction(c) for d, c in form.items()}
-    out = []
-    for offset, sign in ((Fraction(3, 2), 1), (Fraction(1, 2), -1)):
-        w, b = _gated(units, weights, 2 * shift + offset, gate)
-        out.append((units.unit(w, b), sign))
-    return out
+    return units.ge(form, theta, const=const, gate=gate, bound=INPUT_BOUND)
 
 
 def snap(units: Units, direction: str, *, gate: str | None = None) -> list:
     """``clamp(2 x, -1, 1)``: exactly ±1 for x within 1/2 of ±1 (0 off the gate)."""
-    out = []
-    for offset, sign in ((1, 1), (-1, -1)):
-        w, b = _gated(units, {direction: 2}, Fraction(offset), gate)
-        out.append((units.unit(w, b), sign))
-    out += [(u, -c) for u, c in (units.gate_term(gate) if gate else [(units.unit({}, 1), 1)])]
-    return out
+    return units.snap(direction, gate=gate, bound=INPUT_BOUND)
 
 
 def identity(units: Units, direction: str) -> list:
     """``x = relu(x) - relu(-x)``."""
-    return [(units.unit({direction: 1}), 1), (units.unit({direction: -1}), -1)]
+    return units.identity(direction)
 
 
 def replace(units: Units, direction: str, terms) -> None:
     """Emit ``new - x`` into x: after the residual add, x holds the new value."""
-    units.emit(direction, terms)
-    units.emit(direction, identity(units, direction), -1)
+    units.replace(direction, terms)
 
 
 def clear(units: Units, direction: str) -> None:
     """Emit ``-x`` into x: exactly 0 afterwards."""
-    units.emit(direction, identity(units, direction), -1)
+    units.clear(direction)
 
 
 def bit_terms(units: Units, form: dict, thresholds, *, const=0, gate: str) -> list:

@@ -6,6 +6,7 @@ checker that every backend runs first.
 
 from compilers.ir.check import check
 from compilers.ir.nodes import (
+    MASKS,
     MLP,
     Attention,
     AverageHard,
@@ -25,7 +26,7 @@ from compilers.ir.nodes import (
 from compilers.ir.values import FrozenDict, IRError, Matrix, matrix, to_fraction
 
 __all__ = [
-    "MLP", "Attention", "AverageHard", "Block", "FrozenDict", "Hard", "Head", "I", "IRError",
-    "LayerNorm", "Matrix", "N", "PositionalEncoding", "Readout", "Softmax", "TokenEmbedding",
-    "Transformer", "VectorInput", "check", "matrix", "to_fraction",
+    "MASKS", "MLP", "Attention", "AverageHard", "Block", "FrozenDict", "Hard", "Head", "I",
+    "IRError", "LayerNorm", "Matrix", "N", "PositionalEncoding", "Readout", "Softmax",
+    "TokenEmbedding", "Transformer", "VectorInput", "check", "matrix", "to_fraction",
 ]

@@ -169,6 +169,9 @@ class AverageHard:
 
 AttentionKind = Softmax | Hard | AverageHard
 
+MASKS = ("none", "causal", "strict_causal", "anticausal", "strict_anticausal")
+"""The attention masks: which keys j a query at position i sees (see `Head`)."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class Head:
@@ -177,7 +180,13 @@ class Head:
     Scores ``s_ij = <Q x_i, K y_j>`` (``score='dot'``) or ``-|<Q x_i, K y_j>|``
     (``score='neg_abs_dot'``, the scoring function of Pérez et al. 2021, Def. 3),
     where ``y`` is this stream (``source='self'``) or the encoder's final stream
-    (``source='encoder'``). With ``mask='causal'`` only ``j <= i`` are seen. The
+    (``source='encoder'``). The mask says which keys query i sees (`MASKS`):
+    every j (``'none'``), ``j <= i`` (``'causal'``), ``j < i``
+    (``'strict_causal'``), ``j >= i`` (``'anticausal'``) or ``j > i``
+    (``'strict_anticausal'``): the Cookbook's future-masked, strict
+    future-masked, past-masked and strict past-masked attention (Yang et al.
+    2026, Sec. 2.2.2). A query that sees no key (position 0 under a strict
+    causal mask, the last position under a strict anticausal one) adds 0. The
     head adds ``sum_j a_ij V y_j`` to the stream (`value` is the combined
     value-output map).
     """
@@ -188,7 +197,7 @@ class Head:
     value: Matrix  # rows: stream directions written; cols: source directions read
     kind: AttentionKind
     score: Literal["dot", "neg_abs_dot"] = "dot"
-    mask: Literal["none", "causal"] = "none"
+    mask: Literal["none", "causal", "strict_causal", "anticausal", "strict_anticausal"] = "none"
     source: Literal["self", "encoder"] = "self"
 
     def __post_init__(self):
@@ -201,12 +210,12 @@ class Head:
         if not isinstance(self.kind, Softmax | Hard | AverageHard):
             raise IRError(f"{self.label}: attention kind {self.kind!r}; allowed: "
                           "Softmax, Hard, AverageHard")
-        for name, allowed in (("score", ("dot", "neg_abs_dot")), ("mask", ("none", "causal")),
+        for name, allowed in (("score", ("dot", "neg_abs_dot")), ("mask", MASKS),
                               ("source", ("self", "encoder"))):
             if getattr(self, name) not in allowed:
                 raise IRError(f"{self.label}: {name} {getattr(self, name)!r}; allowed: {allowed}")
-        if self.source == "encoder" and self.mask == "causal":
-            raise IRError(f"{self.label}: a causal mask applies to self-attention, not to "
+        if self.source == "encoder" and self.mask != "none":
+            raise IRError(f"{self.label}: a {self.mask} mask applies to self-attention, not to "
                           "a head reading the encoder")
 
 

@@ -10,11 +10,13 @@ circuit) reads the same `Plan`, so that they cannot drift apart:
 * **uniform heads**: a softmax or average-hard head whose query or key map is
   empty scores every key 0, so it is the mean of the visible values
   (`uniform`); backends compute it as a mean, without scores;
+* **masks**: the keys a query sees (`visible`); a query that sees none adds 0;
 * **float trust**: a hard or average-hard head whose scores depend on the
   input decides an argmax; with a `gap` a float backend can tell a tie from
   rounding (`guarded`), without one it cannot (`unguarded`), so float runs
   through it are never trusted (`float_doubts`);
-* **generation**: cached generation needs every self-attention head causal
+* **generation**: cached generation needs every self-attention head causal or
+  strictly causal, so that position p reads positions up to p only
   (`require_causal`); token feedback takes the argmax token, and a tie
   between tokens is an error in every backend (`choose_token`); vector
   feedback feeds back the outputs named as input dims (`fed_back`);
@@ -57,7 +59,7 @@ class Plan:
         guarded: labels of hard and average-hard heads with a gap.
         unguarded: labels of hard and average-hard heads whose scores depend
             on the input and that declare no gap.
-        causal: every self-attention head is causal.
+        causal: every self-attention head is causal or strictly causal.
         fed_back: for vector feedback, the read-out indices of the input dims.
         encoder: the encoder's plan, or None.
     """
@@ -96,7 +98,7 @@ class Plan:
         """Raise `EvaluationError` unless cached generation is possible."""
         if not self.causal:
             raise EvaluationError(f"{self.label}: cached generation needs every "
-                                  "self-attention head to be causal")
+                                  "self-attention head to be causal (or strictly causal)")
 
     def require_generating(self) -> None:
         """Raise `EvaluationError` unless the model feeds its output back."""
@@ -119,6 +121,24 @@ class Plan:
         if self.encoder is not None and encoder_length is not None:
             return encoder_length
         return default
+
+
+CAUSAL = ("causal", "strict_causal")
+"""The masks under which position i reads positions up to i only (cached generation)."""
+
+
+def visible(mask: str, position: int, length: int) -> range:
+    """The key positions a query at `position` sees over `length` keys, by the head's mask
+    (`compilers.ir.nodes.MASKS`); empty for a strict mask at the first or last position."""
+    if mask == "causal":
+        return range(min(position + 1, length))
+    if mask == "strict_causal":
+        return range(min(position, length))
+    if mask == "anticausal":
+        return range(position, length)
+    if mask == "strict_anticausal":
+        return range(position + 1, length)
+    return range(length)
 
 
 def argmax_positions(head: Head, winners: Sequence[int]) -> list[int]:
@@ -154,7 +174,7 @@ def plan(transformer: Transformer) -> Plan:
         uniform=frozenset(h.label for h in heads if is_uniform(h)),
         guarded=frozenset(h.label for h in decides if h.kind.gap is not None),
         unguarded=frozenset(h.label for h in decides if h.kind.gap is None),
-        causal=all(h.mask == "causal" for h in heads if h.source == "self"),
+        causal=all(h.mask in CAUSAL for h in heads if h.source == "self"),
         fed_back=fed_back,
         encoder=None if model.encoder is None else plan(model.encoder))
 

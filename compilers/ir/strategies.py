@@ -19,6 +19,7 @@ import sympy
 from hypothesis import strategies as st
 
 from compilers.ir import (
+    MASKS,
     MLP,
     Attention,
     AverageHard,
@@ -34,6 +35,7 @@ from compilers.ir import (
     Transformer,
     matrix,
 )
+from compilers.ir.plan import CAUSAL
 
 STREAM = ("s0", "s1", "s2", "s3")
 TOKENS = ("a", "b", "c")
@@ -62,7 +64,7 @@ def _heads(draw, label: str, *, causal_only: bool, softmax: bool = False):
                 key=draw(_matrices(dims, STREAM)),
                 value=draw(_matrices(STREAM, STREAM, low=-1, high=1)), kind=kind,
                 score=draw(st.sampled_from(["dot", "neg_abs_dot"])),
-                mask="causal" if causal_only else draw(st.sampled_from(["none", "causal"])))
+                mask=draw(st.sampled_from(CAUSAL if causal_only else MASKS)))
 
 
 @st.composite
@@ -73,7 +75,7 @@ def transformers(draw, *, max_blocks: int = 3, layer_norm: bool = True,
     Args:
         max_blocks: at most this many hard, average-hard or MLP blocks (0..3).
         layer_norm: allow a final layer norm (epsilon 1, never dividing by 0).
-        causal_only: every head causal (for cached generation).
+        causal_only: every head causal or strictly causal (for cached generation).
     """
     if not 0 <= max_blocks <= 3:
         raise ValueError(f"max_blocks must be in 0..3, got {max_blocks}")

@@ -4,6 +4,8 @@ Following Merrill, Sabharwal & Smith (2022, Sec. 5, Lemma 4: saturated
 attention is a constant-depth threshold circuit) and Merrill & Sabharwal
 (2023, Sec. 4), for one head and one query position p over the visible keys j:
 
+0. **The visible keys** j follow the head's mask (`ir.plan.visible`); a query
+   that sees none (a strict mask at an end) adds 0.
 1. **Scores** ``s_pj = <Q x_p, K x_j>``: the product of two forms is exact
    (`Gates.multiply`, one AND gate per pair of wires; none when either factor
    is constant, which at fixed n is the case for every score that reads only
@@ -52,7 +54,7 @@ from compilers.backends.circuit.gates import MAX_RANGE
 from compilers.backends.circuit.lower_linear import add_into, by_row, linear
 from compilers.backends.circuit.lower_promise import select_unique
 from compilers.ir import Attention, Hard, Head, N, Softmax
-from compilers.ir.plan import argmax_positions, is_uniform
+from compilers.ir.plan import argmax_positions, is_uniform, visible
 
 ZERO = Form({}, 0, 1)
 
@@ -82,26 +84,30 @@ def _head(ctx, head: Head, stream: dict, rows: list[int]) -> dict:
     cache: dict = {}
     out = {}
     for p in rows:
-        visible = range(p + 1) if head.mask == "causal" else range(length)
+        seen = visible(head.mask, p, length)
+        if not seen:  # a strict mask at the first or last position: the head adds 0
+            out[p] = {}
+            continue
         if uniform:  # every score 0: the average over every visible position
-            chosen = tuple(visible)
+            chosen = tuple(seen)
             if chosen not in cache:
                 cache[chosen] = _average_of(values, chosen)
             out[p] = cache[chosen]
             continue
         query = linear(query_rows, stream[p])
-        scores = [_score(ctx, head, query, keys[j]) for j in visible]
+        scores = [_score(ctx, head, query, keys[j]) for j in seen]
+        seen_values = [values[j] for j in seen]
         if isinstance(head.kind, Softmax):
             _check_saturation(ctx, head, scores, p)
         if all(s.is_constant for s in scores):
-            chosen = _constant_choice(head, _score_values(head, scores))
+            chosen = tuple(seen[c] for c in _constant_choice(head, _score_values(head, scores)))
             if chosen not in cache:
                 cache[chosen] = _average_of(values, chosen)
             out[p] = cache[chosen]
         elif isinstance(head.kind, Softmax) and getattr(ctx, "unique_argmax", False):
-            out[p] = select_unique(ctx, head, scores, values, _selection_bits, position=p)
+            out[p] = select_unique(ctx, head, scores, seen_values, _selection_bits, position=p)
         else:
-            out[p] = _selected(ctx, head, scores, values)
+            out[p] = _selected(ctx, head, scores, seen_values)
     return out
 
 

@@ -21,7 +21,8 @@ Outputs: for every read-out output o at position t, ``{o}>0`` (the bit
 (states, symbols) ``{o}>0`` is the output itself; a move ``±1`` is the pair.
 
 Everything else (attention, MLPs, precision) is as in `lower`; causal masks
-are what make the circuit depend on positions 0..t only.
+are what make the circuit depend on positions 0..t only, so a decoder with a
+self-attention head that is neither causal nor strictly causal is refused.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from compilers.backends.circuit.lower import Context, _embed, lower_blocks, refu
 from compilers.backends.circuit.lower_linear import by_row, linear
 from compilers.backends.common import positional_exact
 from compilers.ir import TokenEmbedding, Transformer, VectorInput, check
+from compilers.ir.plan import CAUSAL
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,6 +108,11 @@ def step_circuit(transformer: Transformer, *, n: int, t: int, encoder_alphabet,
                                "inputs and an encoder; use to_circuit for an encoder alone")
     if not isinstance(encoder.inputs, TokenEmbedding):
         raise UnsupportedError(f"{encoder.label}: the encoder must read tokens")
+    open_heads = [f"{h.label} ({h.mask})" for h in model.heads()
+                  if h.source == "self" and h.mask not in CAUSAL]
+    if open_heads:
+        raise UnsupportedError(f"{model.label}: a decoding step reads positions 0..t only; "
+                               f"heads {open_heads} are not causal; allowed masks: {CAUSAL}")
     for what, value, least in (("n", n, 0), ("t", t, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise PrecisionError(f"{what} must be an integer >= {least}, got {value!r}")
