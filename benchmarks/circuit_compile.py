@@ -3,7 +3,9 @@
 Side by side, in one run, at each n:
 
 * ``compiled``: Chiang & Cholak's PARITY transformer (average-hard attention,
-  with the layer norm of Sec. 5) through the circuit backend, precision "auto";
+  with the layer norm of Sec. 5) through the circuit backend
+  (`compilers.runs.circuits.circuit_of(parity, n=n, precision=...)`), precision
+  "auto";
 * ``fixed``: the same at a stated fixed point ``2.F`` with ``F = 2 ceil(log2(n+1)) + 2``
   (every direction rounded after every block: the log-precision regime);
 * ``hand-built``: `circuitx.gadgets.parity(n)`, the n + 1 gate optimum
@@ -13,14 +15,18 @@ Reported: compile seconds, peak Python memory (tracemalloc), depth, size, wires,
 and the size ratio compiled / hand-built (1.00: the compiler pays nothing). The
 compiled circuit's accept bit is checked against the language on 64 random words.
 Then one decoding step t of Pérez et al.'s Turing-machine transformer (BB(2),
-an input of length 8): depth and size against t. Then one loop of Giannou et
-al.'s SUBLEQ computer (giannou semantics, 8-bit words) under the unique-argmax
-promise (`compilers.backends.circuit.lower_loop`): depth and size against the
-punchcard's columns (M memory words and M slots), and examples/programs/
-multiply.giannou (and, without --quick, countdown.subleq on the esolang loop)
-run to their halt by iterating the circuit, beside the exact backend's loop in
-the same run (milliseconds per loop, ratio exact / circuit), checked against the
-reference interpreter, with the number of loops whose promise bit is 0.
+an input of length 8; `compilers.runs.scaling.compile_step`): depth and size
+against t. Then one loop of Giannou et al.'s SUBLEQ computer (giannou
+semantics, 8-bit words) under the unique-argmax promise
+(`compilers.backends.circuit.lower_loop`, compiled by the circuit backend's
+`loop_model`): depth and size against the punchcard's columns (M memory words
+and M slots), and examples/programs/multiply.giannou (and, without --quick,
+countdown.subleq on the esolang loop) run to their halt by iterating the
+circuit (`compilers.runs.loop(..., trace=True)` on that circuit backend),
+beside the exact backend's loop in the same run (milliseconds per loop, ratio
+exact / circuit; both timed with ``reference=False``), checked against the
+reference interpreter, with the number of loops whose promise bit is 0 (the
+backend's ``broken`` loops).
 
     python -m benchmarks.circuit_compile [--quick] [--json]
 """
@@ -34,8 +40,8 @@ import time
 import tracemalloc
 
 from circuitx import gadgets
-from compilers.backends.circuit import compile_recognizer
 from compilers.constructions import parity
+from compilers.runs.circuits import circuit_of
 from languages import zoo
 
 
@@ -73,7 +79,7 @@ def main() -> None:
             if name == "fixed" and n > 256 and args.quick:
                 continue
             model, seconds, peak = _measure(
-                lambda p=precision, n=n: compile_recognizer(recognizer, n, precision=p))
+                lambda p=precision, n=n: circuit_of(recognizer, n=n, precision=p))
             stats = model.circuit.stats()
             row[name] = {"precision": str(model.precision), "seconds": round(seconds, 3),
                          "peak_mib": round(peak, 1), "depth": stats.depth, "size": stats.size,
@@ -101,20 +107,13 @@ def main() -> None:
 
 def _tm_steps(ts: list[int], *, quiet: bool) -> list[dict]:
     """One decoding step t of Pérez et al.'s TM transformer (BB(2), a word of length 8)."""
-    from compilers.backends.circuit.lower_step import step_circuit
     from compilers.constructions import tm
+    from compilers.runs.scaling import compile_step
 
     construction = tm.build("1RB1LB_1LA1RZ", "1" * 8)
-    layout = construction.layout
-    groups = {"q": {q: {d: 1} for q, d in zip(layout.states, layout.state_dims, strict=True)},
-              "s": {s: {d: 1} for s, d in zip(layout.symbols, layout.symbol_dims, strict=True)},
-              "m": {"N": {}, "L": {layout.move: -1}, "R": {layout.move: 1}}}
-    start = dict(zip(layout.input_dims, layout.start_vector(), strict=True))
     rows = []
     for t in ts:
-        model, seconds, peak = _measure(lambda t=t: step_circuit(
-            construction.transformer, n=8, t=t, encoder_alphabet=layout.symbols, groups=groups,
-            start=start, encoder_bos=(tm.START,)))
+        model, seconds, peak = _measure(lambda t=t: compile_step(construction, 8, t))
         stats = model.circuit.stats()
         rows.append({"t": t, "seconds": round(seconds, 3), "peak_mib": round(peak, 1),
                      "depth": stats.depth, "size": stats.size, "wires": stats.wires})
@@ -128,15 +127,14 @@ def _subleq_loops(sizes: list[int], programs, *, quiet: bool) -> dict:
     """One SUBLEQ loop (giannou, 8-bit words) against the columns; example programs run on it."""
     from pathlib import Path
 
-    from compilers.backends.circuit.subleq_loop import compile_subleq_loop, run
     from compilers.constructions import subleq
-    from compilers.constructions.subleq_run import exact_states
+    from compilers.runs import backend_for, loop
     from languages import subleq as reference
 
     rows = []
     for m in sizes:
         construction = subleq.build(semantics="giannou", bits=8, memory=m, slots=m)
-        model, seconds, peak = _measure(lambda c=construction: compile_subleq_loop(c))
+        model, seconds, peak = _measure(lambda c=construction: circuit_of(c))
         stats = model.circuit.stats()
         rows.append({"memory": m, "slots": m, "columns": construction.layout.columns,
                      "seconds": round(seconds, 3), "peak_mib": round(peak, 1),
@@ -151,23 +149,27 @@ def _subleq_loops(sizes: list[int], programs, *, quiet: bool) -> dict:
         program = reference.parse_program((folder / name).read_text(), semantics=semantics,
                                           bits=8 if semantics == "giannou" else None)
         construction = subleq.build(program, bits=8)
-        model = compile_subleq_loop(construction)
+        runner = backend_for(construction, "circuit")
+        model = runner.loop_model()
         start = time.perf_counter()
-        loops = list(run(model, construction, program, max_steps=1000))
+        (ours,) = loop(construction, [program], runner=runner, trace=True, max_steps=1000,
+                       reference=False)
         circuit_s = time.perf_counter() - start
         start = time.perf_counter()
-        exact = [(s.pc, s.memory) for s in exact_states(construction, program, max_steps=1000)]
+        (exact,) = loop(construction, [program], backend="exact", trace=True, max_steps=1000,
+                        reference=False)
         exact_s = time.perf_counter() - start
+        exact = [(s.pc, s.memory) for s in exact.values["states"]]
         want = [(pc, mem) for pc, mem, _ in reference.states(
             program, max_steps=1000, bits=8 if semantics == "esolang" else None)]
-        got = [(loop.state.pc, loop.state.memory) for loop in loops]
+        got = [(s.pc, s.memory) for s in ours.values["states"]]
         stats = model.circuit.stats()
         row = {"program": name, "bits": 8, "columns": construction.layout.columns,
                "loops": len(got), "depth": stats.depth, "size": stats.size,
                "circuit_ms_per_loop": round(1000 * circuit_s / max(len(got), 1), 2),
                "exact_ms_per_loop": round(1000 * exact_s / max(len(exact), 1), 2),
                "ratio_exact_over_circuit": round(exact_s / max(circuit_s, 1e-9), 2),
-               "unproved_loops": sum(not loop.promise for loop in loops),
+               "unproved_loops": len(runner.broken.get(0, {})),
                "correct": got == want == exact}
         runs.append(row)
         if not quiet:

@@ -2,16 +2,19 @@
 
 Side by side, in one run, on the same words and device:
 
-* ``ours``: `torch_logits` with the backend's fast paths (uniform heads as a
-  mean, the last attention only at the read-out position): O(n) per word;
+* ``ours``: the torch backend's module with its fast paths (uniform heads as
+  a mean, the last attention only at the read-out position): O(n) per word;
 * ``dense``: the same module run the textbook way, every query against every
   key in every layer (what a hand-written ``nn.TransformerEncoder`` of the
   construction does): O(n^2) per word, in chunks that fit memory.
 
 Both get the same token ids and must agree with the language on every word;
 the ratio is ours / dense in words per second. The end-to-end rate from
-strings (`torch_logits`: encoding and grouping by length included) is printed
-beside it.
+strings (`compilers.runs.recognise(..., backend="torch")` on a prebuilt
+backend, ``runner=backend_for(parity, "torch", module=...)``: encoding,
+grouping by length, read-out and one `Result` per word included, the
+language's own answer left out with ``reference=False``) is printed beside
+it, its decisions checked against the language too.
 
     python -m benchmarks.parity_forward [--words 4096] [--length 1024] [--device cpu]
 """
@@ -27,7 +30,7 @@ import torch
 
 from compilers.backends.torch_module import TorchTransformer
 from compilers.constructions import parity
-from compilers.constructions.recognizer import torch_logits
+from compilers.runs import backend_for, recognise
 
 
 def _forward(module: TorchTransformer, ids: torch.Tensor, n: int, chunk: int,
@@ -80,14 +83,17 @@ def main() -> None:
     ours, ours_ok = timings["ours"]
     dense, dense_ok = timings["dense"]
     start = time.perf_counter()
-    run = torch_logits(recognizer, words, dtype=args.dtype, device=args.device, module=module)
+    run = recognise(recognizer, words, backend="torch", dtype=args.dtype, device=args.device,
+                    runner=backend_for(recognizer, "torch", module=module), reference=False)
     _sync(args.device)
     end_to_end = time.perf_counter() - start
+    end_to_end_ok = [r.answer for r in run] == truth.tolist()
 
     result = {"device": args.device, "dtype": args.dtype, "length": args.length,
               "ours": {"words": args.words, "seconds": ours, "words_per_s": args.words / ours,
-                       "correct": ours_ok, "trusted": int(run.trusted.sum()),
-                       "end_to_end_words_per_s": args.words / end_to_end},
+                       "correct": ours_ok, "trusted": sum(r.trusted for r in run),
+                       "end_to_end_words_per_s": args.words / end_to_end,
+                       "end_to_end_correct": end_to_end_ok},
               "dense": {"words": dense_words, "seconds": dense,
                         "words_per_s": dense_words / dense, "correct": dense_ok}}
     result["speedup"] = result["ours"]["words_per_s"] / result["dense"]["words_per_s"]
@@ -99,7 +105,8 @@ def main() -> None:
               f"{r['words_per_s']:,.0f} words/s, all correct: {r['correct']}")
     print(f"  ours / dense: {result['speedup']:.1f}x words per second (token ids given)")
     print(f"  ours from strings (encoding, grouping, read-out included): "
-          f"{result['ours']['end_to_end_words_per_s']:,.0f} words/s")
+          f"{result['ours']['end_to_end_words_per_s']:,.0f} words/s, all correct: "
+          f"{end_to_end_ok}")
     print(f"  trusted by the precision analysis: {result['ours']['trusted']}/{args.words} "
           f"(float32 is guaranteed up to n = {recognizer.limits.get(args.dtype)})")
     if args.json_file:

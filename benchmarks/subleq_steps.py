@@ -4,13 +4,20 @@ In one run, on the same programs:
 
 * ``batch``: 1024 giannou programs (K = 8 instructions, M = 8 words, 16-bit
   words, one punchcard each; half random, half countdowns from random starts
-  that run for T/2 .. T instructions) run together in torch for T loops; the
-  rate counts only instructions executed before each program halted (a halted
-  punchcard still costs its share of every loop);
+  that run for T/2 .. T instructions) run together for T loops by
+  `compilers.runs.loop(..., backend="torch")` on one prebuilt torch backend
+  (`compilers.runs.backend_for`, passed as ``runner=``); the rate counts only
+  instructions executed before each program halted (a halted punchcard still
+  costs its share of every loop);
 * ``single``: one long program (nested count-down loops) of about 10^4
-  instructions, run alone, its final state and step count
-  checked against the interpreter (and, without --quick, every loop's state);
+  instructions, run alone by `loop`, its final state and step count
+  checked against the interpreter (and, without --quick, every loop's state:
+  `loop(..., trace=True, stop_at_halt=False)`, the decoded states in
+  ``Result.values["states"]``);
 * ``reference``: `languages.subleq.run` on the same programs.
+
+The transformer runs are timed with ``reference=False`` (the interpreter is
+timed on its own, and the answers, `Result.answer`, compared with its).
 
 Also printed: the loop body's layers, heads, width and parameters for the
 sizes used, against the 10 layers per loop of Giannou et al.'s released code.
@@ -28,8 +35,8 @@ import numpy as np
 import torch
 
 from compilers.constructions import subleq
-from compilers.constructions.subleq_run import _module, run_batch, torch_states
-from compilers.stats import transformer_stats
+from compilers.runs import backend_for, loop
+from compilers.runs.stats import transformer_stats
 from languages import subleq as reference
 
 PUBLISHED_LAYERS = 10
@@ -86,28 +93,34 @@ def main() -> None:
                 for x in rng.integers(args.loops // 4, args.loops // 2 + 1, size=args.batch)]
     programs[::2] = random_programs(len(programs[::2]), k=k, m=m, bits=bits, seed=1)
     construction = subleq.build(programs[0], dtype=args.dtype)
-    module = _module(construction, args.dtype, args.device)
+    runner = backend_for(construction, "torch", dtype=args.dtype, device=args.device)
+    module = runner.module
     stats = transformer_stats(construction.transformer)
 
-    run_batch(construction, programs[:2], max_steps=2, module=module)  # warm-up
+    def run(programs, **options):
+        """The transformer's answers (`languages.subleq.SubleqResult`) for `programs`."""
+        return [r.answer for r in loop(construction, programs, runner=runner, reference=False,
+                                       **options)]
+
+    run(programs[:2], max_steps=2)  # warm-up
     _sync(args.device)
     start = time.perf_counter()
-    ours = run_batch(construction, programs, max_steps=args.loops, module=module,
-                     check_every=64)
+    ours = run(programs, max_steps=args.loops, check_every=64)
     _sync(args.device)
     batch_s = time.perf_counter() - start
     start = time.perf_counter()
     theirs = [reference.run(p, max_steps=args.loops) for p in programs]
     ref_batch_s = time.perf_counter() - start
     executed = sum(r.steps for r in theirs)
-    x = module.embed(torch.as_tensor(np.stack([construction.layout.punchcard(p)
+    n = construction.positions
+    x = module.embed(torch.as_tensor(np.stack([construction.encode(construction.prepare(p))
                                                for p in programs]), device=module.device),
-                     None, construction.layout.columns)
+                     None, n)
     _sync(args.device)
     start = time.perf_counter()
     with torch.no_grad():
         for _ in range(args.loops):
-            x = module.step(x, n=construction.layout.columns)
+            x = module.step(x, n=n)
     _sync(args.device)
     loops_s = time.perf_counter() - start
     batch_ok = all((o.halted, o.steps, o.memory, o.pc) == (t.halted, t.steps, t.memory, t.pc)
@@ -115,7 +128,7 @@ def main() -> None:
 
     long = countdown(args.iterations, bits=bits, slots=k, memory=m, outer=5)
     start = time.perf_counter()
-    (single,) = run_batch(construction, [long], max_steps=10**7, module=module, check_every=256)
+    (single,) = run([long], max_steps=10**7, check_every=256)
     _sync(args.device)
     single_s = time.perf_counter() - start
     start = time.perf_counter()
@@ -126,9 +139,10 @@ def main() -> None:
     every_loop_ok = None
     if not args.quick:
         expected = reference.states(long, max_steps=truth.steps)
-        got = torch_states(construction, [long], max_steps=truth.steps, module=module)
-        every_loop_ok = all((s.pc, s.memory) == (pc, mem)
-                            for (s,), (pc, mem, _) in zip(got, expected, strict=True))
+        (every,) = loop(construction, [long], runner=runner, reference=False, trace=True,
+                        stop_at_halt=False, max_steps=truth.steps)
+        every_loop_ok = all((s.pc, s.memory) == (pc, mem) for s, (pc, mem, _)
+                            in zip(every.values["states"], expected, strict=True))
 
     result = {
         "device": args.device, "dtype": args.dtype,

@@ -2,10 +2,14 @@
 
 For each dtype, runs a batch of 5-state machines that do not halt (BB(5)'s
 champion first, then random ones whose head wanders) through the torch backend
-for `--steps` steps and compares each decoded trace with
-`languages.turing.trace`: the first step that differs, the first step the gap
-check flagged, and the steps the error analysis guarantees. A departure at or
-before the trusted steps would be a silent failure (never expected).
+for `--steps` steps, as one batch on stacked weights
+(`compilers.runs.generate(first, words, stacked=constructions, ...)`), and
+compares each decoded trace (`Result.trace`) with `languages.turing.trace`:
+the first step that differs, the first step the gap check flagged
+(``Result.values["flagged_step"]``), and the steps the run is trusted for
+(``Result.values["trusted_bound"]``: the error analysis's bound, cut before a
+flagged step, not capped at the steps run). A departure at or before the
+trusted steps would be a silent failure (never expected).
 
     python -m benchmarks.tm_precision [--dtypes float32,float16,bfloat16] [--steps 3000]
 """
@@ -17,7 +21,8 @@ import json
 import time
 
 from benchmarks.tm_steps import machines
-from compilers.constructions import tm, tm_run
+from compilers.constructions import tm
+from compilers.runs import generate
 from languages.turing import trace
 
 
@@ -34,18 +39,21 @@ def main() -> None:
     results = []
     for dtype in args.dtypes.split(","):
         start = time.perf_counter()
-        traces = tm_run.simulate_many(constructions, dtype=dtype, device=args.device,
-                                      max_steps=args.steps)
+        runs = generate(constructions[0], [""] * len(constructions), stacked=constructions,
+                        backend="torch", dtype=dtype, device=args.device,
+                        max_steps=args.steps, reference=False)
         seconds = time.perf_counter() - start
-        for c, t, reference in zip(constructions, traces, references, strict=True):
-            departure = next((k + 1 for k, (a, b) in enumerate(zip(t.steps, reference,
+        for c, r, reference in zip(constructions, runs, references, strict=True):
+            departure = next((k + 1 for k, (a, b) in enumerate(zip(r.trace, reference,
                                                                      strict=False))
                               if a != b), None)
+            trusted = r.values["trusted_bound"]
             results.append({"dtype": dtype, "machine": c.options["machine"],
-                            "first_departure": departure, "first_flagged": t.flagged_step,
-                            "trusted_steps": t.trusted_steps,
+                            "first_departure": departure,
+                            "first_flagged": r.values["flagged_step"],
+                            "trusted_steps": trusted,
                             "max_abs_head": max(abs(s.head_after) for s in reference),
-                            "silent": departure is not None and departure <= t.trusted_steps})
+                            "silent": departure is not None and departure <= trusted})
         print(f"{dtype}: {len(constructions)} machines x {args.steps} steps in {seconds:.1f} s")
         for r in results[-len(constructions):]:
             print(f"  {r['machine']}: departs at {r['first_departure']}, flagged at "

@@ -5,14 +5,21 @@ the blank tape, none halting within the steps asked; the first is the BB(5)
 champion), every run checked against the reference trace:
 
 * ``reference``: the plain interpreter `languages.turing.run`;
-* ``torch cached``: `simulate_many` on one machine (the generator caches keys
-  and values: step t costs O(t));
+* ``torch cached``: `compilers.runs.generate` on one machine, the torch
+  backend with a prebuilt module (``module=``; the generator caches keys and
+  values: step t costs O(t));
 * ``torch uncached``: the same module, but every step recomputes the whole
   prefix with `forward` (what a decoder without a cache does: O(t^2) per step);
-* ``torch batched``: `simulate_many` on `--batch` machines at once (stacked
-  weights, one generator), against running them one at a time;
-* ``exact``: the rational backend (cached), on fewer steps (it is O(t) per step
-  in exact fractions).
+* ``torch batched``: `generate(first, words, stacked=constructions, ...)` on
+  `--batch` machines at once (one construction per input, their weights
+  stacked in one module, one generator), against running them one at a time
+  (`generate` on one machine each, a fresh module each);
+* ``exact``: `generate(..., backend="exact")`, the rational backend (cached),
+  on fewer steps (it is O(t) per step in exact fractions).
+
+Every run is timed with ``reference=False`` (the transformer alone) and its
+decoded trace (`Result.trace`) checked against `languages.turing.trace`,
+computed outside the timing.
 
 Ratios: cached / uncached and batched / one-at-a-time, in steps per second.
 `--repeat N` times the cached and uncached runs N times each, alternating, and
@@ -35,7 +42,8 @@ import time
 import torch
 
 from compilers.backends.torch_module import TorchTransformer
-from compilers.constructions import tm, tm_run
+from compilers.constructions import tm
+from compilers.runs import generate
 from languages.turing import TuringMachine, run, trace
 
 BB5 = "1RB1LC_1RC1RB_1RD0LE_1LA1LD_1RZ0LA"
@@ -118,16 +126,17 @@ def main() -> None:
 
     first = constructions[0]
     module = TorchTransformer(first.transformer, dtype=args.dtype, device=device)
-    tm_run.simulate_many([first], module=module, max_steps=100)  # warm-up
+    torch_run = {"backend": "torch", "dtype": args.dtype, "device": device, "reference": False}
+    generate(first, [""], module=module, max_steps=100, **torch_run)  # warm-up
     cached_s = uncached_s = float("inf")
     for _ in range(args.repeat):  # alternating, the best of each
-        seconds, traces = _timed(lambda: tm_run.simulate_many([first], module=module,
-                                                               max_steps=steps), device)
+        seconds, runs = _timed(lambda: generate(first, [""], module=module, max_steps=steps,
+                                                **torch_run), device)
         cached_s = min(cached_s, seconds)
         seconds, states = _timed(lambda: uncached(first, module, steps), device)
         uncached_s = min(uncached_s, seconds)
     results["torch cached"] = {"steps_per_s": steps / cached_s, "seconds": cached_s,
-                               "correct": list(traces[0].steps) == references[0]}
+                               "correct": list(runs[0].trace) == references[0]}
     results["torch uncached"] = {
         "steps_per_s": steps / uncached_s, "seconds": uncached_s,
         "correct": states == [s.next_state for s in references[0]]}
@@ -137,29 +146,29 @@ def main() -> None:
     single_time = 0.0
     single_ok = True
     for c, reference in zip(constructions[:args.single], references, strict=False):
-        seconds, traces = _timed(lambda c=c: tm_run.simulate_many([c], dtype=args.dtype,
-                                                                  device=device,
-                                                                  max_steps=steps), device)
+        seconds, runs = _timed(lambda c=c: generate(c, [""], max_steps=steps, **torch_run),
+                               device)
         single_time += seconds
-        single_ok &= list(traces[0].steps) == reference
+        single_ok &= list(runs[0].trace) == reference
     results["torch one at a time"] = {"steps_per_s": args.single * steps / single_time,
                                       "correct": single_ok}
     stacked = TorchTransformer([c.transformer for c in constructions], dtype=args.dtype,
                                device=device)
-    seconds, traces = _timed(lambda: tm_run.simulate_many(constructions, module=stacked,
-                                                          max_steps=steps), device)
+    seconds, runs = _timed(lambda: generate(first, [""] * len(constructions),
+                                            stacked=constructions, module=stacked,
+                                            max_steps=steps, **torch_run), device)
     results["torch batched"] = {
         "steps_per_s": args.batch * steps / seconds, "seconds": seconds,
-        "correct": all(list(t.steps) == r for t, r in zip(traces, references, strict=True)),
-        "trusted": sum(t.trusted for t in traces)}
+        "correct": all(list(r.trace) == t for r, t in zip(runs, references, strict=True)),
+        "trusted": sum(r.trusted for r in runs)}
     results["batched / one at a time"] = (results["torch batched"]["steps_per_s"]
                                           / results["torch one at a time"]["steps_per_s"])
 
     exact_steps = min(args.exact_steps, steps)
-    seconds, exact = _timed(lambda: tm_run.simulate(first, backend="exact",
-                                                    max_steps=exact_steps), device)
+    seconds, (exact,) = _timed(lambda: generate(first, [""], backend="exact",
+                                                max_steps=exact_steps, reference=False), device)
     results["exact"] = {"steps": exact_steps, "steps_per_s": exact_steps / seconds,
-                        "correct": list(exact.steps) == references[0][:exact_steps]}
+                        "correct": list(exact.trace) == references[0][:exact_steps]}
 
     print(f"Pérez et al. TM transformer, {steps} steps, {args.dtype} on {device} "
           f"({torch.get_num_threads()} threads, best of {args.repeat})")

@@ -2,8 +2,9 @@
 
 `TorchTransformer.generator(...)` returns a `TorchGenerator`. Step p attends
 from the new position to the cached keys and values of positions 0..p (self
-heads, all causal) or of the encoder (cross heads), so step p costs O(p), not
-the O(p^2) of recomputing the prefix with `forward`.
+heads, all causal; 0..p-1 for a strictly causal head, which adds 0 at p = 0)
+or of the encoder (cross heads), so step p costs O(p), not the O(p^2) of
+recomputing the prefix with `forward`.
 
 It computes what `TorchTransformer.apply_blocks` computes at the last
 position, with the same float operations in the same order (the same floats
@@ -18,7 +19,7 @@ about 80 operations, views included, for the Turing-machine decoder of
 * weights are looked up once (transposed views, biases shaped) in a plan;
 * key and value caches are preallocated and grow by doubling;
 * a causal head whose scores are all 0 keeps a running sum of its values (the
-  mean over positions 0..p, O(1) per step);
+  mean over positions 0..p, or 0..p-1 if strictly causal, O(1) per step);
 * positional features are computed for 256 positions ahead, already placed in
   the stream's columns;
 * the query at position p sees every cached key, so no mask is built; a hard
@@ -49,7 +50,7 @@ import torch
 from compilers.backends.torch_attention import refuse_ties
 from compilers.backends.torch_flags import Flags
 from compilers.errors import EvaluationError
-from compilers.ir import Attention, Hard, Softmax
+from compilers.ir import MLP, Attention, Hard, Softmax
 
 AHEAD = 256  # positions of positional features computed at once
 
@@ -83,6 +84,9 @@ class TorchGenerator:
         self._arange = torch.arange(AHEAD, device=model.device)
         self._heads = {block.label: self._head_plan(block) for block in model.ir.blocks
                        if isinstance(block, Attention)}
+        self._mlps = {block.label: self._mlp_plan(block) for block in model.ir.blocks
+                      if isinstance(block, MLP)}
+        self._rules = model.rules()
         readout = model.readout
         self._readout = (readout.matrix.transpose(-1, -2), model._bias(readout.bias))
         self._outputs = model.ir.readout.outputs
@@ -114,6 +118,12 @@ class TorchGenerator:
                 self.cache[head.label] = [None, None, 0]
                 heads.append(("self", head, query, key, value))
         return heads
+
+    def _mlp_plan(self, block: MLP) -> tuple:
+        """`block`'s weights transposed and its biases shaped, once per run."""
+        model, params = self.model, self.model.blocks[block.label]
+        return (params.w_in.transpose(-1, -2), model._bias(params.b_in),
+                params.w_out.transpose(-1, -2), model._bias(params.b_out))
 
     @property
     def suspect(self) -> torch.Tensor:
@@ -226,8 +236,8 @@ class TorchGenerator:
         model = self.model
         x = self._embed(inputs)
         streams = []
-        for block in model.ir.blocks:  # each block through its rule, this generator as `at`
-            x = model.apply_rule(block, x, self)
+        for rule, block, params in self._rules:  # each block's rule, this generator as `at`
+            x = rule(model, block, params, x, self)
             streams.append((block.label, x))
         self._check_finite(x, streams)
         self.position += 1
@@ -241,9 +251,13 @@ class TorchGenerator:
         for how, head, query, key, value in self._heads[block.label]:
             if how == "sum":
                 v = torch.matmul(x, value)  # (batch, 1, width)
-                total = self.sums[head.label] + v if head.label in self.sums else v
+                before = self.sums.get(head.label)
+                total = before + v if before is not None else v
                 self.sums[head.label] = total
-                out = total / (position + 1)
+                if head.mask == "strict_causal":  # the mean over 0..p-1; nothing seen at 0
+                    out = before / position if before is not None else torch.zeros_like(v)
+                else:
+                    out = total / (position + 1)
             elif how == "general":
                 k, v = self.cache[head.label][:2]
                 positions = torch.tensor([position], device=model.device)
@@ -252,11 +266,22 @@ class TorchGenerator:
             else:
                 if how == "self":
                     k, v = self._append(head.label, x, key, value)
+                    if head.mask == "strict_causal":  # keys 0..p-1: all but the new one
+                        k, v = k[:, :-1], v[:, :-1]
                 else:
                     k, v = self.cache[head.label][:2]
-                out = self._attend(head, torch.matmul(x, query), k, v, position)
+                out = (self._attend(head, torch.matmul(x, query), k, v, position) if k.shape[1]
+                       else x.new_zeros(x.shape[0], 1, v.shape[-1]))  # no key seen: adds 0
             delta = out if delta is None else delta + out
         return x if delta is None else x + delta
+
+    def mlp(self, model, block: MLP, params, x: torch.Tensor) -> torch.Tensor:
+        """The rule of an MLP block at the new position (`TorchTransformer._mlp`): plain
+        products with the weights of `_mlp_plan` and every bias added (one position is
+        too few rows for `_linear`'s padding or `_add_bias`'s zero test to pay)."""
+        w_in, b_in, w_out, b_out = self._mlps[block.label]
+        hidden = torch.relu(torch.matmul(x, w_in) + b_in)
+        return x + torch.matmul(hidden, w_out) + b_out
 
     def _check_finite(self, x: torch.Tensor, streams: list) -> None:
         """One check per step: the first block whose stream holds a non-finite value, if any."""

@@ -43,7 +43,12 @@ import sympy
 import torch
 from torch import nn
 
-from compilers.backends.common import EvaluationError, positional_float, token_ids
+from compilers.backends.common import (
+    EvaluationError,
+    positional_float,
+    require_length,
+    token_ids,
+)
 from compilers.backends.torch_attention import attend, attention_block
 from compilers.backends.torch_flags import Flags as _Flags
 from compilers.backends.torch_flags import NonFiniteChecks
@@ -63,6 +68,7 @@ from compilers.ir.plan import shape as plan_shape
 from compilers.ir.values import Matrix
 
 PAD_ROWS = 1024  # see TorchTransformer._linear
+ZERO_BIAS_TEST = 1 << 14  # see TorchTransformer._add_bias
 CACHED = 64  # entries of a module's cache (see TorchTransformer._cached), oldest dropped first
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32,
@@ -222,6 +228,8 @@ class TorchTransformer(nn.Module):
         product of a row of x with a row of the weight; only the order in which
         the kernel sums its terms may differ).
         """
+        if not isinstance(weight, list) and x.numel() < PAD_ROWS * x.shape[-1]:
+            return torch.matmul(x, weight.transpose(-1, -2))  # one weight, few rows: no padding
         parts = list(weight) if isinstance(weight, list) else [weight]
         out = sum(w.shape[-2] for w in parts)
         if (out % 16 and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64)
@@ -236,12 +244,15 @@ class TorchTransformer(nn.Module):
         return bias if bias.dim() == 1 else bias[:, None, :]
 
     def _add_bias(self, y: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        """y + bias; on CPU a bias of zeros is skipped (adding it could only turn a -0 to +0).
+        """y + bias; on CPU a bias of zeros is skipped (adding it could only turn a -0 to +0)
+        when y has at least `ZERO_BIAS_TEST` entries: below that, the test (a host sync)
+        costs more than the sum, as at one position of cached generation.
 
         The test is on the tensor, not the IR, so that a weight edited in place
         (a patched or corrupted model) is never ignored.
         """
-        if bias.device.type == "cpu" and not bool(bias.any()):
+        if (y.numel() >= ZERO_BIAS_TEST and bias.device.type == "cpu"
+                and not bool(bias.any())):
             return y
         return y + self._bias(bias)
 
@@ -360,6 +371,7 @@ class TorchTransformer(nn.Module):
         the cost of the last attention falls from O(length^2) to O(length).
         """
         length = inputs.shape[1]
+        require_length(self.ir, n)
         encoder_stream, n = self._encode(encoder_inputs, n, default=length)
         x = self._embed_inputs(inputs, None if self.ir.positions is None
                                else self._positional_rows(length, n))
@@ -403,9 +415,9 @@ class TorchTransformer(nn.Module):
         """
         at = _Full(n, encoder_stream, flags or _Flags(x.shape[0], x.device), readout_row)
         queue = finite if finite is not None else NonFiniteChecks(self.float_dtype)
-        for index, block in enumerate(self.ir.blocks):
+        for index, (rule, block, params) in enumerate(self.rules()):
             at.block = index
-            x = RULES[type(block)](self, block, self.blocks[block.label], x, at)
+            x = rule(self, block, params, x, at)
             queue.add(block.label, x, where)
             if record is not None:
                 record.append((block.label, x.clone()))
@@ -415,9 +427,12 @@ class TorchTransformer(nn.Module):
 
     step = apply_blocks
 
-    def apply_rule(self, block, x: torch.Tensor, at) -> torch.Tensor:
-        """One block through its rule in `RULES`, where `at` runs (see `apply_blocks`)."""
-        return RULES[type(block)](self, block, self.blocks[block.label], x, at)
+    def rules(self) -> list[tuple]:
+        """``(rule, block, params)`` of every block in order: ``rule(self, block, params,
+        x, at)`` is the block's rule in `RULES`, applied where `at` runs (the full pass,
+        see `apply_blocks`, or a generator)."""
+        return [(RULES[type(block)], block, self.blocks[block.label])
+                for block in self.ir.blocks]
 
     def non_finite_checks(self) -> NonFiniteChecks:
         """A queue for `apply_blocks`' non-finite checks, read back with its ``check()``."""
@@ -440,10 +455,10 @@ class TorchTransformer(nn.Module):
         """Every head added to the stream, where `at` (the full pass or a generator) runs."""
         return at.attention(self, block, params, x)
 
-    def _mlp(self, block: MLP, params, x: torch.Tensor, at=None) -> torch.Tensor:
-        """``x + W_out relu(W_in x + b_in) + b_out`` at every position of x."""
-        hidden = torch.relu(self._add_bias(self._linear(x, params.w_in), params.b_in))
-        return self._add_bias(x + self._linear(hidden, params.w_out), params.b_out)
+    def _mlp(self, block: MLP, params, x: torch.Tensor, at) -> torch.Tensor:
+        """``x + W_out relu(W_in x + b_in) + b_out``, where `at` (the full pass or a
+        generator) runs."""
+        return at.mlp(self, block, params, x)
 
     def _layer_norm(self, block: LayerNorm, params, x: torch.Tensor, at=None) -> torch.Tensor:
         columns = self._norm_columns[block.label]
@@ -496,6 +511,11 @@ class _Full:
             rows = slice(self.readout_row, None) if self.readout_row == -1 else slice(0, 1)
         return attention_block(model, block, params, x, rows, self.n, self.encoder_stream,
                                self.flags)
+
+    def mlp(self, model: TorchTransformer, block: MLP, params, x: torch.Tensor):
+        """The MLP at every position: padded products (`_linear`), zero biases skipped."""
+        hidden = torch.relu(model._add_bias(model._linear(x, params.w_in), params.b_in))
+        return model._add_bias(x + model._linear(hidden, params.w_out), params.b_out)
 
 
 RULES = {Attention: TorchTransformer._attention, MLP: TorchTransformer._mlp,

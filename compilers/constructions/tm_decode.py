@@ -23,6 +23,7 @@ undefined (the reference counts that as halting).
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -38,23 +39,30 @@ class TMDecodeError(CompileError):
 def fields(layout, outputs: tuple[str, ...], values, position: int, kind: str) -> list[tuple]:
     """``(state, symbol, wrote, move, head, undefined)`` of each example (indices into the
     layout's states and symbols; the head None for ``sign`` values)."""
-    names = [*layout.state_dims, *layout.symbol_dims, *layout.wrote_dims, layout.move,
-             layout.head, layout.undef]
-    columns = [outputs.index(d) for d in names]
-    rows = np.asarray(values)[:, columns]
     if kind == "exact":
-        return [_exact_fields(layout, dict(zip(names, row, strict=True)), position)
-                for row in rows]
-    rows = rows.astype(np.float64)
-    bounds = np.cumsum([0, len(layout.state_dims), len(layout.symbol_dims),
-                        len(layout.wrote_dims)])
-    state, symbol, wrote = (rows[:, a:b].argmax(axis=1).tolist()
-                            for a, b in itertools.pairwise(bounds))
-    move, head, undef = rows[:, bounds[-1]:].T
+        return [_exact_fields(layout, dict(zip(outputs, row, strict=True)), position)
+                for row in np.asarray(values).tolist()]
+    columns, groups = _columns(layout, outputs)
+    rows = np.asarray(values)[:, columns].astype(np.float64)
+    state, symbol, wrote = (rows[:, a:b].argmax(axis=1).tolist() for a, b in groups)
+    move, head, undef = rows[:, groups[-1][1]:].T
     heads = ([None] * len(rows) if kind == "sign"
              else np.rint(head * (position + 1)).astype(np.int64).tolist())
     return list(zip(state, symbol, wrote, move.tolist(), heads, (undef > 0.5).tolist(),
                     strict=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _columns(layout, outputs: tuple[str, ...]) -> tuple[np.ndarray, tuple]:
+    """The columns among `outputs` that `fields` reads from float values (states,
+    symbols, wrote, move, head, undef), and the (start, end) of the state, symbol and
+    wrote groups among them (computed once per layout)."""
+    names = (*layout.state_dims, *layout.symbol_dims, *layout.wrote_dims, layout.move,
+             layout.head, layout.undef)
+    columns = np.asarray([outputs.index(d) for d in names])
+    bounds = itertools.accumulate((0, len(layout.state_dims), len(layout.symbol_dims),
+                                   len(layout.wrote_dims)))
+    return columns, tuple(itertools.pairwise(bounds))
 
 
 def _exact_fields(layout, outputs: dict, position: int) -> tuple:
@@ -115,15 +123,15 @@ class TMDecoder:
         """Where the decoded run stopped, as the interpreter reports it."""
         blank = self.machine.blank
         cells = dict(enumerate(self.word))
-        low, high = 0, max(len(self.word) - 1, 0)
-        for step in self.steps:
-            cells[step.head] = step.write
-            low, high = min(low, step.head_after), max(high, step.head_after)
+        cells.update((step.head, step.write) for step in self.steps)  # the last write wins
+        heads = [step.head_after for step in self.steps]
+        low = min(min(heads, default=0), 0)
+        high = max(max(heads, default=0), len(self.word) - 1, 0)
         tape = "".join(cells.get(k, blank) for k in range(low, high + 1))
         return TMResult(halted=self.halted, steps=len(self.steps),
                         state=self.state if self.state is not None else self.machine.start,
                         head=self.head, tape=tape, tape_start=low,
-                        ones=sum(1 for s in cells.values() if s != blank),
+                        ones=sum(s != blank for s in cells.values()),
                         undefined=self.undefined)
 
     def trace(self) -> tuple[TMStep, ...]:

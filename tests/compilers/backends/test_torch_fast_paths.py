@@ -59,7 +59,7 @@ def _with_twins(model: Transformer) -> Transformer:
 
 
 def _assert_matches_exact(model: Transformer, module: TorchTransformer, sequence, got, row=0):
-    want = ExactModel(model).forward(sequence)
+    want = ExactModel(model).forward(sequence, n=len(sequence))
     for name, value in want.outputs.items():
         values = value if isinstance(value, list) else [value]
         found = got.outputs[name][row].reshape(-1).tolist()
@@ -74,7 +74,7 @@ def test_grouped_heads_match_the_exact_backend_with_and_without_pruning(model, s
     for most_scores in (torch_attention.GROUPED_SCORES, 0):  # together, then one by one
         with mock.patch.object(torch_attention, "GROUPED_SCORES", most_scores):
             for only_readout in (False, True):
-                got = module(ids, only_readout=only_readout)
+                got = module(ids, n=len(sequence), only_readout=only_readout)
                 assert not got.suspect.any()
                 _assert_matches_exact(model, module, sequence, got)
 
@@ -85,7 +85,7 @@ def test_a_batch_over_many_rows_takes_the_padded_products_and_matches_the_exact_
         model, sequence):
     module = TorchTransformer(model, dtype="float64")
     copies = -(-PAD_ROWS // len(sequence))  # copies * positions >= PAD_ROWS
-    got = module(module.encode_tokens([sequence] * copies))
+    got = module(module.encode_tokens([sequence] * copies), n=len(sequence))
     for row in (0, copies - 1):
         _assert_matches_exact(model, module, sequence, got, row=row)
 

@@ -14,9 +14,9 @@ words = st.lists(st.sampled_from(TOKENS), min_size=1, max_size=6)
 
 @given(transformers(), words)
 def test_every_block_is_recorded_by_label_with_the_exact_stream(model, sequence):
-    want = ExactModel(model).forward(sequence, record=True)
+    want = ExactModel(model).forward(sequence, n=len(sequence), record=True)
     torch_model = TorchTransformer(model, dtype="float64")
-    got = torch_model(torch_model.encode_tokens([sequence]), record=True)
+    got = torch_model(torch_model.encode_tokens([sequence]), n=len(sequence), record=True)
     assert [label for label, _ in got.record] == [label for label, _ in want.record] \
         == [block.label for block in model.blocks]
     exact_index = ExactModel(model).index
