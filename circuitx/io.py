@@ -29,6 +29,7 @@ import numpy as np
 
 from circuitx.circuit import Circuit
 from circuitx.errors import CircuitError, FormatError
+from circuitx.jsonfile import Spec, check, loads, read_bytes, replacing, write
 
 FORMAT = "circuitx.circuit"
 VERSION = 1
@@ -50,78 +51,82 @@ def to_dict(circuit: Circuit) -> dict:
     }
 
 
-def _need(data: dict, key: str, kind: type, what: str):
-    if key not in data:
-        raise FormatError(f"circuit file: missing key {key!r} ({what})")
-    value = data[key]
-    if not isinstance(value, kind):
-        raise FormatError(f"circuit file: {key!r} must be a {kind.__name__} ({what}), "
-                          f"got {type(value).__name__}")
-    return value
+_INDEX = 1 << 62  # wire indices and fan-in offsets: int64 with room to add
+_INTEGERS = Spec(kind=list, what="integers", items=Spec(kind=int, low=-_INDEX, high=_INDEX))
+SCHEMA = Spec(kind=dict, what="a circuit", extra=True, keys={
+    "inputs": Spec(kind=list, what="input names", items=Spec(kind=str, what="an input name")),
+    "outputs": Spec(kind=list, what="[name, wire] pairs"),
+    "fanin_ptr": _INTEGERS, "fanin_wires": _INTEGERS, "gate_labels": _INTEGERS,
+    "weights": Spec(kind=list, what="one integer per fan-in entry"),
+    "thresholds": Spec(kind=list, what="one integer per gate"),
+    "labels": Spec(kind=list, what="label strings",
+                   items=Spec(kind=str, what="a label")),
+})
+"""The circuit file's schema (`circuitx.jsonfile.Spec`): what `from_dict` checks before the
+arrays reach `Circuit`, whose own checks then name a bad wire, weight or order."""
+MAX_FILE_BYTES = 1 << 30  # the largest circuit file `load` reads by default
 
 
 def from_dict(data) -> Circuit:
     """The circuit of a dict in the JSON format.
 
     Raises:
-        FormatError: not a dict, wrong format or version, a missing or mistyped key.
+        FormatError: not a dict, wrong format or version, a missing or mistyped key
+            (named, with what was expected: `SCHEMA`).
         CircuitError: the arrays break a circuit rule (named by the checker).
     """
     if not isinstance(data, dict):
         raise FormatError(f"circuit file: expected a JSON object, got {type(data).__name__}")
     if data.get("format") != FORMAT:
         raise FormatError(f"circuit file: 'format' must be {FORMAT!r}, "
-                          f"got {data.get('format')!r}")
+                          f"got {_short(data.get('format'))}")
     if data.get("version") != VERSION:
-        raise FormatError(f"circuit file: unsupported version {data.get('version')!r} "
+        raise FormatError(f"circuit file: unsupported version {_short(data.get('version'))} "
                           f"(this reader knows version {VERSION})")
-    inputs = _need(data, "inputs", list, "input names")
-    outputs = _need(data, "outputs", list, "[name, wire] pairs")
+    check(data, SCHEMA, what="circuit file")
+    outputs = data["outputs"]
     for pair in outputs:
-        if (not isinstance(pair, list) or len(pair) != 2 or isinstance(pair[1], bool)
-                or not isinstance(pair[1], int)):
-            raise FormatError(f"circuit file: each output must be [name, wire], got {pair!r}")
-    arrays = {}
-    for key in ("fanin_ptr", "fanin_wires", "gate_labels"):
-        values = _need(data, key, list, "integers")
-        if any(isinstance(v, bool) or not isinstance(v, int) for v in values):
-            bad = next(v for v in values if isinstance(v, bool) or not isinstance(v, int))
-            raise FormatError(f"circuit file: {key!r} must hold integers, found {bad!r}")
-        arrays[key] = np.array(values, dtype=np.int64)
-    weights = _need(data, "weights", list, "one integer per fan-in entry")
-    thresholds = _need(data, "thresholds", list, "one integer per gate")
-    labels = _need(data, "labels", list, "label strings")
-    if not all(isinstance(label, str) for label in labels):
-        raise FormatError("circuit file: 'labels' must hold strings")
+        if (not isinstance(pair, list) or len(pair) != 2 or not isinstance(pair[0], str)
+                or isinstance(pair[1], bool) or not isinstance(pair[1], int)
+                or not 0 <= pair[1] < _INDEX):
+            raise FormatError(f"circuit file: each output must be [name, wire], got "
+                              f"{_short(pair)}")
+    arrays = {key: np.array(data[key], dtype=np.int64)
+              for key in ("fanin_ptr", "fanin_wires", "gate_labels")}
+    labels = data["labels"]
     n_gates = max(len(arrays["fanin_ptr"]) - 1, 0)
     index = arrays["gate_labels"]
     if len(index) != n_gates or (len(index) and (index.min() < -1 or index.max() >= len(labels))):
         raise FormatError(f"circuit file: 'gate_labels' must hold one index in "
                           f"[-1, {len(labels) - 1}] per gate ({n_gates})")
-    return Circuit(inputs=inputs, fanin_ptr=arrays["fanin_ptr"],
-                   fanin_wires=arrays["fanin_wires"], weights=weights, thresholds=thresholds,
-                   outputs=[tuple(pair) for pair in outputs],
+    return Circuit(inputs=data["inputs"], fanin_ptr=arrays["fanin_ptr"],
+                   fanin_wires=arrays["fanin_wires"], weights=data["weights"],
+                   thresholds=data["thresholds"], outputs=[tuple(pair) for pair in outputs],
                    labels=(labels, index.astype(np.int32)))
 
 
+def _short(value) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
 def save(circuit: Circuit, path: str | Path) -> None:
-    """Write the circuit as JSON."""
-    Path(path).write_text(json.dumps(to_dict(circuit)))
+    """Write the circuit as JSON (to a temporary name, then renamed over `path`)."""
+    write(path, json.dumps(to_dict(circuit)))
 
 
-def load(path: str | Path) -> Circuit:
+def load(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> Circuit:
     """Read a circuit saved by `save`.
 
+    The file is read as bytes (at most `max_bytes`), decoded as UTF-8 and
+    parsed within `circuitx.jsonfile`'s limits (nesting, integer digits).
+
     Raises:
-        FormatError: the file is not JSON or not in the format.
+        FormatError: the file cannot be read, is too big, not UTF-8, not JSON, or not
+            in the format (the key at fault named).
     """
-    try:
-        data = json.loads(Path(path).read_text())
-    except json.JSONDecodeError as error:
-        raise FormatError(f"circuit file {str(path)!r} is not JSON: {error}") from None
-    except OSError as error:
-        raise FormatError(f"cannot read circuit file {str(path)!r}: {error.strerror}") from None
-    return from_dict(data)
+    data = read_bytes(path, what="circuit file", max_bytes=max_bytes)
+    return from_dict(loads(data, what=f"circuit file {str(path)!r}", max_bytes=max_bytes))
 
 
 def to_networkx(circuit: Circuit) -> nx.MultiDiGraph:
@@ -158,7 +163,8 @@ def to_graphml(circuit: Circuit, path: str | Path) -> None:
             data["threshold"] = str(data["threshold"])
     for _, _, data in graph.edges(data=True):
         data["weight"] = str(data["weight"])
-    nx.write_graphml(graph, str(path))
+    with replacing(path) as temporary:
+        nx.write_graphml(graph, str(temporary))
 
 
 def from_graphml(path: str | Path) -> Circuit:

@@ -60,6 +60,7 @@ GIANNOU_DEFAULT_BITS = 16
 MAX_BITS = 4096
 MAX_MEMORY = 1 << 24
 MAX_STEPS = 10**9
+MAX_FILE_BYTES = 256 << 20  # the largest program file `load_program` reads
 
 
 def word_range(bits: int) -> tuple[int, int]:
@@ -206,10 +207,18 @@ def load_program(path: str, *, semantics: str | None = None, bits: int | None = 
     if semantics is None:
         semantics = "giannou" if Path(path).suffix == ".giannou" else "esolang"
     try:
-        text = Path(path).read_text()
-    except (OSError, UnicodeDecodeError) as error:
+        size = Path(path).stat().st_size
+        data = Path(path).read_bytes() if size <= MAX_FILE_BYTES else b""
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
         why = getattr(error, "strerror", None) or error
         raise ProgramError(f"cannot read program file {path!r}: {why}") from None
+    if size > MAX_FILE_BYTES:
+        raise ProgramError(f"program file {path!r} is {size} bytes; at most {MAX_FILE_BYTES}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ProgramError(f"program file {path!r} is not UTF-8 text (byte {error.start}: "
+                           f"{data[error.start:error.start + 1]!r})") from None
     try:
         return parse_program(text, semantics=semantics, bits=bits)
     except ProgramError as error:
@@ -238,6 +247,56 @@ def states(program: Program, *, max_steps: int, input: bytes | str = b"",
     """The state (pc, memory, output so far) after every executed instruction."""
     for result in _execute(program, max_steps, input, bits, every_step=True):
         yield result.pc, result.memory, result.output
+
+
+@dataclass(frozen=True)
+class WordWidth:
+    """The widest word of a run: the fewest two's-complement `bits` that hold every word,
+    and where the widest `value` was first stored (at `address` by `step`; step 0: the
+    initial memory)."""
+
+    bits: int
+    step: int
+    address: int
+    value: int
+
+
+def two_complement_bits(value: int) -> int:
+    """The fewest bits N with -2^(N-1) <= value < 2^(N-1) (at least 1)."""
+    return (value if value >= 0 else -value - 1).bit_length() + 1
+
+
+def word_width(program: Program, *, max_steps: int, input: bytes | str = b"",
+               stop_above: int | None = None) -> WordWidth:
+    """The `WordWidth` of `program`'s esolang run on unbounded words for at most
+    `max_steps` steps (a fault ends the run, as it does the interpreter's); with
+    `stop_above`, the run stops at the first word wider than that many bits."""
+    if not isinstance(program, EsolangProgram):
+        raise ProgramError(f"word_width reads an esolang program, got {program!r}")
+    max_steps = check_int("max_steps", max_steps, 0, MAX_STEPS)
+    if isinstance(input, str):
+        input = input.encode()
+    memory = program.initial_memory()
+    best = WordWidth(1, 0, 0, 0)
+    for address, value in enumerate(memory):
+        if two_complement_bits(value) > best.bits:
+            best = WordWidth(two_complement_bits(value), 0, address, value)
+    pc, reader, output = 0, iter(input), bytearray()
+    for step in range(1, max_steps + 1):
+        if pc < 0 or pc + 2 >= len(memory):
+            break
+        a, b = memory[pc], memory[pc + 1]
+        try:
+            pc = _esolang_step(program, memory, pc, None, reader, output)
+        except AddressError:
+            break
+        if b != -1 or a == -1:
+            bits = two_complement_bits(memory[b])
+            if bits > best.bits:
+                best = WordWidth(bits, step, b, memory[b])
+                if stop_above is not None and bits > stop_above:
+                    break
+    return best
 
 
 # ---- the interpreters ------------------------------------------------------------------

@@ -110,6 +110,17 @@ class TuringMachine:
         return format_table(self)
 
 
+MAX_MACHINE_BYTES = 16 << 20  # the largest machine file `parse_machine` reads
+
+
+def _is_file(text: str) -> bool:
+    """Whether `text` names a file (False for a text no path can be: too long, a NUL byte)."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def parse_machine(text_or_path: str | Path) -> TuringMachine:
     """A machine from a bbchallenge code, or from a file holding a code or a table.
 
@@ -119,12 +130,24 @@ def parse_machine(text_or_path: str | Path) -> TuringMachine:
     """
     if isinstance(text_or_path, Path) or (isinstance(text_or_path, str)
                                           and "\n" not in text_or_path
-                                          and Path(text_or_path).is_file()):
+                                          and _is_file(text_or_path)):
+        shown = str(text_or_path)
+        shown = repr(shown) if len(shown) <= 80 else repr(shown[:77] + "...")
         try:
-            text = Path(text_or_path).read_text()
-        except (OSError, UnicodeDecodeError) as error:
-            raise MachineError(f"cannot read machine file {str(text_or_path)!r}: {error}") from None
-        return TuringMachine(**parse_text(text, source=f"file {str(text_or_path)!r}"))
+            size = Path(text_or_path).stat().st_size
+            data = Path(text_or_path).read_bytes() if size <= MAX_MACHINE_BYTES else b""
+        except (OSError, ValueError) as error:
+            why = getattr(error, "strerror", None) or error
+            raise MachineError(f"cannot read machine file {shown}: {why}") from None
+        if size > MAX_MACHINE_BYTES:
+            raise MachineError(f"machine file {shown} is {size} bytes; at most "
+                               f"{MAX_MACHINE_BYTES}")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise MachineError(f"machine file {shown} is not UTF-8 text (byte "
+                               f"{error.start})") from None
+        return TuringMachine(**parse_text(text, source=f"file {shown}"))
     if not isinstance(text_or_path, str):
         raise MachineError(f"a machine is a bbchallenge code, a table or a file path, "
                            f"got {text_or_path!r}")

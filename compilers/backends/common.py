@@ -103,6 +103,26 @@ def positional_float(pe: PositionalEncoding, positions: np.ndarray,
     return out
 
 
+def uses_length(model: Transformer) -> bool:
+    """Whether any formula of `model` (positional features, softmax scales, gaps; not its
+    encoder's) reads the input length n: then a forward pass must be told n, which the
+    token count does not give (it counts the bos and eos tokens too)."""
+    formulas = list(model.positions.features.values()) if model.positions is not None else []
+    for head in model.heads():
+        formulas += [getattr(head.kind, "scale", None), getattr(head.kind, "gap", None)]
+    formulas.append(model.readout.gap)
+    return any(N in getattr(f, "free_symbols", ()) for f in formulas if f is not None)
+
+
+def require_length(model: Transformer, n: int | None) -> None:
+    """`EvaluationError` for a forward pass without n through a model whose formulas read n
+    (`uses_length`): the run layer states n; nothing guesses it from the tokens."""
+    if n is None and model.encoder is None and uses_length(model):
+        raise EvaluationError(f"{model.label}: pass n=, the input length its formulas see; it "
+                              "is not guessed from the number of tokens (which counts the "
+                              "tokens around the word too)")
+
+
 def token_ids(model: Transformer, sequence) -> list[int]:
     """Indices of `sequence`'s tokens in the model's embedding, or an error naming the bad one."""
     embedding = model.inputs

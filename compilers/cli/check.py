@@ -9,6 +9,12 @@ them and each answer is compared with the reference. Prints, per backend, the
 inputs checked, the wrong ones, the untrusted ones and the silent failures
 (wrong while trusted: must be 0), and the first counterexample; exit status 1
 when any backend got one wrong.
+
+The whole check is estimated first (`compilers.runs.budget`: every backend on
+every input, up to ``--max-steps``) and refused past the budget; options that
+do not apply (``--dtype`` without the torch backend, ``--precision`` without
+the circuit backend, ``--max-steps`` for a recogniser, ``--lengths`` for a
+program) are refused by name.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from compilers.cli import inputs
 from compilers.cli.common import (
+    budget_options,
     check_device,
     device_option,
     dtype_option,
@@ -26,6 +34,7 @@ from compilers.cli.common import (
     precision_option,
     print_json,
     progress,
+    seed_option,
 )
 from compilers.cli.families import construction, family_group, with_options
 
@@ -44,15 +53,17 @@ def _check_command(family) -> click.Command:
                        "programs of the same sizes.")
     @click.option("--backends", default="exact,torch", show_default=True,
                   help=f"Comma-separated: {', '.join(allowed)}.")
-    @click.option("--seed", default=0, show_default=True, type=int)
+    @seed_option
     @click.option("--max-steps", default=64, show_default=True, type=click.IntRange(0, 10**6),
                   help="Steps (a machine) or loops (a program) of each run.")
     @dtype_option
     @device_option
     @precision_option
     @json_option
-    def command(lengths, samples, backends, seed, max_steps, dtype, device, precision,
-                as_json, **params):
+    @budget_options
+    @click.pass_context
+    def command(ctx, lengths, samples, backends, seed, max_steps, dtype, device, precision,
+                as_json, budget, **params):
         from compilers.runs.check import check
 
         chosen = [b.strip() for b in backends.split(",") if b.strip()]
@@ -61,9 +72,31 @@ def _check_command(family) -> click.Command:
             raise click.BadParameter(f"unknown backend {unknown[0] if unknown else ''!r}; "
                                      f"allowed: {', '.join(allowed)}",
                                      param_hint="'--backends'")
+        without = f"--backends is {','.join(chosen)}"
+        reasons = dict(family.inapplicable(params)) if family.inapplicable else {}
+        reasons.pop("input", None)
+        inputs.inapplicable(ctx, {
+            "dtype": None if "torch" in chosen else f"applies to the torch backend; {without}",
+            "device": None if "torch" in chosen else f"applies to the torch backend; {without}",
+            "precision": None if "circuit" in chosen else f"applies to the circuit backend; "
+                                                          f"{without}",
+            "max_steps": None if family.mode != "recognise" else "applies to machines and "
+                                                                  "programs, not to words",
+            "lengths": None if family.mode != "loop" else "applies to words and machines; a "
+                                                          "program is checked on programs",
+            **reasons})
         sizes = parse_lengths(lengths, "--lengths") if family.mode != "loop" else [0]
         device = check_device(device) if "torch" in chosen else device
+        if "circuit" in chosen:
+            from compilers.backends.circuit import parse_precision
+
+            parse_precision(precision)
+        if family.run_options is not None:
+            params = family.run_options(params, b"", max_steps)
         built = construction(family, params)
+        cost = estimate(built, sizes, samples, chosen, max_steps, dtype=dtype, device=device,
+                        precision=precision)
+        cost.check(budget)
         with progress(as_json) as bar:
             task = bar.add_task(f"checking {family.name}", total=len(sizes))
             report = check(built, lengths=sizes if family.mode != "loop" else (),
@@ -78,6 +111,32 @@ def _check_command(family) -> click.Command:
             raise SystemExit(1)
 
     return command
+
+
+def estimate(built, sizes, samples: int, backends, max_steps: int, **options):
+    """The budget estimate of checking `built` (see the module docstring)."""
+    import math
+
+    from compilers.runs import budget as estimates
+
+    total = estimates.Estimate(f"checking {built.name} on {', '.join(backends)}")
+    for backend in backends:
+        if built.mode == "recognise":
+            symbols = len(built.alphabet)
+            counts = {n: samples if n * math.log(max(symbols, 2)) > math.log(samples)
+                      else min(samples, symbols ** n) for n in sizes}
+            cost = estimates.recognise(built, counts, backend=backend, **options)
+        elif built.mode == "generate":
+            symbols = len(built.machine.symbols)
+            runs = [(n, max_steps, samples if n * math.log(max(symbols, 2)) > math.log(samples)
+                     else min(samples, symbols ** n)) for n in sizes]
+            cost = estimates.generate(built, runs, backend=backend, **options)
+        else:
+            programs = samples + (built.program is not None)
+            cost = estimates.loop(built, [max_steps] * programs, backend=backend, **options)
+        total = total + cost
+    return estimates.Estimate(total.what.split(";")[0], total.gates, total.memory,
+                              total.seconds)
 
 
 def _print(report, family, lengths) -> None:

@@ -15,6 +15,20 @@ fan-in, weights), optionally writing it (``--save`` JSON, ``--graphml``):
 `scaling` compiles at a list of sizes (word lengths, decoding steps, or
 punchcard sizes) and reports the depths seen and the fitted exponent of the
 size (``--plot`` draws both).
+
+Every circuit is estimated before it is compiled (gates and wires, memory,
+seconds: `compilers.runs.budget`) and refused past the budget. At a stated
+precision (``--precision I.F``) the circuit rounds, and may no longer compute
+what the exact construction computes: `circuit` checks it against the exact
+backend (every word where there are at most 1024, else 256 sampled; a
+decoding step on 8 sampled words' runs; a loop on its program's run, 32
+loops or ``--run``'s) and reports the verdict under ``"verified"`` in the
+JSON; `scaling` of a recogniser checks each length the same way (at most 256
+words, else 64). A circuit that disagrees is warned about on stderr and exits
+with status 1 (after writing what was asked for).
+Output files are checked before the work (``--save`` ends in .json,
+``--graphml`` in .graphml or .xml; the folder exists; an existing file needs
+``--force``; no output at an input's path or at another output's).
 """
 
 from __future__ import annotations
@@ -25,15 +39,42 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from compilers.cli.common import json_option, parse_lengths, precision_option, print_json
+from compilers.cli import inputs
+from compilers.cli.common import (
+    budget_options,
+    force_option,
+    json_option,
+    parse_lengths,
+    precision_option,
+    print_json,
+    working,
+)
 from compilers.cli.families import construction, family_group, shown_options, with_options
 
 KEYS = ("depth", "size", "wires", "inputs", "max_fan_in", "max_weight_bits", "gates_per_layer")
 
 graphml_option = click.option("--graphml", type=click.Path(dir_okay=False),
-                              help="Write GraphML here.")
+                              help="Write GraphML here (.graphml or .xml).")
 save_option = click.option("--save", type=click.Path(dir_okay=False),
-                           help="Write the circuit's JSON here.")
+                           help="Write the circuit's JSON here (.json).")
+SUFFIXES = {"--save": (".json",), "--graphml": (".graphml", ".xml"), "--dot": (".dot", ".gv")}
+
+
+def outputs(force: bool, reads: dict | None = None, **paths) -> dict:
+    """The output paths (``save=..., graphml=...``) checked before any work (see the module
+    docstring); `reads` names the files the command reads."""
+    checked = {}
+    for name, path in paths.items():
+        option = f"--{name}"
+        checked[option] = None if path is None else inputs.output_file(
+            path, option=option, suffixes=SUFFIXES[option], force=force)
+    inputs.distinct(checked, reads or {})
+    return {option[2:]: path for option, path in checked.items()}
+
+
+def _reads(family, params: dict) -> dict:
+    """The files among the arguments (a program, a machine file)."""
+    return {o.metavar or o.name: params.get(o.name) for o in family.options if o.argument}
 
 
 def _circuit_command(family) -> click.Command:
@@ -48,19 +89,60 @@ def _recogniser(family) -> click.Command:
     @json_option
     @graphml_option
     @save_option
-    def command(length, precision, as_json, graphml, save, **params):
-        from compilers.runs.circuits import circuit_of
+    @force_option
+    @budget_options
+    def command(length, precision, as_json, graphml, save, force, budget, **params):
+        from compilers.backends.circuit import parse_precision
+        from compilers.runs import budget as estimates
+        from compilers.runs.circuits import circuit_of, verification_words, verify_recogniser
 
+        parse_precision(precision)
+        files = outputs(force, save=save, graphml=graphml)
         options = shown_options(family, params)
-        model = circuit_of(construction(family, params), n=length, precision=precision)
+        built = construction(family, params)
+        cost = estimates.recogniser_circuit(built, max(length, 1), precision=precision)
+        words = []
+        if precision != "auto" and length >= 1:
+            words = verification_words(built, length)
+            cost = cost + estimates.recognise(built, {length: len(words)}, backend="exact")
+        cost.check(budget)
+        with working(f"compiling {family.name} at n = {length}", cost.seconds, as_json):
+            model = circuit_of(built, n=length, precision=precision)
+            verified = verify_recogniser(built, model, words) if words else None
         stats = model.circuit.stats().to_dict()
         report = {"construction": family.name, "options": options, "n": length,
-                  "precision": str(model.precision), "precision_auto": model.auto, **stats}
-        _write(model.circuit, graphml=graphml, save=save)
+                  "precision": str(model.precision), "precision_auto": model.auto, **stats,
+                  "verified": verified or _exact_note()}
+        _write(model.circuit, **files)
         _show(report, stats, as_json, f"{family.name} at n = {length}, precision "
-                                      f"{model.precision}{' (auto)' if model.auto else ''}")
+                                      f"{model.precision}{' (auto)' if model.auto else ''}",
+              _verdict_row(verified))
+        _refuse_silence(verified, precision)
 
     return command
+
+
+def _exact_note() -> dict:
+    return {"computes_exact": True, "how": "precision auto: the circuit computes the exact "
+                                           "logit's sign wherever it lowers"}
+
+
+def _verdict_row(verified: dict | None) -> dict:
+    if verified is None:
+        return {}
+    return {"computes the exact construction":
+            "yes" if verified["computes_exact"] else
+            f"NO: {verified['disagreements']} of {verified['checked']} inputs differ"}
+
+
+def _refuse_silence(verified: dict | None, precision, where: str = "") -> None:
+    """Warn, and exit 1, where a rounded circuit does not compute what the exact one does."""
+    if verified is not None and not verified["computes_exact"]:
+        click.echo(f"warning: at precision {precision} the circuit disagrees with the exact "
+                   f"construction on {verified['disagreements']} of {verified['checked']} "
+                   f"checked inputs (first: {verified['first_disagreement']!r}{where}); raise "
+                   "the precision or use 'auto'", err=True)
+        raise SystemExit(1)
 
 
 def _step(family) -> click.Command:
@@ -75,20 +157,32 @@ def _step(family) -> click.Command:
     @json_option
     @graphml_option
     @save_option
+    @force_option
+    @budget_options
     @click.pass_context
-    def command(ctx, t, n, precision, as_json, graphml, save, **params):
-        from compilers.backends.circuit import UnsupportedError
-        from compilers.runs.circuits import step_report
+    def command(ctx, t, n, precision, as_json, graphml, save, force, budget, **params):
+        from compilers.backends.circuit import UnsupportedError, parse_precision
+        from compilers.runs import budget as estimates
+        from compilers.runs.circuits import step_report, verify_step
         from compilers.runs.scaling import compile_step
 
-        given = ctx.get_parameter_source("word") != click.core.ParameterSource.DEFAULT
+        parse_precision(precision)
+        files = outputs(force, _reads(family, params), save=save, graphml=graphml)
+        given = inputs.given(ctx, "word")
         word = params["word"]
         if given and n is not None and n != len(word):
             raise UnsupportedError(f"--length {n} and --input {word!r} (length {len(word)}) "
                                    "disagree; give one of them")
         n = len(word) if given else (n or 0)
         built = construction(family, params)
-        model = compile_step(built, n, t, precision=precision)
+        cost = estimates.step_circuit(built, n, t, precision=precision)
+        checks = 8 if precision != "auto" and not given else 0
+        runs = [(n, t, checks + given)] if checks + given else []
+        cost = cost + estimates.generate(built, runs, backend="exact")
+        cost.check(budget)
+        with working(f"compiling step {t} of {family.name}", cost.seconds, as_json):
+            model = compile_step(built, n, t, precision=precision)
+            verified = verify_step(built, model, n, t, checks) if checks else None
         stats = model.circuit.stats().to_dict()
         machine = built.options.get("machine", built.name)
         report = {"construction": family.name, "machine": machine, "step": t, "n": n,
@@ -96,15 +190,23 @@ def _step(family) -> click.Command:
                   **stats}
         if given:
             report["run"] = step_report(built, word, t, model=model)
-        _write(model.circuit, graphml=graphml, save=save)
+            verified = {"computes_exact": report["run"]["agrees_with_exact"], "checked": 1,
+                        "disagreements": int(not report["run"]["agrees_with_exact"]),
+                        "first_disagreement": None if report["run"]["agrees_with_exact"]
+                        else word, "how": "the step on --input's run"}
+        report["verified"] = verified or _exact_note()
+        _write(model.circuit, **files)
         rows = {}
         if given:
             run = report["run"]
             rows = {"circuit says": _described(run["circuit"]),
                     "exact backend": _described(run["exact"]),
                     "reference state": str(run["reference_state"] or "- (past the halt)")}
+        if precision != "auto":
+            rows |= _verdict_row(verified)
         _show(report, stats, as_json, f"{family.name} {machine} at step t = {t}, n = {n}, "
                                       f"precision {model.precision}", rows)
+        _refuse_silence(verified if precision != "auto" else None, precision)
 
     return command
 
@@ -126,12 +228,31 @@ def _loop(family) -> click.Command:
     @json_option
     @graphml_option
     @save_option
-    def command(text, max_steps, precision, as_json, graphml, save, **params):
+    @force_option
+    @budget_options
+    @click.pass_context
+    def command(ctx, text, max_steps, precision, as_json, graphml, save, force, budget,
+                **params):
+        from compilers.backends.circuit import parse_precision
+        from compilers.cli.run import for_run, program_inputs
+        from compilers.runs import budget as estimates
         from compilers.runs.circuits import circuit_of, loop_report
 
-        data = text.encode()
+        parse_precision(precision)
+        files = outputs(force, _reads(family, params), save=save, graphml=graphml)
+        data = program_inputs(ctx, family, params, text)
+        loops = max_steps or (32 if precision != "auto" else 0)
+        if loops:
+            params = for_run(family, params, data, loops)
         built = construction(family, params, input_size=len(data))
-        model = circuit_of(built, precision=precision)
+        cost = estimates.loop_circuit(built)
+        if loops:
+            cost = cost + estimates.loop(built, [loops], backend="circuit")
+        cost.check(budget)
+        with working(f"compiling one loop of {family.name}", cost.seconds, as_json):
+            model = circuit_of(built, precision=precision)
+            run = (loop_report(built, (built.program, data), max_steps=loops,
+                               precision=precision) if loops else None)
         stats = model.circuit.stats().to_dict()
         options = built.options
         sizes = {"bits": options["bits"], "memory": options["memory"],
@@ -142,9 +263,17 @@ def _loop(family) -> click.Command:
                   "precision": str(model.precision), "precision_auto": precision == "auto",
                   **stats}
         rows = {}
+        verified = None
+        if run is not None and precision != "auto":
+            agrees = run["agrees_with_reference"]
+            verified = {"computes_exact": agrees, "checked": run["loops"],
+                        "disagreements": int(not agrees),
+                        "first_disagreement": None if agrees else "the program's run",
+                        "how": f"the program's run, {run['loops']} loops, against the "
+                               "interpreter"}
+        report["verified"] = verified or _exact_note()
         if max_steps:
-            run = report["run"] = loop_report(built, (built.program, data), max_steps=max_steps,
-                                              precision=precision)
+            report["run"] = run
             broken = run["promise_broken"]
             rows = {"loops run": f"{run['loops']} (halted: {run['halted']})",
                     "pc, memory": f"{run['pc']}, {run['memory']}",
@@ -153,17 +282,20 @@ def _loop(family) -> click.Command:
                     "promise": "kept on every loop" if not broken else
                     f"broken on {len(broken)} loops (first: loop {broken[0]['loop']}, "
                     f"{', '.join(broken[0]['heads'])}): those loops are tested, not proved"}
-        _write(model.circuit, graphml=graphml, save=save)
+        rows |= _verdict_row(verified)
+        _write(model.circuit, **files)
         _show(report, stats, as_json,
               f"{family.name} ({built.semantics}): one loop, {sizes['bits']}-bit words, "
               f"{sizes['memory']} memory words, {sizes['columns']} columns, precision "
               f"{model.precision}", rows)
+        _refuse_silence(verified, precision)
 
     return command
 
 
-def _write(circuit, *, graphml: str | None, save: str | None) -> None:
-    """The `--graphml` and `--save` files, where asked for."""
+def _write(circuit, *, graphml=None, save=None) -> None:
+    """The `--graphml` and `--save` files, where asked for (each written to a temporary
+    name, then renamed)."""
     if graphml or save:
         from circuitx import io  # networkx
 
@@ -200,8 +332,20 @@ def _scaling_command(family) -> click.Command:
 
 
 plot_option = click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
-                           help="Write a PNG of depth and size against the size (needs "
-                                "matplotlib).")
+                           help="Write a plot of depth and size against the size (needs "
+                                "matplotlib; .png, .pdf, .svg, ...).")
+
+
+def plot_output(path, force: bool, reads: dict | None = None):
+    """The ``--plot`` path, checked before any work: a suffix matplotlib writes."""
+    if path is None:
+        return None
+    from compilers.runs.plots import suffixes
+
+    checked = inputs.output_file(path, option="--plot", suffixes=suffixes(), force=force,
+                                 what="a plot")
+    inputs.distinct({"--plot": checked}, reads or {})
+    return checked
 
 
 def _scale_lengths(family) -> click.Command:
@@ -211,19 +355,43 @@ def _scale_lengths(family) -> click.Command:
     @precision_option
     @json_option
     @plot_option
-    def command(lengths, precision, as_json, plot_path, **params):
+    @force_option
+    @budget_options
+    def command(lengths, precision, as_json, plot_path, force, budget, **params):
         from compilers.backends.circuit import parse_precision
+        from compilers.runs import budget as estimates
+        from compilers.runs.backends import backend_for
+        from compilers.runs.circuits import verification_words, verify_recogniser
         from compilers.runs.scaling import check_lengths, measure
 
         parse_precision(precision)
+        plot_path = plot_output(plot_path, force)
         options = shown_options(family, params)
         sizes = check_lengths(parse_lengths(lengths))
-        points = measure(construction(family, params), sizes, precision=precision)
+        built = construction(family, params)
+        cost = estimates.recogniser_circuits(built, sizes, precision=precision)
+        words = {}
+        if precision != "auto":  # a rounded circuit is checked at each length
+            words = {n: verification_words(built, n, samples=64, exhaustive=256) for n in sizes}
+            cost = cost + estimates.recognise(built, {n: len(w) for n, w in words.items()},
+                                              backend="exact")
+        cost.check(budget)
+        with working(f"compiling {family.name} at {len(sizes)} lengths", cost.seconds,
+                     as_json):
+            runner = backend_for(built, "circuit", precision=precision)
+            points = measure(built, sizes, precision=precision, runner=runner)
+            checked = {n: verify_recogniser(built, runner.recogniser(n), w)
+                       for n, w in words.items()}
+        wrong = [n for n, verdict in checked.items() if not verdict["computes_exact"]]
         print_scaling(points, {"construction": family.name, "options": options,
                                "precision": precision},
                       key="n", symbol="n", as_json=as_json, plot_path=plot_path,
                       plot_title=f"{family.name}: compiled circuit",
-                      table_title=f"{family.name}: circuit depth and size against n")
+                      table_title=f"{family.name}: circuit depth and size against n",
+                      verified=checked or None)
+        if wrong:
+            _refuse_silence(checked[wrong[0]], precision,
+                            f" at n = {wrong[0]}; {len(wrong)} of {len(sizes)} lengths wrong")
 
     return command
 
@@ -239,14 +407,22 @@ def _scale_steps(family) -> click.Command:
     @precision_option
     @json_option
     @plot_option
-    def command(steps, n, precision, as_json, plot_path, **params):
+    @force_option
+    @budget_options
+    def command(steps, n, precision, as_json, plot_path, force, budget, **params):
         from compilers.backends.circuit import parse_precision
+        from compilers.runs import budget as estimates
         from compilers.runs.scaling import measure_steps
 
         parse_precision(precision)
+        plot_path = plot_output(plot_path, force, _reads(family, params))
         built = construction(family, params)
         name = built.options.get("machine", family.name)
-        points = measure_steps(built, parse_lengths(steps), n=n, precision=precision)
+        ts = parse_lengths(steps)
+        cost = estimates.step_circuits(built, n, [t for t in ts if t >= 1],
+                                       precision=precision).check(budget)
+        with working(f"compiling {len(ts)} steps of {family.name}", cost.seconds, as_json):
+            points = measure_steps(built, ts, n=n, precision=precision)
         print_scaling(points, {"construction": family.name, "machine": name, "n": n,
                                "precision": precision},
                       key="t", symbol="t", xlabel="decoding step t", as_json=as_json,
@@ -270,12 +446,18 @@ def _scale_sizes(family) -> click.Command:
     @precision_option
     @json_option
     @plot_option
-    def command(sizes, precision, as_json, plot_path, **params):
+    @force_option
+    @budget_options
+    def command(sizes, precision, as_json, plot_path, force, budget, **params):
         from compilers.backends.circuit import parse_precision
         from compilers.runs.scaling import measure_sizes
 
         parse_precision(precision)
-        points = measure_sizes(family, parse_lengths(sizes), precision=precision, **params)
+        plot_path = plot_output(plot_path, force)
+        ms = parse_lengths(sizes)
+        cost = _sizes_cost(family, ms, params).check(budget)
+        with working(f"compiling {family.name} at {len(ms)} sizes", cost.seconds, as_json):
+            points = measure_sizes(family, ms, precision=precision, **params)
         fixed = {k: v for k, v in family.sizes(1, **params).items()
                  if family.sizes(2, **params)[k] == v}
         words = f" ({params['bits']}-bit words)" if "bits" in params else ""
@@ -288,8 +470,26 @@ def _scale_sizes(family) -> click.Command:
     return command
 
 
+def _sizes_cost(family, sizes: list[int], params: dict):
+    """One loop's circuit at each size m: the eight largest estimated from their IRs, the
+    others bounded by the eighth's."""
+    from compilers.runs import budget as estimates
+
+    largest = sorted({m for m in sizes if m >= 1}, reverse=True)
+    costs = [estimates.loop_circuit(family.make(**family.sizes(m, **params)))
+             for m in largest[:8]]
+    rest = len(sizes) - len(costs)
+    total = estimates.Estimate(f"the circuits of {family.name} at {len(sizes)} sizes up to "
+                               f"m = {max(sizes)}")
+    for cost in costs + ([costs[-1]] * rest if costs else []):
+        total = estimates.Estimate(total.what, total.gates + cost.gates,
+                                   max(total.memory, cost.memory), total.seconds + cost.seconds)
+    return total
+
+
 def print_scaling(points, header: dict, *, key: str, symbol: str, as_json: bool, plot_path,
-                  plot_title: str, table_title: str, xlabel: str | None = None) -> None:
+                  plot_title: str, table_title: str, xlabel: str | None = None,
+                  verified: dict | None = None) -> None:
     """The report of a `scaling` command, as JSON (`header`, the points with their x
     value under `key`, the depths seen, the fitted exponent of size in `symbol`) or a
     table, and the plot if asked for."""
@@ -297,7 +497,8 @@ def print_scaling(points, header: dict, *, key: str, symbol: str, as_json: bool,
 
     exponent = fit_exponent(points)
     report = {**header,
-              "points": [{key: p.n, **{k: v for k, v in p.to_dict().items() if k != "n"}}
+              "points": [{key: p.n, **{k: v for k, v in p.to_dict().items() if k != "n"},
+                          **({"verified": verified[p.n]} if verified else {})}
                          for p in points],
               "depths": sorted({p.depth for p in points}),
               "size_exponent": None if exponent is None else round(exponent, 4)}
@@ -311,11 +512,13 @@ def print_scaling(points, header: dict, *, key: str, symbol: str, as_json: bool,
         print_json(report)
         return
     table = Table(title=table_title)
-    for column in (key, "depth", "size", "wires", "max fan-in", "precision", "seconds"):
+    columns = (key, "depth", "size", "wires", "max fan-in", "precision", "seconds")
+    for column in columns + (("computes exact",) if verified else ()):
         table.add_column(column, justify="right")
     for p in points:
+        verdict = (("yes" if verified[p.n]["computes_exact"] else "NO",) if verified else ())
         table.add_row(str(p.n), str(p.depth), str(p.size), str(p.wires), str(p.max_fan_in),
-                      p.precision, f"{p.seconds:.2f}")
+                      p.precision, f"{p.seconds:.2f}", *verdict)
     console = Console()
     console.print(table)
     fit = "n/a" if exponent is None else f"{exponent:.2f}"

@@ -1,19 +1,25 @@
-"""Pieces the commands share: dtype, device and JSON options, length ranges,
-words from stdin, the summary table of a construction.
+"""Pieces the commands share: dtype, device, JSON, budget and ``--force`` options, length
+ranges, words from stdin, progress on stderr.
 
 Cheap to import (click only; torch and the constructions are imported inside
 the functions that need them), so that every command module can use it and
-`circuitx languages` does not pay for torch.
+`circuitx languages` does not pay for torch. The checks themselves live in
+`compilers.cli.inputs`, the input boundary.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
-import sys
 
 import click
 
+from compilers.cli import inputs
 from compilers.dtypes import DTYPE_NAMES
+
+MAX_LENGTHS = 100_000  # lengths (or steps, sizes) one --lengths may name
+DEFAULT_GATES, DEFAULT_MEMORY, DEFAULT_SECONDS = 20_000_000, "4GiB", 600.0
 
 dtype_option = click.option("--dtype", type=click.Choice(list(DTYPE_NAMES)), default="float64",
                             show_default=True, help="Float type of the torch backend.")
@@ -26,8 +32,47 @@ precision_option = click.option(
          "exact intervals) or INT.FRAC fixed-point bits, e.g. 4.12.")
 
 
+force_option = click.option("--force", is_flag=True,
+                            help="Replace output files (or a saved model) that exist already.")
+seed_option = click.option("--seed", default=0, show_default=True, type=inputs.SEED,
+                           help="The same seed draws the same inputs.")
+
+
+def budget_options(function):
+    """``--max-gates``, ``--max-memory``, ``--max-seconds``: passed to `function` as one
+    `compilers.runs.budget.Budget` keyword, ``budget``."""
+    @click.option("--max-gates", type=click.IntRange(1), default=DEFAULT_GATES,
+                  show_default=True, help="Most gates plus wires of the circuits built "
+                                          "(estimated first; past it: refused).")
+    @click.option("--max-memory", type=inputs.MemorySize(), default=DEFAULT_MEMORY,
+                  show_default=True, help="Most memory held at once, e.g. 4GiB, 512M "
+                                          "(estimated first).")
+    @click.option("--max-seconds", type=click.FloatRange(0, 1e9, min_open=True),
+                  default=DEFAULT_SECONDS, show_default=True,
+                  help="Most seconds of work (estimated first, within a factor of a few).")
+    @functools.wraps(function)
+    def wrapper(*args, max_gates, max_memory, max_seconds, **kwargs):
+        from compilers.runs.budget import Budget
+
+        budget = Budget(gates=max_gates, memory=max_memory, seconds=max_seconds)
+        return function(*args, budget=budget, **kwargs)
+    return wrapper
+
+
 def print_json(value) -> None:
-    click.echo(json.dumps(value, indent=1, default=str))
+    """`value` as indented JSON; an integer past Python's 4300-digit limit for decimal
+    text is written as a hexadecimal string (``"0x..."``), exactly."""
+    click.echo(json.dumps(_printable(value), indent=1, default=str))
+
+
+def _printable(value):
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 14_000:
+        return hex(value)
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(v) for v in value]
+    return value
 
 
 def parse_lengths(text: str, option: str | None = None) -> list[int]:
@@ -40,9 +85,13 @@ def parse_lengths(text: str, option: str | None = None) -> list[int]:
         return click.BadParameter(message, param_hint=f"'{option}'" if option
                                   else _option_holding(text))
 
+    if len(text) > 100_000:
+        raise bad(f"a list of {len(text)} characters; at most 100000")
     try:
         if ".." in text:
             low, high = (int(part) for part in text.split("..", 1))
+            if high - low >= MAX_LENGTHS:
+                raise bad(f"{text!r} names {high - low + 1} values; at most {MAX_LENGTHS}")
             lengths = list(range(low, high + 1))
         else:
             lengths = [int(part) for part in text.split(",") if part.strip()]
@@ -51,6 +100,8 @@ def parse_lengths(text: str, option: str | None = None) -> list[int]:
                   "list of integers") from None
     if not lengths:
         raise bad(f"{text!r} names no length")
+    if len(lengths) > MAX_LENGTHS:
+        raise bad(f"{text!r} names {len(lengths)} values; at most {MAX_LENGTHS}")
     wrong = [n for n in lengths if n < 0 or n > 10**7]
     if wrong:
         raise bad(f"length {wrong[0]} is out of range; lengths must be between 0 and 10^7")
@@ -69,27 +120,14 @@ def _option_holding(value) -> str | None:
 
 
 def check_device(device: str) -> str:
-    """The device, or a clear error when it is not available here."""
-    import torch
-
-    try:
-        probe = torch.device(device)
-    except RuntimeError:
-        raise click.BadParameter(f"unknown device {device!r}; expected cpu, cuda or "
-                                 "cuda:N", param_hint="'--device'") from None
-    if probe.type == "cuda" and not torch.cuda.is_available():
-        raise click.BadParameter(f"device {device!r} asked for, but torch sees no CUDA "
-                                 "device here", param_hint="'--device'")
-    return device
+    """The device, or `inputs.DeviceError` naming it (`compilers.cli.inputs.device`)."""
+    return inputs.device(device)
 
 
 def read_words(words: tuple[str, ...]) -> list[str]:
-    """Words from the arguments, or one per line from stdin when there are none."""
-    if words:
-        return list(words)
-    if sys.stdin is None or sys.stdin.isatty():
-        raise click.UsageError("give words as arguments or one per line on stdin")
-    return [line.strip() for line in sys.stdin if line.strip()]
+    """Words from the arguments, or one per line from stdin (`compilers.cli.inputs.words`:
+    an empty line is the empty word)."""
+    return inputs.words(words)
 
 
 def progress(quiet: bool = False):
@@ -100,3 +138,19 @@ def progress(quiet: bool = False):
 
     console = Console(stderr=True)
     return Progress(console=console, transient=True, disable=quiet or not console.is_terminal)
+
+
+@contextlib.contextmanager
+def working(what: str, seconds: float, quiet: bool = False):
+    """A spinner on stderr naming `what` and its estimated time, for work estimated past
+    two seconds (silent with `quiet` or off a terminal, like `progress`)."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if quiet or seconds < 2 or not console.is_terminal:
+        yield
+        return
+    from compilers.runs.budget import duration
+
+    with console.status(f"{what} (about {duration(seconds)})"):
+        yield

@@ -2,18 +2,32 @@
 
 `compile` builds any registered construction from its options and saves it
 (`compilers.runs.saving`: model.safetensors + config.json), printing its
-layers, heads, width, parameters and guarantees. `eval` runs a saved
-recogniser on words (one per line on stdin when none are given; an empty
-line is the empty word).
+layers, heads, width, parameters and guarantees; an existing model in DIR is
+replaced only with ``--force``, and a saved dtype its analysis guarantees
+nothing in is warned about. `eval` runs a saved recogniser on words (one per
+line on stdin when none are given; an empty line is the empty word, one row
+per line), after `compilers.runs.saving.load_with_module` has verified every
+tensor; a word beyond what the saved dtype guarantees is untrusted: a warning,
+and exit status 1.
 """
 
 from __future__ import annotations
+
+import sys
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from compilers.cli.common import json_option, print_json, read_words
+from compilers.cli import inputs
+from compilers.cli.common import (
+    budget_options,
+    force_option,
+    json_option,
+    print_json,
+    read_words,
+    working,
+)
 from compilers.cli.families import construction, family_group, with_options
 from compilers.dtypes import DTYPE_NAMES
 
@@ -24,20 +38,35 @@ SAVE_DTYPES = {"recognise": ("float32", DTYPE_NAMES), "generate": ("float64", DT
 
 def _compile_command(family) -> click.Command:
     default, allowed = SAVE_DTYPES[family.mode]
+    reads = [o.name for o in family.options if o.argument]
 
     @click.command(name=family.name, help=f"Compile {family.title} ({family.paper}).")
     @with_options(family)
     @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
-                  help="Directory to write the model into.")
+                  help="Directory to write the model into (its parent must exist).")
     @click.option("--save-dtype", type=click.Choice(list(allowed)), default=default,
                   show_default=True, help="dtype of the saved float weights.")
-    def command(out_dir: str, save_dtype: str, **params) -> None:
-        from compilers.runs.saving import save
+    @force_option
+    @budget_options
+    def command(out_dir: str, save_dtype: str, force: bool, budget, **params) -> None:
+        from compilers.runs import budget as estimates
+        from compilers.runs.saving import CONFIG, WEIGHTS, save
         from compilers.runs.stats import summary_table
 
+        out = inputs.output_folder(out_dir, option="-o", force=force, holds=(CONFIG, WEIGHTS))
+        inputs.distinct({"-o (config.json)": out / CONFIG, "-o (model.safetensors)": out / WEIGHTS},
+                        {name: params.get(name) for name in reads})
         built = construction(family, params)
-        path = save(built, out_dir, dtype=save_dtype)
+        size = estimates.saved_bytes(built, save_dtype)
+        estimates.Estimate(f"saving {family.name} in {save_dtype} ({size} bytes)", 0,
+                           2 * size, size * 2e-8).check(budget)
+        with working(f"saving {family.name}", size * 2e-8):
+            path = save(built, out, dtype=save_dtype)
         Console().print(summary_table(built, f"{family.name} -> {path}"))
+        if dict(built.limits).get(save_dtype, 0) is None:
+            click.echo(f"warning: {family.name} with these options is guaranteed for no input "
+                       f"in {save_dtype}: every float run of the saved model is untrusted "
+                       "(see `circuitx precision`)", err=True)
 
     return command
 
@@ -53,13 +82,16 @@ compile_group = family_group(
 @click.option("--backend", type=click.Choice(["torch", "exact"]), default="torch",
               show_default=True)
 @json_option
-def eval_command(model_dir: str, words: tuple[str, ...], backend: str, as_json: bool) -> None:
+@budget_options
+def eval_command(model_dir: str, words: tuple[str, ...], backend: str, as_json: bool,
+                 budget) -> None:
     """Run a saved recognizer on WORDS (or one word per line on stdin)."""
+    from compilers.runs import budget as estimates
     from compilers.runs import recognise
     from compilers.runs.backends import backend_for
     from compilers.runs.saving import load_with_module
 
-    loaded, module = load_with_module(model_dir)
+    loaded, module = load_with_module(model_dir, max_bytes=budget.memory)
     if loaded.mode != "recognise":
         raise click.BadParameter(f"{model_dir} holds a {loaded.name} construction "
                                  f"({loaded.mode}), not a language recognizer",
@@ -69,10 +101,13 @@ def eval_command(model_dir: str, words: tuple[str, ...], backend: str, as_json: 
     for word in batch:
         bad = sorted(set(word) - alphabet)
         if bad:
-            raise click.BadParameter(f"word {word!r} has symbol {bad[0]!r}; the alphabet of "
-                                     f"{loaded.name} is {''.join(sorted(alphabet))!r}")
+            raise click.BadParameter(f"word {_short(word)} has symbol {bad[0]!r}; the alphabet "
+                                     f"of {loaded.name} is {''.join(sorted(alphabet))!r}")
+    dtype = str(module.float_dtype).removeprefix("torch.")
+    cost = estimates.run(loaded, batch, backend=backend, dtype=dtype).check(budget)
     runner = backend_for(loaded, backend, module=module) if backend == "torch" else None
-    results = recognise(loaded, batch, backend=backend, runner=runner, reference=False)
+    with working(f"evaluating {len(batch)} word(s)", cost.seconds, as_json):
+        results = recognise(loaded, batch, backend=backend, runner=runner, reference=False)
     rows = [{"word": r.input, "accept": r.answer, "p_accept": r.p_accept, "trusted": r.trusted}
             for r in results]
     if as_json:
@@ -85,8 +120,13 @@ def eval_command(model_dir: str, words: tuple[str, ...], backend: str, as_json: 
             table.add_row(r["word"] or "(empty)", str(r["accept"]), f"{r['p_accept']:.6g}",
                           "yes" if r["trusted"] else "NO")
         Console().print(table)
-    untrusted = sum(not r.trusted for r in results)
+    untrusted = [r for r in results if not r.trusted]
     if untrusted:
-        click.echo(f"warning: {untrusted} word(s) are beyond what the saved dtype "
-                   "guarantees; rerun with --backend exact or a model saved in float64",
-                   err=True)
+        click.echo(f"warning: {len(untrusted)} word(s) are not trusted: "
+                   f"{untrusted[0].why_untrusted}; rerun with --backend exact or a model saved "
+                   "in float64", err=True)
+        sys.exit(1)
+
+
+def _short(word: str) -> str:
+    return repr(word) if len(word) <= 60 else repr(word[:57] + "...")

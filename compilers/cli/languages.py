@@ -5,11 +5,15 @@
     circuitx contains LANG WORD... [--json]        (words one per line on stdin if none)
 
 `sample` prints one word per line, exactly K lines: the empty word (length 0)
-is an empty line. `contains` prints ``word<TAB>true|false`` per word, or with
-``--json`` a list of ``{"word", "member"}``. The JSON of `languages` is a list
-of ``{"name", "alphabet", "description", "regular"}``. A word with a symbol
-outside the language's alphabet, an unknown language, or a length or count out
-of range is a one-line ``error: ...`` and exit status 2.
+is an empty line. `contains` reads the words it is given, or one per line
+from stdin (one line is one word, an empty line the empty word: so
+``circuitx sample dyck1 --length 0 --count 5 | circuitx contains dyck1``
+answers five times; an empty stdin is an error), and prints one row per word:
+``word<TAB>true|false``, or with ``--json`` a list of ``{"word", "member"}``.
+The JSON of `languages` is a list of ``{"name", "alphabet", "description",
+"regular"}``. A word with a symbol outside the language's alphabet, an unknown
+language, or a length or count out of range is a one-line ``error: ...`` and
+exit status 2.
 """
 
 from __future__ import annotations
@@ -73,7 +77,7 @@ def languages_command(as_json: bool) -> None:
 @click.option("--label", default="member", show_default=True,
               help=f"{', '.join(LABELS)} (any: half and half, shuffled).")
 @click.option("--seed", type=int, default=0, show_default=True,
-              help="The same seed gives the same words.")
+              help="The same seed gives the same words (0 .. 2^63 - 1).")
 def sample_command(language: str, length: int, count: int, label: str, seed: int) -> None:
     """Print COUNT uniform words of LANGUAGE with the given label, one per line.
 

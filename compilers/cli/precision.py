@@ -1,8 +1,10 @@
 """`circuitx precision NAME --dtype D ...`: how a float dtype fares as the input grows.
 
 * a recogniser: correctness and cross-entropy at lengths 1, 2, 5, 10, ... up
-  to ``--max-length``, beside the length the construction guarantees
-  (``--plot`` draws the cross-entropy curve);
+  to ``--max-length``, beside the length the construction guarantees for the
+  options given (``--plot`` draws the cross-entropy curve); a wrong word at a
+  length inside the guarantee contradicts it: reported under
+  ``"contradicted"`` and exit status 1, never printed as a guarantee that holds;
 * a Turing machine: where a run in the dtype departs from the reference
   trace, beside the steps the error analysis guarantees and the first step
   the gap check flagged (a departure inside the guarantee is a bug: exit 1);
@@ -16,7 +18,17 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from compilers.cli.common import check_device, device_option, json_option, print_json, progress
+from compilers.cli.common import (
+    budget_options,
+    check_device,
+    device_option,
+    force_option,
+    json_option,
+    print_json,
+    progress,
+    seed_option,
+    working,
+)
 from compilers.cli.families import construction, family_group, shown_options, with_options
 from compilers.dtypes import DTYPE_NAMES
 
@@ -34,51 +46,68 @@ def _sweep(family) -> click.Command:
     @click.option("--max-length", default=1000, show_default=True,
                   type=click.IntRange(1, 10**7))
     @click.option("--samples", default=64, show_default=True, type=click.IntRange(1, 10**6))
-    @click.option("--seed", default=0, show_default=True, type=int)
+    @seed_option
     @click.option("--plot", "plot_file", type=click.Path(dir_okay=False),
-                  help="Draw cross-entropy against length into this PNG.")
+                  help="Draw cross-entropy against length into this file (.png, .pdf, ...).")
     @device_option
     @json_option
-    def command(dtype, max_length, samples, seed, plot_file, device, as_json, **params):
+    @force_option
+    @budget_options
+    def command(dtype, max_length, samples, seed, plot_file, device, as_json, force, budget,
+                **params):
+        import math
+
+        from compilers.cli.circuit import plot_output
+        from compilers.runs import budget as estimates
         from compilers.runs.precision import largest_correct_length, length_grid, precision_sweep
 
         device = check_device(device)
+        plot_file = plot_output(plot_file, force)
         built = construction(family, params)
         sizes = length_grid(max_length)
+        symbols = max(len(built.alphabet), 2)
+        counts = {n: samples if n * math.log(symbols) > math.log(samples)
+                  else min(samples, symbols ** n) for n in sizes}
+        estimates.recognise(built, counts, backend="torch", dtype=dtype,
+                            device=device).check(budget)
         with progress(as_json) as bar:
             task = bar.add_task(f"{family.name} in {dtype}", total=len(sizes))
             points = precision_sweep(built, sizes, dtype=dtype, samples=samples, device=device,
                                      seed=seed, progress=lambda k: bar.advance(task, k))
+        contradicted = [p.length for p in points if p.guaranteed and p.correct != p.words]
         result = {"construction": family.name, "options": dict(built.options), "dtype": dtype,
                   "guaranteed_up_to": built.limits.get(dtype),
                   "largest_correct_length": largest_correct_length(points),
+                  "contradicted": contradicted,
                   "points": [p.as_dict() for p in points]}
         if plot_file:
             from compilers.runs.plots import plot_cross_entropy
 
-            shown = ", ".join(f"{k}={v}" for k, v in built.options.items())
-            label = f"{family.name} ({shown}) in {dtype}"
-            plot_cross_entropy({label: points}, plot_file,
-                               guaranteed={label: built.limits.get(dtype)},
-                               title=f"{family.name}: cross-entropy in {dtype}")
-            result["plot"] = plot_file
+            plot_cross_entropy({f"{family.name} {dtype}": points}, plot_file)
+            result["plot"] = str(plot_file)
         if as_json:
             print_json(result)
-            return
-        table = Table(title=f"{family.name} in {dtype}: guaranteed up to n = "
-                            f"{result['guaranteed_up_to']}")
-        for column in ("n", "correct", "suspect", "guaranteed", "mean bits", "max bits"):
-            table.add_column(column, justify="right")
-        for p in points:
-            table.add_row(str(p.length), f"{p.correct}/{p.words}", str(p.suspect),
-                          "yes" if p.guaranteed else "no", f"{p.mean_bits:.3g}",
-                          f"{p.max_bits:.3g}")
-        console = Console()
-        console.print(table)
-        console.print(f"largest length with every word correct: "
-                      f"{result['largest_correct_length']}")
-        if plot_file:
-            console.print(f"plot written to {plot_file}")
+        else:
+            guarantee = result["guaranteed_up_to"]
+            table = Table(title=f"{family.name} in {dtype}: guaranteed up to n = {guarantee}"
+                          if guarantee is not None else f"{family.name} in {dtype}: no length "
+                                                        "guaranteed for these options")
+            for column in ("n", "correct", "suspect", "guaranteed", "mean bits", "max bits"):
+                table.add_column(column, justify="right")
+            for p in points:
+                table.add_row(str(p.length), f"{p.correct}/{p.words}", str(p.suspect),
+                              "yes" if p.guaranteed else "no", f"{p.mean_bits:.3g}",
+                              f"{p.max_bits:.3g}")
+            console = Console()
+            console.print(table)
+            console.print(f"largest length with every word correct: "
+                          f"{result['largest_correct_length']}")
+            if plot_file:
+                console.print(f"plot written to {plot_file}")
+        if contradicted:
+            click.echo(f"error: the float run got words wrong at n = {contradicted[0]}, inside "
+                       "its guarantee (a bug in the analysis)", err=True)
+            raise SystemExit(1)
 
     return command
 
@@ -91,13 +120,21 @@ def _machine(family) -> click.Command:
     @click.option("--max-steps", default=1000, show_default=True, type=click.IntRange(0, 10**7))
     @device_option
     @json_option
-    def command(dtype, max_steps, device, as_json, **params):
+    @budget_options
+    def command(dtype, max_steps, device, as_json, budget, **params):
+        from compilers.runs import budget as estimates
         from compilers.runs.precision import departure
 
+        device = check_device(device)
+        estimates.reference(max_steps, "the machine's interpreter").check(budget)
         built = construction(family, params)
-        report = {**built.options, "dtype": dtype, "max_steps": max_steps,
-                  **departure(built, built.word, dtype=dtype, max_steps=max_steps,
-                              device=check_device(device))}
+        steps, _ = built.reference(built.word, max_steps=max_steps)
+        cost = estimates.run(built, [built.word], steps=[len(steps)], backend="torch",
+                             dtype=dtype, device=device).check(budget)
+        with working(f"running {family.name} in {dtype}", cost.seconds, as_json):
+            found = departure(built, built.word, dtype=dtype, max_steps=max_steps,
+                              device=device)
+        report = {**built.options, "dtype": dtype, "max_steps": max_steps, **found}
         _print(report, as_json, f"{report.get('machine', family.name)} on {built.word!r} in "
                                 f"{dtype}")
         if report["silent"]:
@@ -117,15 +154,27 @@ def _program(family) -> click.Command:
     @click.option("--max-steps", default=1000, show_default=True, type=click.IntRange(0, 10**7))
     @device_option
     @json_option
-    def command(dtype, text, max_steps, device, as_json, **params):
+    @budget_options
+    @click.pass_context
+    def command(ctx, dtype, text, max_steps, device, as_json, budget, **params):
+        from compilers.cli.run import for_run, program_inputs, reference_steps
+        from compilers.runs import budget as estimates
         from compilers.runs.precision import loop_departure
 
+        device = check_device(device)
+        data = program_inputs(ctx, family, params, text)
+        estimates.reference(max_steps, "the program's interpreter").check(budget)
         shown = shown_options(family, params)
-        data = text.encode()
-        built = construction(family, params, input_size=len(data))
+        built = construction(family, for_run(family, params, data, max_steps),
+                             input_size=len(data))
+        loops = reference_steps(built, built.prepare((built.program, data)), max_steps)
+        cost = estimates.loop(built, [loops], backend="torch", dtype=dtype,
+                              device=device).check(budget)
+        with working(f"running {family.name} in {dtype}", cost.seconds, as_json):
+            found = loop_departure(built, (built.program, data), dtype=dtype,
+                                   max_steps=max_steps, device=device)
         report = {"construction": family.name, **shown, "dtype": dtype, "max_steps": max_steps,
-                  **loop_departure(built, (built.program, data), dtype=dtype,
-                                   max_steps=max_steps, device=check_device(device))}
+                  **found}
         _print(report, as_json, f"{family.name} {shown.get('program')} in {dtype}")
 
     return command

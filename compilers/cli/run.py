@@ -7,18 +7,26 @@ membership test, the Turing machine's or the SUBLEQ program's interpreter
 and print, beside the reference's answer, ``agrees_with_reference`` and
 ``trusted``. Per construction:
 
-* a recogniser: WORDS (one per line on stdin when none); a table, or with
-  ``--json`` a list of ``{"word", "accept", "p_accept", "trusted",
-  "agrees_with_reference"}``;
+* a recogniser: WORDS (one per line on stdin when none: one line is one word,
+  an empty line the empty word); a table, or with ``--json`` a list of
+  ``{"word", "accept", "p_accept", "trusted", "agrees_with_reference"}``, one
+  per word;
 * a Turing machine: MACHINE ``--input WORD``; the interpreter's JSON (halted,
   steps, ones, state, tape, head, tape_start, undefined) plus agreement and
   trust; not halting within ``--max-steps`` is exit status 2 (after the JSON);
 * a SUBLEQ program: FILE ``--input TEXT``; its output, or with ``--json`` the
   interpreter's JSON (halted, steps, output, memory, pc, semantics) plus
-  agreement; a bad address is the interpreter's one-line error.
+  agreement; a bad address is the interpreter's one-line error. Without
+  ``--bits`` an esolang program runs on unbounded words: the transformer gets
+  the word width that holds every word of the run (`Family.run_options`), or
+  the run is refused naming the step where a word outgrows 64 bits.
 
-A float run past what its precision guarantees warns on stderr and exits with
-status 1; it is never returned as if it were right.
+Options that do not apply are refused by name: ``--dtype`` and ``--device``
+outside ``--backend torch``, ``--precision`` outside ``--backend circuit``,
+``--input`` for a giannou program. Every run is estimated first
+(`compilers.runs.budget`; ``--max-seconds`` and the other limits). A float run
+past what its precision guarantees warns on stderr and exits with status 1;
+it is never returned as if it were right.
 """
 
 from __future__ import annotations
@@ -29,14 +37,16 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from compilers.cli import inputs
 from compilers.cli.common import (
-    check_device,
+    budget_options,
     device_option,
     dtype_option,
     json_option,
     precision_option,
     print_json,
     read_words,
+    working,
 )
 from compilers.cli.families import construction, family_group, with_options
 from languages.errors import StepLimitReached
@@ -60,9 +70,23 @@ def _run_command(family) -> click.Command:
         family)
 
 
+def backend_applies(ctx: click.Context, backend: str) -> None:
+    """Refuse ``--dtype``/``--device`` outside torch and ``--precision`` outside circuit."""
+    on = f"this run uses --backend {backend}"
+    inputs.inapplicable(ctx, {
+        "dtype": None if backend == "torch" else f"applies to --backend torch only; {on}",
+        "device": None if backend == "torch" else f"applies to --backend torch only; {on}",
+        "precision": None if backend == "circuit" else f"applies to --backend circuit only; "
+                                                       f"{on}"})
+
+
 def _options(backend: str, dtype: str, device: str, precision: str) -> dict:
+    if backend == "circuit":
+        from compilers.backends.circuit import parse_precision
+
+        parse_precision(precision)
     return {"backend": backend, "dtype": dtype,
-            "device": check_device(device) if backend == "torch" else "cpu",
+            "device": inputs.device(device) if backend == "torch" else "cpu",
             "precision": precision}
 
 
@@ -76,9 +100,15 @@ def _recogniser(family) -> click.Command:
     @device_option
     @precision_option
     @json_option
-    def command(words, backend, dtype, device, precision, as_json, **params) -> None:
+    @budget_options
+    @click.pass_context
+    def command(ctx, words, backend, dtype, device, precision, as_json, budget,
+                **params) -> None:
+        from compilers.runs import budget as estimates
         from compilers.runs import run
 
+        backend_applies(ctx, backend)
+        options = _options(backend, dtype, device, precision)
         built = construction(family, params)
         batch = read_words(words)
         _check_symbols(built, batch)
@@ -86,7 +116,9 @@ def _recogniser(family) -> click.Command:
             rows = [{"word": w, "accept": built.reference(w)} for w in batch]
             results = []
         else:
-            results = run(built, batch, **_options(backend, dtype, device, precision))
+            cost = estimates.run(built, batch, **options).check(budget)
+            with working(f"running {family.name}", cost.seconds, as_json):
+                results = run(built, batch, **options)
             rows = [r.as_dict() for r in results]
         if as_json:
             print_json(rows)
@@ -108,7 +140,8 @@ def _check_symbols(built, words) -> None:
     for word in words:
         bad = sorted(set(word) - alphabet)
         if bad:
-            raise click.BadParameter(f"word {word!r} has symbol {bad[0]!r}; the alphabet of "
+            shown = repr(word) if len(word) <= 60 else repr(word[:57] + "...")
+            raise click.BadParameter(f"word {shown} has symbol {bad[0]!r}; the alphabet of "
                                      f"{built.name} is {built.alphabet!r}")
 
 
@@ -137,17 +170,30 @@ def _machine(family) -> click.Command:
     @device_option
     @precision_option
     @json_option
-    def command(max_steps, backend, dtype, device, precision, as_json, **params) -> None:
+    @budget_options
+    @click.pass_context
+    def command(ctx, max_steps, backend, dtype, device, precision, as_json, budget,
+                **params) -> None:
+        from compilers.runs import budget as estimates
+
+        backend_applies(ctx, backend)
+        options = _options(backend, dtype, device, precision)
+        estimates.reference(max_steps, "the machine's interpreter").check(budget)
         if backend == "reference":
             word = params.get("word", "")
-            result = family.interpret(params, word, max_steps=max_steps)
+            with working("running the machine", max_steps * estimates.RATES["reference"],
+                         as_json):
+                result = family.interpret(params, word, max_steps=max_steps)
             shown, trusted = result.as_dict(), True
         else:
             from compilers.runs import run
 
             built = construction(family, params)
-            (done,) = run(built, [built.word], max_steps=max_steps,
-                          **_options(backend, dtype, device, precision))
+            steps, _ = built.reference(built.word, max_steps=max_steps)
+            cost = estimates.run(built, [built.word], steps=[len(steps)], **options)
+            cost.check(budget)
+            with working(f"running {family.name}", cost.seconds, as_json):
+                (done,) = run(built, [built.word], max_steps=max_steps, **options)
             result, shown, trusted = done.answer, done.as_dict(), done.trusted
             if not trusted:
                 click.echo(f"warning: the {done.dtype or backend} run is guaranteed for "
@@ -179,6 +225,20 @@ def _print_tape(result) -> None:
                + f"^ head at cell {result.head}")
 
 
+def program_inputs(ctx: click.Context, family, params: dict, text: str) -> bytes:
+    """The input bytes of a program run, once the options that do not apply are refused."""
+    reasons = dict(family.inapplicable(params)) if family.inapplicable else {}
+    inputs.inapplicable(ctx, {"text": reasons.pop("input", None), **reasons})
+    return inputs.text_bytes(text, option="--input")
+
+
+def for_run(family, params: dict, data: bytes, max_steps: int) -> dict:
+    """The options of a transformer run of `data` for `max_steps` (`Family.run_options`)."""
+    if family.run_options is None:
+        return params
+    return family.run_options(params, data, max_steps)
+
+
 def _program(family) -> click.Command:
     @click.command(name=family.name, help=f"Run the program in FILE, on {family.title} or on "
                                           "the interpreter, and print its output.")
@@ -191,18 +251,32 @@ def _program(family) -> click.Command:
     @device_option
     @precision_option
     @json_option
-    def command(text, max_steps, backend, dtype, device, precision, as_json, **params) -> None:
-        data = text.encode()
+    @budget_options
+    @click.pass_context
+    def command(ctx, text, max_steps, backend, dtype, device, precision, as_json, budget,
+                **params) -> None:
+        from compilers.runs import budget as estimates
+
+        backend_applies(ctx, backend)
+        data = program_inputs(ctx, family, params, text)
+        options = _options(backend, dtype, device, precision)
+        estimates.reference(max_steps, "the program's interpreter").check(budget)
         if backend == "reference":
-            result = family.interpret(params, data, max_steps=max_steps)
+            with working("running the program", max_steps * estimates.RATES["reference"],
+                         as_json):
+                result = family.interpret(params, data, max_steps=max_steps)
             shown = result.as_dict()
             semantics = _semantics(params)
         else:
             from compilers.runs import run
 
-            built = construction(family, params, input_size=len(data))
-            (done,) = run(built, [(built.program, data)], max_steps=max_steps,
-                          **_options(backend, dtype, device, precision))
+            built = construction(family, for_run(family, params, data, max_steps),
+                                 input_size=len(data))
+            program = built.prepare((built.program, data))
+            steps = reference_steps(built, program, max_steps)
+            cost = estimates.run(built, [program], steps=[steps], **options).check(budget)
+            with working(f"running {family.name}", cost.seconds, as_json):
+                (done,) = run(built, [program], max_steps=max_steps, **options)
             if done.error is not None:
                 raise done.error
             result, shown, semantics = done.answer, done.as_dict(), built.semantics
@@ -215,6 +289,22 @@ def _program(family) -> click.Command:
                                    f"{result.pc}); raise --max-steps")
 
     return command
+
+
+def reference_steps(built, program, max_steps: int) -> int:
+    """The steps the reference takes (the loops a transformer run will make)."""
+    from languages.errors import LanguageError
+
+    try:
+        return built.reference(program, max_steps=max_steps).steps
+    except LanguageError:  # the interpreter's own error (a bad address): count up to it
+        count = 0
+        try:
+            for _ in built.reference_states(program, max_steps=max_steps):
+                count += 1
+        except LanguageError:
+            count += 1
+        return count
 
 
 def _semantics(params: dict) -> str:

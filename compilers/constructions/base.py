@@ -28,6 +28,7 @@ circuitx and those that installed packages declare in the entry-point group
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -47,6 +48,7 @@ class OptionError(CompileError):
 # -- options ------------------------------------------------------------------
 
 KINDS = ("flag", "number", "int", "choice", "text")
+MAX_TEXT = 1 << 20  # characters of a text option (a machine table, a word)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,34 +102,68 @@ class Option:
         kind, where = self.kind, self.flag
         if kind == "flag":
             if not isinstance(value, bool):
-                raise OptionError(f"{where} is a flag (True or False), got {value!r}")
+                raise OptionError(f"{where} is a flag (True or False), got {_shown(value)}")
             return value
         if kind == "number":
             return exact_number(value, name=where, positive=self.positive)
         if kind == "int":
             if isinstance(value, bool) or not isinstance(value, int):
-                raise OptionError(f"{where} must be an integer, got {value!r}")
+                raise OptionError(f"{where} must be an integer, got {_shown(value)}")
             if (self.low is not None and value < self.low) or (
                     self.high is not None and value > self.high):
-                raise OptionError(f"{where} is {value}; allowed: {self.low}..{self.high}")
+                raise OptionError(f"{where} is {_shown(value)}; allowed: {self.low}..{self.high}")
             return value
         if kind == "choice":
             if value not in self.choices:
-                raise OptionError(f"{where} is {value!r}; allowed: {', '.join(self.choices)}")
+                raise OptionError(f"{where} is {_shown(value)}; allowed: "
+                                  f"{', '.join(self.choices)}")
             return value
         if not isinstance(value, str):
-            raise OptionError(f"{where} must be text, got {value!r}")
+            raise OptionError(f"{where} must be text, got {_shown(value)}")
+        if len(value) > MAX_TEXT:
+            raise OptionError(f"{where} is {len(value)} characters long; at most {MAX_TEXT}")
         return value
 
 
+MAX_NUMBER_BITS = 256  # of a number's numerator and of its denominator (about 77 digits)
+MAX_EXPONENT = 60  # of a number written as 1e-5
+_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)")
+
+
+def _shown(value: Any) -> str:
+    """`value` for a message: its repr, cut short (a huge integer by its size)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def exact_number(value: Any, *, name: str, positive: bool = True) -> Fraction:
-    """A user number (int, ``'5'``, ``'2.5'``, ``'1e-5'``, ``'1/3'``, Fraction) as a Fraction."""
+    """A user number (int, ``'5'``, ``'2.5'``, ``'1e-5'``, ``'1/3'``, Fraction) as a Fraction.
+
+    Numbers are bounded before they are built: an exponent of at most `MAX_EXPONENT`
+    (``1e999999`` is refused, not computed), a numerator and a denominator of at
+    most `MAX_NUMBER_BITS` bits.
+    """
     if isinstance(value, bool):
         raise OptionError(f"{name} must be a number like 5, 2.5 or 1e-5, got {value!r}")
+    if isinstance(value, str | float):
+        text = str(value)
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        exponents = _EXPONENT.findall(text)
+        if len(text) > 200 or any(len(e.lstrip("+-")) > 4 or abs(int(e)) > MAX_EXPONENT
+                                  for e in exponents):
+            raise OptionError(f"{name} must be a number between 1e-{MAX_EXPONENT} and "
+                              f"1e{MAX_EXPONENT} (at most 200 characters), got {shown!r}")
     try:
         result = value if isinstance(value, Fraction) else Fraction(str(value))
-    except (ValueError, ZeroDivisionError):
-        raise OptionError(f"{name} must be a number like 5, 2.5 or 1e-5, got {value!r}") from None
+    except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise OptionError(f"{name} must be a number like 5, 2.5 or 1e-5, got {shown}") from None
+    if (result.numerator.bit_length() > MAX_NUMBER_BITS
+            or result.denominator.bit_length() > MAX_NUMBER_BITS):
+        raise OptionError(f"{name} has more than {MAX_NUMBER_BITS} bits in its numerator or "
+                          "denominator; numbers are at most about 77 digits")
     if result < 0 or (positive and result == 0):
         raise OptionError(f"{name} must be {'positive' if positive else '>= 0'}, got {value!r}")
     return result
@@ -303,6 +339,15 @@ class Family:
             machine run on its own, without building the transformer (the
             command line's ``--backend reference``); None: the construction's
             `reference` is used.
+        run_options: ``run_options(options, input, max_steps) -> options``: the options a
+            run of `input` for `max_steps` steps needs, from those given (SUBLEQ without a
+            word width: the width that holds every word the run stores, so that none
+            wraps; a run that needs more than the construction allows is refused by
+            name); None: the options as given.
+        inapplicable: ``inapplicable(options) -> {name: why}``: options that do not apply
+            given the others (SUBLEQ: slots for an esolang program), each with the reason,
+            None where it applies; the key ``input`` speaks of the run's input. The
+            command line refuses those given. None: every option applies.
     """
 
     name: str
@@ -315,6 +360,8 @@ class Family:
     inputs: str = ""
     sizes: Callable[..., dict] | None = None
     interpret: Callable[..., Any] | None = None
+    run_options: Callable[..., dict] | None = None
+    inapplicable: Callable[[dict], dict] | None = None
 
     def __post_init__(self):
         if self.mode not in MODES:

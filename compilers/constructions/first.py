@@ -40,21 +40,37 @@ Deviations, named:
    ``eps = 0`` undefined. (The paper normalises the whole stream, which other
    coordinates keep non-zero.) The read-out position is unaffected.
 
-Float precision: ``answer`` is a sum with exactly two non-zero terms of known
-signs and no cancellation, so its sign is right in every dtype at every
-length; we claim every n.
+Float precision. At the CLS position ``answer = (w_1 - w_0) / 2`` for a 1 at
+position 1, with ``w_1 = 1/Z`` and ``w_0 = e^{-s}/Z`` after the softmax
+subtracts its maximum (``Z = 1 + n e^{-s}``, s the score at position 1): a
+difference of two rounded terms of one sign, whose sign is right when they lie
+apart by more than their rounding, ``1 - e^{-s} >= 64 u``; a 0 at position 1
+gives ``-(w_1 + w_0)/2``, no cancellation. The analysis is about relative
+errors, so it also needs every value to stay a normal number of the dtype
+(between its smallest normal number and its largest): the sharpness, the
+output scale and epsilon as weights, ``1/Z``, the margin
+``a = (1 - e^{-s}) / (2Z)`` and the logit ``output_scale * a`` (with layer
+norm: ``output_scale * a / sqrt(a^2 + eps)``, and ``a^2`` or ``eps`` normal).
+`guaranteed_length` gives the largest n where these hold, bounding Z by its
+largest value up to n and ``1 - e^{-s}`` by its smallest (with
+`log_scaling`, s grows with n); with the defaults that is every n we claim
+(`ANY_LENGTH`) in float64, float32 and bfloat16, and about 1.8e8 in float16.
+A tiny sharpness (1e-10: ``1 - e^{-s}`` is below float32's rounding) or
+output scale (1e-18 in float16: the logit underflows) gets no length at all
+(None): every float run is then untrusted.
 """
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import sympy
 
 from compilers.constructions.base import Family, Option, exact_number
-from compilers.constructions.parity import EPSILON, LAYERNORM, OUTPUT_SCALE
+from compilers.constructions.parity import EPSILON, LAYERNORM, OUTPUT_SCALE, largest
 from compilers.constructions.recognizer import Recognizer
-from compilers.dtypes import UNIT_ROUNDOFF
+from compilers.dtypes import LARGEST, SMALLEST_NORMAL, UNIT_ROUNDOFF
 from compilers.errors import CompileError
 from compilers.ir import (
     MLP,
@@ -72,6 +88,43 @@ from compilers.ir import (
 )
 
 ANY_LENGTH = 10**9  # the claim "every n", as a number a limit table can hold
+CANCELLATION = 64  # 1 - e^{-s} must exceed this many units of roundoff
+
+
+def guaranteed_length(dtype: str, *, sharpness=10, log_scaling: bool = False, output_scale=5,
+                      epsilon=0, layernorm: bool = False) -> int | None:
+    """The largest n (at most `ANY_LENGTH`) the float analysis covers in `dtype` for these
+    options, None for none (see "Float precision" in the module docstring)."""
+    u, tiny, big = UNIT_ROUNDOFF[dtype], SMALLEST_NORMAL[dtype], LARGEST[dtype]
+    s, scale = float(Fraction(sharpness)), float(Fraction(output_scale))
+    eps = float(Fraction(epsilon))
+    if not (tiny <= s <= big and tiny <= scale <= big / 2) or (
+            eps and not tiny <= eps <= big / 4):
+        return None
+
+    def score(n: int) -> float:
+        return s * math.log(n + 1) if log_scaling else s
+
+    least_gap = -math.expm1(-score(1))  # 1 - e^{-s}, smallest at n = 1
+
+    def leak(n: int) -> float:  # n e^{-s(n)}, the weight off position 1 (before 1/Z)
+        return n * math.exp(-score(n))
+
+    def in_range(top: int) -> bool:
+        if top == 0:
+            return scale / 2 >= tiny  # the empty word: answer -1/2
+        peaks = [1, top]
+        if log_scaling and s > 1:
+            peaks.append(min(top, max(1, round(1 / (s - 1)))))
+        z = 1 + max(leak(n) for n in peaks)  # Z's largest value for n <= top
+        if least_gap < CANCELLATION * u or z > big / 4 or 1 / z < tiny:
+            return False
+        margin = least_gap / (2 * z)
+        logit = scale * (margin if not layernorm else margin / math.sqrt(margin**2 + eps))
+        variance = margin**2 >= tiny or eps >= tiny
+        return margin >= tiny and logit >= tiny and (variance or not layernorm)
+
+    return largest(in_range, ANY_LENGTH) if in_range(1) else (0 if in_range(0) else None)
 
 
 def build(*, layernorm: bool = False, log_scaling: bool = False, output_scale=5,
@@ -113,7 +166,9 @@ def build(*, layernorm: bool = False, log_scaling: bool = False, output_scale=5,
         name="first", transformer=transformer, language="first", bos=("$",), accept="logit",
         options={"layernorm": layernorm, "log_scaling": log_scaling,
                  "output_scale": str(scale), "epsilon": str(eps), "sharpness": str(sharp)},
-        limits=dict.fromkeys(UNIT_ROUNDOFF, ANY_LENGTH),
+        limits={dtype: guaranteed_length(dtype, sharpness=sharp, log_scaling=log_scaling,
+                                         output_scale=scale, epsilon=eps, layernorm=layernorm)
+                for dtype in UNIT_ROUNDOFF},
         note="Chiang & Cholak 2022, Sec. 4.2 (Sec. 5 layer norm, Sec. 6 log scaling)")
 
 

@@ -59,6 +59,16 @@ least ``1.2 / ((n+1)(n+2))``. We claim correctness while
 ``32 u (n+1)(n+2) <= 1``: n <= 722 in float32, about 1.7e7 in float64,
 6 in float16, 1 in bfloat16. Runs beyond that are reported untrusted;
 `circuitx precision parity` measures how far past the claim they really go.
+
+Float range. The analysis above is about relative errors, so it also needs
+every value the sign rests on to be a normal number of the dtype (between
+its smallest normal number and its largest): the output scale and epsilon as
+weights, the margin ``m = 1/((n+1)(n+2))``, and the logit
+``output_scale * m`` (with layer norm: ``output_scale * m / sqrt(m^2 + eps)``,
+and ``m^2`` or ``eps`` normal so that the variance is). A tiny output scale
+in float16 (the logit underflows to 0, a reject) or an epsilon past float16's
+65504 (it rounds to infinity) fails these, and `guaranteed_length` shortens
+the claim, down to None (no length: every float run is untrusted).
 """
 
 from __future__ import annotations
@@ -70,7 +80,7 @@ import sympy
 
 from compilers.constructions.base import Family, Option, exact_number
 from compilers.constructions.recognizer import Recognizer
-from compilers.dtypes import UNIT_ROUNDOFF
+from compilers.dtypes import LARGEST, SMALLEST_NORMAL, UNIT_ROUNDOFF
 from compilers.errors import CompileError
 from compilers.ir import (
     MLP,
@@ -92,13 +102,45 @@ ATTENTION = ("softmax", "average-hard")
 SAFETY = 32  # the error constant of the analysis above, with a factor ~1.6 to spare
 
 
-def guaranteed_length(dtype: str) -> int:
-    """The largest n with ``SAFETY * u * (n+1) * (n+2) <= 1`` for the dtype's unit roundoff."""
+def guaranteed_length(dtype: str, *, output_scale=5, epsilon=0,
+                      layernorm: bool = False) -> int | None:
+    """The largest n the float analysis covers in `dtype` for these options (None: no n).
+
+    n satisfies ``SAFETY * u * (n+1) * (n+2) <= 1`` (u the dtype's unit roundoff) and
+    keeps every value the decision rests on in the dtype's normal range (see "Float
+    range" in the module docstring).
+    """
     bound = 1 / (SAFETY * UNIT_ROUNDOFF[dtype])
     n = max(0, math.isqrt(int(bound)) - 2)
     while (n + 2) * (n + 3) <= bound:
         n += 1
-    return n
+    scale, eps = float(Fraction(output_scale)), float(Fraction(epsilon))
+    tiny, big = SMALLEST_NORMAL[dtype], LARGEST[dtype]
+    if not tiny <= scale <= big / 2 or (eps and not tiny <= eps <= big / 4):
+        return None
+
+    def in_range(n: int) -> bool:
+        margin = 1 / ((n + 1) * (n + 2))
+        logit = scale * (margin if not layernorm else margin / math.sqrt(margin**2 + eps))
+        variance = margin**2 >= tiny or (eps >= tiny)
+        return margin >= tiny and logit >= tiny and (variance or not layernorm)
+
+    return largest(in_range, n)
+
+
+def largest(holds, high: int) -> int | None:
+    """The largest n in 0..high with ``holds(n)``, for a `holds` true up to some n and false
+    beyond it (None if ``holds(0)`` is false)."""
+    if not holds(0):
+        return None
+    low = 0
+    while low < high:
+        middle = (low + high + 1) // 2
+        if holds(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def scale_for_cross_entropy(bits: float) -> Fraction:
@@ -160,7 +202,8 @@ def build(*, layernorm: bool = False, output_scale=5, epsilon=0,
         accept="logit",
         options={"layernorm": layernorm, "output_scale": str(scale), "epsilon": str(eps),
                  "attention": attention},
-        limits={dtype: guaranteed_length(dtype) for dtype in UNIT_ROUNDOFF},
+        limits={dtype: guaranteed_length(dtype, output_scale=scale, epsilon=eps,
+                                         layernorm=layernorm) for dtype in UNIT_ROUNDOFF},
         note="Chiang & Cholak 2022, Sec. 4.1 (and Sec. 5 with layer norm)")
 
 

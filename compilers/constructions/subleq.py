@@ -140,7 +140,10 @@ class SubleqConstruction:
 
     def prepare(self, input) -> tuple:
         """``(program, input bytes)`` from a program or such a pair, checked against the sizes."""
-        program, data = input if isinstance(input, tuple) else (input, b"")
+        program, data = input if isinstance(input, tuple) and len(input) == 2 else (input, b"")
+        if not isinstance(program, reference.EsolangProgram | reference.GiannouProgram):
+            raise SubleqInputError(f"a run's input is a SUBLEQ program (or a program and its "
+                                   f"input bytes), got {type(program).__name__}")
         data = data.encode() if isinstance(data, str) else data
         if not isinstance(data, bytes | bytearray):
             raise SubleqInputError(f"input must be bytes or a string, got {data!r}")
@@ -349,6 +352,58 @@ def interpret(options: dict, input: bytes, *, max_steps: int):
     return reference.run(program, max_steps=max_steps, input=input, bits=bits)
 
 
+def program_semantics(options: dict) -> str:
+    """The semantics of the program file in `options`: given, else from its suffix."""
+    given = options.get("semantics")
+    program = options.get("program")
+    if given:
+        return given
+    return "giannou" if isinstance(program, str) and program.endswith(".giannou") else "esolang"
+
+
+def inapplicable(options: dict) -> dict:
+    """The options that do not apply to the program's semantics (see `Family.inapplicable`)."""
+    esolang = program_semantics(options) == "esolang"
+    return {"slots": "applies to giannou programs only; this one runs on esolang"
+            if esolang else None,
+            "input_size": None if esolang else "applies to esolang programs only; giannou "
+                                               "programs read no input",
+            "input": None if esolang else "applies to esolang programs only; giannou programs "
+                                          "read no input"}
+
+
+def run_options(options: dict, input: bytes, max_steps: int) -> dict:
+    """`options` with the word width a run needs (see `Family.run_options`).
+
+    Without ``bits`` an esolang program runs on unbounded words (the interpreter's
+    semantics). The transformer's words have a width, so the width is chosen to hold
+    every word the run stores within `max_steps` steps (`languages.subleq.word_width`,
+    at least what the program's own words and addresses need): then no word wraps,
+    and the run agrees with the unbounded interpreter step for step. A run whose
+    words outgrow the widest the option allows is refused, naming the step, the
+    address and the value.
+    """
+    if options.get("bits") is not None or program_semantics(options) != "esolang":
+        return options
+    program = reference.load_program(options["program"], semantics="esolang")
+    widest = BITS.high
+    width = reference.word_width(program, max_steps=max_steps, input=input,
+                                 stop_above=widest)
+    if width.bits > widest:
+        value = width.value if width.value.bit_length() <= 200 else (
+            f"a number of {width.value.bit_length()} bits")
+        raise SubleqSizeError(f"without --bits the program runs on unbounded words, and by step "
+                              f"{width.step} it stores {value} at address {width.address}, "
+                              f"which needs more than the {widest} bits a word holds here; give "
+                              "--bits N to run on N-bit words that wrap")
+    bits = max(min_esolang_bits(program.initial_memory()), width.bits)
+    return {**options, "bits": bits}
+
+
+BITS = Option(name="bits", kind="int", low=2, high=64,
+              help="Word width N (default: giannou 16; esolang: the fewest that hold every "
+                   "word of the run, so that none wraps).")
+
 FAMILY = Family(
     name="subleq", title="Giannou et al.'s looped SUBLEQ computer",
     paper="Giannou et al. 2023, Sec. 3-5", mode="loop",
@@ -357,9 +412,7 @@ FAMILY = Family(
                help="The program file (.giannou: giannou semantics, else esolang)."),
         Option(name="semantics", kind="choice", choices=SEMANTICS,
                help="esolang or giannou (default: giannou for a .giannou file, else esolang)."),
-        Option(name="bits", kind="int", low=2, high=64,
-               help="Word width N (default: giannou 16, esolang the fewest that hold the "
-                    "program)."),
+        BITS,
         Option(name="memory", kind="int", low=1, high=1 << 16,
                help="Memory words M (default: the program's)."),
         Option(name="slots", kind="int", low=1, high=1 << 16,
@@ -367,7 +420,7 @@ FAMILY = Family(
         Option(name="input_size", kind="int", low=0, high=1 << 16, default=0,
                help="Esolang input columns: the most input bytes a run may read.")),
     build=build_from_options, circuit="loop", inputs="SUBLEQ programs (and input bytes)",
-    sizes=sized, interpret=interpret)
+    sizes=sized, interpret=interpret, run_options=run_options, inapplicable=inapplicable)
 
 
 def min_esolang_bits(memory) -> int:

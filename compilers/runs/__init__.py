@@ -50,8 +50,10 @@ def run(construction, inputs: Sequence, *, backend: str = "exact", dtype: str = 
     if mode not in RUNNERS:
         raise CompileError(f"{construction!r} is not a construction (mode {mode!r}; allowed: "
                            f"{', '.join(RUNNERS)})")
-    return RUNNERS[mode](construction, list(inputs), backend=backend, dtype=dtype,
-                         device=device, **options)
+    from compilers.runs.validate import sequence
+
+    return RUNNERS[mode](construction, sequence(inputs, "inputs"), backend=backend,
+                         dtype=dtype, device=device, **options)
 
 
 __all__ = ["RUNNERS", "Result", "UntrustedRunError", "backend_for", "generate", "loop",

@@ -29,6 +29,9 @@ def backend_for(construction, name: str = "exact", *, dtype: str = "float64",
         raise CompileError(f"a prebuilt module runs on the torch backend, not {name!r}; "
                            "pass backend='torch'")
     if name == "torch":
+        from compilers.runs.validate import device as checked_device
+
+        device = checked_device(device)
         if hasattr(construction, "check_dtype"):
             construction.check_dtype(dtype)
         if module is not None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compilers.errors import CompileError
-from compilers.runs import run
+from compilers.runs import run, validate
 from compilers.runs.backends import backend_for
 
 
@@ -107,6 +107,11 @@ def check(construction, *, lengths: Sequence[int] = (), samples: int = 64,
           progress: Callable[[int], None] | None = None) -> CheckReport:
     """Compare each backend's answers with the reference (see the module docstring)."""
     mode = construction.mode
+    lengths = validate.lengths(lengths)
+    samples = validate.integer(samples, "samples", 1 if mode != "loop" else 0)
+    seed = validate.seed(seed)
+    max_steps = validate.integer(max_steps, "max_steps", 0, 10**9)
+    backends = validate.sequence(backends, "backends")
     if mode == "recognise":
         header = {"language": getattr(construction, "language", None),
                   "lengths": list(lengths)}

@@ -8,6 +8,11 @@
   outputs (`compilers.runs.loop` on the circuit backend), every state
   compared with the interpreter's, and the loops whose unique-argmax promise
   bit was 0 (their outputs are tested, not proved).
+* `verify_recogniser`, `verify_step`: whether a circuit compiled at a stated
+  precision (which rounds) still computes what the exact construction
+  computes: the circuit's decision beside the exact backend's on every word of
+  the length where there are at most `EXHAUSTIVE`, else on `SAMPLES` words
+  (members and non-members); a decoding step on sampled words' real runs.
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ from __future__ import annotations
 from compilers.backends.circuit.backend import choices
 from compilers.backends.circuit.fixed import PrecisionError
 from compilers.backends.exact import ExactModel
-from compilers.errors import CompileError
+from compilers.errors import CompileError, EvaluationError
 from compilers.runs.backends import backend_for
 from compilers.runs.loop import loop
 from compilers.runs.scaling import compile_step
+
+EXHAUSTIVE = 1024  # words checked one by one when there are at most this many
+SAMPLES = 256  # words checked beyond that
 
 
 def step_report(decoder, word: str, t: int, *, precision="auto", model=None) -> dict:
@@ -84,3 +92,55 @@ def circuit_of(construction, *, n: int | None = None, t: int | None = None,
             raise CompileError(f"{construction.name}: give the decoding step t of the circuit")
         return compile_step(construction, n or 0, t, precision=precision)
     return runner.loop_model()
+
+
+def verification_words(construction, n: int, *, seed: int = 0, samples: int = SAMPLES,
+                       exhaustive: int = EXHAUSTIVE) -> list[str]:
+    """The words `verify_recogniser` checks at length n: all of them where there are at
+    most `exhaustive`, else `samples` (see the module docstring)."""
+    from compilers.runs.check import recogniser_words, symbol_words
+
+    symbols = len(construction.alphabet)
+    if symbols ** min(n, 64) <= exhaustive:
+        return symbol_words(construction.alphabet, n, exhaustive, seed)
+    return recogniser_words(construction, n, samples, seed)
+
+
+def verify_recogniser(construction, model, words: list[str]) -> dict:
+    """The circuit `model` (at one n) against the exact backend on `words`: how many were
+    checked, how many differ, the first that does, and whether it computes the exact
+    construction (on those words)."""
+    from compilers.runs.recognise import recognise
+
+    exact, circuit = [], []
+    for word in words:  # a word where both are undefined (a zero variance) agrees
+        try:
+            exact.append(recognise(construction, [word], backend="exact",
+                                   reference=False)[0].answer)
+        except EvaluationError:
+            exact.append(None)
+        try:
+            circuit.append(bool(model.accepts([word])[0]))
+        except EvaluationError:
+            circuit.append(None)
+    wrong = [w for w, a, b in zip(words, circuit, exact, strict=True) if a != b]
+    total = len(construction.alphabet) ** model.n if model.n <= 64 else None
+    return {"against": "the exact backend",
+            "how": "every word" if total is not None and len(words) >= total
+            else "sampled words, members and non-members",
+            "checked": len(words), "disagreements": len(wrong),
+            "first_disagreement": wrong[0] if wrong else None,
+            "computes_exact": not wrong}
+
+
+def verify_step(decoder, model, n: int, t: int, count: int, *, seed: int = 0) -> dict:
+    """Decoding step t's circuit against the exact backend on `count` sampled words of
+    length n (each word's real run: `step_report`)."""
+    from compilers.runs.check import symbol_words
+
+    words = symbol_words(decoder.machine.symbols, n, count, seed)
+    wrong = [w for w in words
+             if not step_report(decoder, w, t, model=model)["agrees_with_exact"]]
+    return {"against": "the exact backend", "how": "sampled words' runs",
+            "checked": len(words), "disagreements": len(wrong),
+            "first_disagreement": wrong[0] if wrong else None, "computes_exact": not wrong}

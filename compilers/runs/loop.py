@@ -28,6 +28,7 @@ import numpy as np
 
 from compilers.constructions.base import require_mode
 from compilers.errors import EvaluationError
+from compilers.runs import validate
 from compilers.runs.backends import backend_for
 from compilers.runs.results import Result
 
@@ -53,7 +54,10 @@ def loop(construction, inputs: Sequence, *, backend: str = "exact", dtype: str =
         module, runner: a prebuilt `TorchTransformer`, or a prebuilt backend.
     """
     require_mode(construction, "loop")
-    inputs = [construction.prepare(x) for x in inputs]
+    max_steps = validate.integer(max_steps, "max_steps", 0, 10**9)
+    if check_every is not None:
+        check_every = validate.integer(check_every, "check_every", 1)
+    inputs = [construction.prepare(x) for x in validate.sequence(inputs, "inputs")]
     be = runner or backend_for(construction, backend, dtype=dtype, device=device,
                                precision=precision, module=module)
     every = check_every or (32 if be.name == "torch" else 1)

@@ -20,6 +20,24 @@ def pyplot():
     return plt
 
 
+def suffixes() -> tuple[str, ...]:
+    """The file suffixes matplotlib writes (``.png``, ``.pdf``, ``.svg``, ...)."""
+    pyplot()
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return tuple(f".{k}" for k in sorted(FigureCanvasBase.get_supported_filetypes()))
+
+
+def _write(fig, path: str | Path) -> Path:
+    """`fig` written to `path` through a temporary name (a failed write leaves no file)."""
+    from circuitx.jsonfile import replacing
+
+    out = Path(path)
+    with replacing(out) as temporary:
+        fig.savefig(temporary, dpi=120, format=out.suffix.lstrip(".") or None)
+    return out
+
+
 def plot_cross_entropy(curves: Mapping[str, Sequence], path: str | Path, *,
                        title: str = "cross-entropy against length",
                        guaranteed: Mapping[str, int | None] | None = None) -> Path:
@@ -96,8 +114,8 @@ def plot_scaling(points: Sequence, path: str | Path, *, title: str, exponent: fl
 def _save(fig, plt, path: str | Path) -> Path:
     """Write the figure (creating its folder), close it."""
     fig.tight_layout()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write(fig, path)
+    finally:
+        plt.close(fig)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from compilers.runs import validate
 from compilers.runs.backends import backend_for
 from compilers.runs.check import recogniser_words
 from compilers.runs.generate import generate
@@ -49,6 +50,9 @@ def precision_sweep(recognizer, lengths: Sequence[int], *, dtype: str, samples: 
                     device: str = "cpu", seed: int = 0,
                     progress: Callable[[int], None] | None = None) -> list[SweepPoint]:
     """Correctness and cross-entropy (bits per word) of the torch backend at each length."""
+    lengths = validate.lengths(lengths)
+    samples = validate.integer(samples, "samples", 1)
+    seed = validate.seed(seed)
     runner = backend_for(recognizer, "torch", dtype=dtype, device=device)
     points = []
     for length in lengths:

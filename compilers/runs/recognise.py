@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from compilers.constructions.base import require_mode
+from compilers.runs import validate
 from compilers.runs.backends import backend_for
 from compilers.runs.results import Result
 
@@ -41,7 +42,8 @@ def recognise(construction, words: Sequence[str], *, backend: str = "exact",
         runner: a backend already built for this construction (reused across calls).
     """
     require_mode(construction, "recognise")
-    words = list(words)
+    words = validate.words(construction, words)
+    batch_size = validate.integer(batch_size, "batch_size", 1)
     be = runner or backend_for(construction, backend, dtype=dtype, device=device,
                                precision=precision)
     logits = np.empty(len(words), dtype=object)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from compilers.backends.circuit.fixed import PrecisionError
+from compilers.runs import validate
 from compilers.runs.backends import backend_for
 
 
@@ -47,16 +48,18 @@ class Point:
 
 
 def check_lengths(lengths: Sequence[int]) -> list[int]:
-    """The lengths, or `PrecisionError` naming one below 1."""
+    """The lengths, or an error naming one that is not an integer, or one below 1."""
+    lengths = validate.lengths(lengths, low=-(1 << 62))
     bad = [n for n in lengths if n < 1]
     if bad:
         raise PrecisionError(f"length {bad[0]}: circuits are compiled for lengths >= 1")
     return list(lengths)
 
 
-def measure(recognizer, lengths: Sequence[int], *, precision="auto") -> list[Point]:
-    """Compile `recognizer` at every length and measure the circuit."""
-    runner = backend_for(recognizer, "circuit", precision=precision)
+def measure(recognizer, lengths: Sequence[int], *, precision="auto", runner=None) -> list[Point]:
+    """Compile `recognizer` at every length and measure the circuit (`runner`: a circuit
+    backend for it, whose compiled circuits are kept)."""
+    runner = runner or backend_for(recognizer, "circuit", precision=precision)
     points = []
     for n in check_lengths(lengths):
         start = time.perf_counter()
@@ -78,7 +81,7 @@ def measure_steps(decoder, steps: Sequence[int], *, n: int = 0,
     """One `Point` per decoding step t (its ``n`` field holds t; the word length is `n`)."""
     runner = backend_for(decoder, "circuit", precision=precision)
     points = []
-    for t in steps:
+    for t in validate.sequence(steps, "steps"):
         if isinstance(t, bool) or not isinstance(t, int) or t < 1:
             raise PrecisionError(f"step {t!r}: scaling needs decoding steps t >= 1")
         start = time.perf_counter()
@@ -90,7 +93,7 @@ def measure_steps(decoder, steps: Sequence[int], *, n: int = 0,
 def measure_sizes(family, sizes: Sequence[int], *, precision="auto", **options) -> list[Point]:
     """One `Point` per size m of a looped family (`Family.sizes`); ``n``: the positions."""
     points = []
-    for m in sizes:
+    for m in validate.sequence(sizes, "sizes"):
         if isinstance(m, bool) or not isinstance(m, int) or m < 1:
             raise PrecisionError(f"size {m!r}: punchcards hold at least 1 memory word and slot")
         start = time.perf_counter()

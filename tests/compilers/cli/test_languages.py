@@ -70,7 +70,8 @@ def test_contains_plain_and_json():
     result = _run("contains", "dyck1", "--json", input="(())\n(()\n\n")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == [{"word": "(())", "member": True},
-                                         {"word": "(()", "member": False}]
+                                         {"word": "(()", "member": False},
+                                         {"word": "", "member": True}]
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -79,7 +79,8 @@ def test_compile_then_eval_json(tmp_path):
     result = _run("eval", str(out), "--json", input="1\n0110\n\n")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
-    assert [(r["word"], r["accept"]) for r in rows] == [("1", True), ("0110", False)]
+    assert [(r["word"], r["accept"]) for r in rows] == [("1", True), ("0110", False),
+                                                        ("", False)]
     assert all(abs(r["p_accept"] - (r["accept"] * 1.0)) < 0.01 for r in rows)
 
 
