@@ -128,14 +128,20 @@ def token_ids(model: Transformer, sequence) -> list[int]:
     embedding = model.inputs
     if not isinstance(embedding, TokenEmbedding):
         raise EvaluationError(f"{model.label}: takes vectors ({model.inputs.label}), not tokens")
-    index = {t: k for k, t in enumerate(embedding.tokens)}
-    ids = []
-    for position, token in enumerate(sequence):
-        if token not in index:
-            raise EvaluationError(f"{embedding.label}: unknown token {token!r} at position "
-                                  f"{position}; allowed: {list(embedding.tokens)}")
-        ids.append(index[token])
-    return ids
+    index = _token_index(embedding.tokens)
+    try:
+        return [index[token] for token in sequence]
+    except (KeyError, TypeError):  # unhashable or unknown: name the first bad one
+        for position, token in enumerate(sequence):
+            if not isinstance(token, str) or token not in index:
+                raise EvaluationError(f"{embedding.label}: unknown token {token!r} at position "
+                                      f"{position}; allowed: {list(embedding.tokens)}") from None
+        raise
+
+
+@lru_cache(maxsize=64)
+def _token_index(tokens: tuple[str, ...]) -> dict[str, int]:
+    return {t: k for k, t in enumerate(tokens)}
 
 
 def to_fraction_exact(x) -> Fraction:
