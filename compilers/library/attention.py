@@ -15,11 +15,15 @@ the stream (`compilers.ir.Head`):
 at all differ by at least ``gap(i, n)`` (Def. 5.2); float backends use it to
 tell a tie from rounding. The blocks below state theirs.
 
-Masks (Sec. 2.2.2), the keys query i sees: ``"none"`` (every j),
-``"causal"`` (``j <= i``, the Cookbook's future masking), ``"strict_causal"``
-(``j < i``, strict future masking), ``"anticausal"`` (``j >= i``, past masking)
-and ``"strict_anticausal"`` (``j > i``, strict past masking). A query that
+Masks (Sec. 2.2.2), the keys query i sees, by the IR's name or the
+Cookbook's (`MASK_NAMES`): ``"none"`` (every j), ``"causal"`` or ``"future"``
+(``j <= i``: future positions masked), ``"strict_causal"`` or
+``"strict_future"`` (``j < i``), ``"anticausal"`` or ``"past"`` (``j >= i``)
+and ``"strict_anticausal"`` or ``"strict_past"`` (``j > i``). A query that
 sees no key adds 0. Positions are 0-based.
+
+Gaps that depend on the length hold for inputs of up to ``n + 2`` positions:
+a word of n symbols (the n the formulas see) between a BOS and an EOS.
 
 Exactness: scores are rational whenever the stream is, hard and average-hard
 attention only compare them, so the exact backend picks the same keys as the
@@ -37,23 +41,37 @@ import sympy
 from compilers.errors import CompileError
 from compilers.ir import MASKS, AverageHard, Hard, Head, I, N, matrix
 from compilers.library import ffn, norm, positions
-from compilers.library.model import Form, LibraryError, Model, split
+from compilers.library.model import Form, LibraryError, Model, number, split
 
 TIES = {"leftmost": "first", "rightmost": "last"}
+MASK_NAMES = {"future": "causal", "strict_future": "strict_causal", "past": "anticausal",
+              "strict_past": "strict_anticausal"}
+"""The Cookbook's names of the masks (what is masked) -> the IR's (`compilers.ir.MASKS`)."""
 
 
-def _check_mask(mask: str, where: str) -> None:
-    if mask not in MASKS:
-        raise LibraryError(f"{where}: mask {mask!r}; allowed: {MASKS}")
+def _check_mask(mask: str, where: str) -> str:
+    """The IR's name of `mask` (either name), or a `LibraryError`."""
+    if mask in MASKS:
+        return mask
+    if mask in MASK_NAMES:
+        return MASK_NAMES[mask]
+    raise LibraryError(f"{where}: mask {mask!r}; allowed: {MASKS} or {tuple(MASK_NAMES)}")
 
 
-def _linear(model: Model, value: Form, *, where: str) -> dict:
-    """A form as ``{direction: Fraction}``, its constant on `Model.one`."""
+def _terms(model: Model, value: Form, *, where: str) -> tuple[dict, Fraction]:
+    """A form's linear part ``{direction: Fraction}`` (every direction declared) and
+    its constant."""
     try:
         terms, constant = split(value, where=where)
     except CompileError as error:
         raise LibraryError(str(error)) from None
     model.require(*terms, where=where)
+    return terms, constant
+
+
+def _linear(model: Model, value: Form, *, where: str) -> dict:
+    """A form as ``{direction: Fraction}``, its constant on `Model.one`."""
+    terms, constant = _terms(model, value, where=where)
     if constant:
         one = model.one()
         terms[one] = terms.get(one, Fraction(0)) + constant
@@ -69,7 +87,7 @@ def attend(model: Model, values: Mapping[str, Form], *, scores: Sequence[tuple[F
     the form ``values[out]`` into each direction ``out`` (declared if new).
     Size: 1 head, ``len(scores)`` head dimensions."""
     where = f"attention.{prefix}"
-    _check_mask(mask, where)
+    mask = _check_mask(mask, where)
     if not values:
         raise LibraryError(f"{where}: no value to write")
     rows = tuple(f"d{k}" for k in range(max(1, len(scores))))
@@ -155,6 +173,42 @@ def first_position(model: Model, *, out: str | None = None) -> str:
 # -- index lookup (Sec. 5.3) -----------------------------------------------------------------
 
 
+def lookup_single_query(model: Model, query: Form, key: Form, value: Form, *, spacing,
+                        mask: str = "none", out: str | None = None) -> str:
+    """``v_j`` at the position j whose key ``k_j`` equals the query q, when every position
+    holds the same q (a *single query*, e.g. a count broadcast by an unmasked uniform
+    head), Sec. 5.3 (Chiang & Cholak 2022, Sec. 4.1).
+
+    Since q is known at every key position, an MLP there computes the match
+    ``e_j = [k_j = q]`` (`ffn.equal` with tolerance `spacing`: exactly 1 at
+    ``k_j = q``, exactly 0 where ``|k_j - q| >= spacing``), and one head with query
+    ``one``, key ``e_j`` scores the match 1 and every other key 0 (gap 1): hard
+    attention without a tie rule reads the match. Exact for keys that differ from q
+    by 0 or by at least `spacing`, with exactly one visible match. No visible match
+    (every score 0) or two of them is a tie among several keys: every backend raises
+    `EvaluationError` (with a single visible key, that key is read). A key nearer
+    to q than `spacing` but not equal breaks the promise: it scores between 0 and 1,
+    the exact backend still reads the largest score, and a float run is flagged
+    untrusted (its score is within the promised gap). Size: 3 hidden
+    units, 1 head, 1 head dimension, 1 direction for the match. Refused: a spacing
+    that is not positive."""
+    where = "attention.lookup_single_query"
+    spacing = number(spacing, where=f"{where} spacing")
+    if spacing <= 0:
+        raise LibraryError(f"{where}: spacing {spacing} must be > 0")
+    (key_terms, key_constant), (query_terms, query_constant) = (
+        _terms(model, form, where=where) for form in (key, query))
+    difference: dict = dict(key_terms)  # k_j - q
+    for d, w in query_terms.items():
+        difference[d] = difference.get(d, Fraction(0)) - w
+    difference[1] = key_constant - query_constant
+    match = ffn.equal(model, difference, 0, tolerance=spacing, out=model.fresh("match"))
+    target = model.output(out, "lookup")
+    attend(model, {target: value}, scores=[({1: 1}, match)], kind=Hard(tie=None, gap=1),
+           mask=mask, prefix="lookup_single_query")
+    return target
+
+
 def lookup_one_hot(model: Model, query: Sequence[str], value: Form, *, mask: str = "none",
                    out: str | None = None) -> str:
     """``x[q_i]`` for a one-hot query over k positions (Sec. 5.3.1): the key is the one-hot
@@ -205,10 +259,12 @@ def lookup_neg_abs(model: Model, index: Form, value: Form, *, mask: str = "none"
 def hash_gap(size) -> sympy.Expr:
     """The gap of `lookup_hash` over integers ``0 .. size``: ``1/(size^2 + 1)^2``.
 
-    Two hashes ``sqrt2 phi_q`` and ``sqrt2 phi_k`` score ``2 cos t`` with t the angle
-    between ``(q, 1)`` and ``(k, 1)``; for ``q != k`` integers at most `size`,
+    The hashes ``2 phi_q`` and ``2 phi_k`` (unit vectors ``phi``) score ``cos t`` in
+    `lookup_hash` (``<2 phi_q, 2 phi_k> / 4``), t the angle between ``(q, 1)`` and
+    ``(k, 1)``; for ``q != k`` integers at most `size`,
     ``sin t = |q - k| / (|(q, 1)| |(k, 1)|) >= 1/(size^2 + 1)``, so
-    ``2 - 2 cos t = 4 sin^2(t/2) >= sin^2 t >= 1/(size^2 + 1)^2``.
+    ``2 - 2 cos t = 4 sin^2(t/2) >= sin^2 t >= 1/(size^2 + 1)^2``: the score of a match
+    (1) exceeds every other by ``1 - cos t >= hash_gap(size)/2``.
     """
     return 1 / (sympy.sympify(size) ** 2 + 1) ** 2
 
@@ -216,25 +272,27 @@ def hash_gap(size) -> sympy.Expr:
 def lookup_hash(model: Model, index: Form, value: Form, *, mask: str = "none",
                 out: str | None = None) -> str:
     """``x[q_i]`` by the layer-norm hash (Sec. 5.3.3; Merrill & Sabharwal 2024, Sec. 3.1):
-    ``h(q) = LN(q, 1, -q, -1) = sqrt2 (q, 1, -q, -1) / |(q, 1, -q, -1)|``
-    (`norm.layer_norm_hash`) for the query, and the same hash of the position j for
-    the key (positional features, no MLP); ``s_ij = <h(q_i), h(j)> / 2``, which
-    is 1 exactly when ``q_i = j`` and at most ``1 - hash_gap(n)/2`` otherwise, for
-    integers in ``0 .. n``: the Cookbook's constant-width lookup.
+    ``h(q) = LN(q, 1, -q, -1) = 2 (q, 1, -q, -1) / |(q, 1, -q, -1)|``
+    (`norm.layer_norm_hash`; a layer norm over 4 directions at epsilon 0 has norm 2,
+    so the Cookbook's ``(q, 1, -q, -1) / sqrt(2 q^2 + 2)`` is half of it) for the
+    query, and the same hash of the position j for the key (positional features, no
+    MLP); ``s_ij = <h(q_i), h(j)> / 4``, which is 1 exactly when ``q_i = j`` and at
+    most ``1 - hash_gap(n + 1)/2`` otherwise, for integers in ``0 .. n + 1`` (every
+    position of a word with its BOS and EOS): the Cookbook's constant-width lookup.
 
     The hashes are irrational: the exact backend computes each square root at 256
     bits and carries the binary rational it rounds to, so the score at ``q_i = j``
     is within about ``2^-250`` of 1 and the argmax is decided exactly while that
     is far below the gap (n up to about ``2^60``); hard attention without a tie
-    rule, gap ``hash_gap(n)/2``. An integer ``q_i`` that is not a visible
+    rule, gap ``hash_gap(n + 1)/2``. An integer ``q_i`` that is not a visible
     position reads the visible key with the closest hash. Size: 1 head, 4 head
     dimensions, one MLP of 2 units and 2 layer norms over 4 fresh directions each
     (the query's and the positions' hashes)."""
     query = norm.layer_norm_hash(model, index)
     keys = norm.position_hash(model)
     target = model.output(out, "lookup")
-    scores = [({q: Fraction(1, 2)}, k) for q, k in zip(query, keys, strict=True)]
-    attend(model, {target: value}, scores=scores, kind=Hard(tie=None, gap=hash_gap(N) / 2),
+    scores = [({q: Fraction(1, 4)}, k) for q, k in zip(query, keys, strict=True)]
+    attend(model, {target: value}, scores=scores, kind=Hard(tie=None, gap=hash_gap(N + 1) / 2),
            mask=mask, prefix="lookup_hash")
     return target
 
@@ -279,17 +337,26 @@ def argmax(model: Model, values: Mapping[str, Form], *, scores: Sequence[tuple[F
     of one query that differ at all differ by at least `gap`.
 
     * ``via="hard"``: unique-hard attention with that tie rule and gap.
-    * ``via="average-hard"``: average-hard attention on the scores plus a tie-breaker
-      ``t(j)`` of a query-constant weight: with ``by="i/n"``,
-      ``t(j) = ±(gap/2) j/n`` (+ for rightmost), in ``[0, gap/2)`` in absolute
-      value, so a maximum stays above every non-maximum (by more than gap/2) and
-      among the maxima the rightmost (leftmost) wins by ``gap/(2n)``; two new scores
-      that differ at all differ by at least ``gap/(2n)``, the gap it declares. With
-      ``by="1/(i+1)"``, ``t(j) = ∓(gap/2)/(j+1)`` (a feature that does not need n):
-      the new gap is ``gap/(2n(n+1))``.
+    * ``via="average-hard"`` (Sec. 5.6: average-hard attention simulating unique-hard
+      attention): the scores plus a tie-breaker ``t(j)`` read through a head
+      dimension with the constant query ``one``. With ``by="i/n"``,
+      ``t(j) = ±(gap/2) j/(n + 2)`` (+ for rightmost; the Cookbook's ``i/n``, over
+      ``n + 2`` so that it stays below 1 on every position of a word with its BOS and
+      EOS, and is defined at n = 0): ``|t| < gap/2``, so a maximum stays above
+      every non-maximum (their scores differ by ``gap`` or more, the tie-breakers by
+      less than ``gap/2``), and among the maxima the rightmost (leftmost) wins by
+      ``gap/(2(n + 2))`` or more. Two new scores that differ at all differ by at
+      least ``gap/(2(n + 2))``, the gap it declares. With ``by="1/(i+1)"`` (the
+      Cookbook's ``1/(j+1)``, a feature that does not need n),
+      ``t(j) = ∓(gap/2)/(j + 1)``: neighbours j, j + 1 differ by
+      ``(gap/2)/((j + 1)(j + 2))``, at least ``gap/(2(n + 1)(n + 2))`` on ``n + 2``
+      positions, the gap it declares.
 
+    Both gaps are exact rationals at each n, so the exact backend decides each
+    argmax exactly and a float backend can tell a tie from rounding.
     Size: 1 head (one more head dimension and one positional feature via
-    average-hard). Refused: an unknown tie, via or by."""
+    average-hard). Refused: an unknown tie, via or by; via average-hard, a gap that
+    is not a positive rational."""
     where = "attention.argmax"
     if tie not in TIES:
         raise LibraryError(f"{where}: tie {tie!r}; allowed: {tuple(TIES)}")
@@ -304,9 +371,10 @@ def argmax(model: Model, values: Mapping[str, Form], *, scores: Sequence[tuple[F
                            f"{gap}")
     sign = 1 if tie == "rightmost" else -1
     if by == "i/n":
-        feature, new_gap = positions.feature(model, "i_by_n", I / N), gap / (2 * N)
+        feature, new_gap = positions.feature(model, "i_by_n2", I / (N + 2)), gap / (2 * (N + 2))
     elif by == "1/(i+1)":
-        feature, sign, new_gap = positions.inverse(model), -sign, gap / (2 * N * (N + 1))
+        feature, sign = positions.inverse(model), -sign
+        new_gap = gap / (2 * (N + 1) * (N + 2))
     else:
         raise LibraryError(f"{where}: by {by!r}; allowed: 'i/n', '1/(i+1)'")
     weight = Fraction(int(gap.p), int(gap.q)) * sign / 2

@@ -7,6 +7,12 @@ is computed exactly by the exact backend; a float backend rounds each product
 and sum once. Inputs are *forms* (a direction, or ``{direction: coefficient,
 1: constant}``; `compilers.library.model`). Sizes count hidden units.
 
+Blocks: `piecewise_linear` and `clamp` (one variable), `lattice` (several),
+`skip` (the zero FFN), `identity`, `linear`, `add`, `subtract`, `clear`,
+`minimum`, `maximum`, the comparators `greater_equal`, `greater`, `equal`,
+the Boolean `truth_table`, `not_`, `and_`, `or_`, `if_then_else`,
+`boolean_times` and `integer_product`.
+
 Boolean values are 0/1 (``encoding="01"``) or -1/+1 (``encoding="pm1"``)
 (Sec. 3.1). A block that assumes Boolean or bounded inputs states the value
 it computes on any other input (its ReLU formula); a refusal is raised only
@@ -203,46 +209,108 @@ def clear(model: Model, *directions: str) -> tuple[str, ...]:
 def minimum(model: Model, *xs: Form, out: str | None = None) -> str:
     """``min(x_1, ..., x_k)`` for every real input (Sec. 4.4): two forms in one MLP,
     ``min(a, b) = a - relu(a - b) = relu(a) - relu(-a) - relu(a - b)`` (3 units);
-    k forms pairwise in a tree of ``ceil(log2 k)`` MLPs (the multivariate
-    piecewise-linear case of Sec. 4.1: a concave function is a min of affine
-    pieces), ``3 floor(k/2)`` units in the first, fresh directions between
-    layers. Refused: fewer than 2 forms."""
-    return _tree(model, xs, -1, out, "minimum")
+    k forms pairwise in a tree of ``ceil(log2 k)`` MLPs, ``3 floor(k/2)`` units in
+    the first, the results between layers in fresh directions (an odd form out waits
+    in the stream, where it still is, for the next layer). Refused: fewer than 2
+    forms; more than 2 inside ``model.parallel()`` (a tree is several layers)."""
+    return _reduce_all(model, xs, -1, out, "minimum")
 
 
 def maximum(model: Model, *xs: Form, out: str | None = None) -> str:
     """``max(x_1, ..., x_k)`` for every real input (Sec. 4.4):
     ``max(a, b) = a + relu(b - a)`` (3 units per pair), as `minimum`."""
-    return _tree(model, xs, 1, out, "maximum")
+    return _reduce_all(model, xs, 1, out, "maximum")
 
 
-def _tree(model: Model, xs, sign: int, out, name: str) -> str:
+def lattice(model: Model, pieces: Sequence[Sequence[Form]], *, out: str | None = None) -> str:
+    """``max_g min_{l in S_g} l(x)``: any continuous piecewise-linear function of several
+    variables (the multivariate case of Sec. 4.1).
+
+    Every CPWL function ``f: R^d -> R`` with affine pieces ``l_1 .. l_K`` is a max of
+    mins of them (the lattice representation: Tarela & Martinez 1999, Ovchinnikov
+    2002, Thm. 2.1): ``pieces = [S_1, ..., S_G]``, each ``S_g`` a list of affine forms.
+    The mins of all groups are taken side by side, pairwise (``min(a, b) = a -
+    relu(a - b)``, 3 units a pair), then the max of the G results likewise: exact
+    for every real input, in ``ceil(log2 max |S_g|) + ceil(log2 G)`` MLPs. (The
+    Cookbook cites Arora et al. 2018 for ``O(log K)`` layers; this is a construction
+    of that depth, not theirs.) A convex f is one group per piece (``[[l_1], ...,
+    [l_K]]``), a concave one a single group. Size: 3 units per pairing, at most
+    ``3 (K - 1)`` in all. Refused: no group, an empty group, a single form (use
+    `linear`), more than one layer inside ``model.parallel()``.
+    """
+    where = "ffn.lattice"
+    try:
+        groups = [[_read(model, x, where=where) for x in group] for group in pieces]
+    except TypeError:
+        raise LibraryError(f"{where}: pieces must be a list of lists of forms, got "
+                           f"{pieces!r}") from None
+    if not groups or any(not g for g in groups):
+        raise LibraryError(f"{where}: pieces {pieces!r}; every group needs at least one form")
+    if len(groups) == 1 and len(groups[0]) == 1:
+        raise LibraryError(f"{where}: a single affine form is not a lattice; use ffn.linear")
+    _one_layer_if_parallel(model, _levels(max(len(g) for g in groups)) + _levels(len(groups)),
+                           where)
+    mins = _reduce(model, groups, -1, None if len(groups) > 1 else out, "lattice", where)
+    if len(mins) == 1:
+        return next(iter(mins[0][0]))
+    (terms, _), = _reduce(model, [mins], 1, out, "lattice", where)
+    return next(iter(terms))
+
+
+def _reduce_all(model: Model, xs, sign: int, out, name: str) -> str:
     where = f"ffn.{name}"
     if len(xs) < 2:
         raise LibraryError(f"{where}: {len(xs)} form(s); needs at least 2")
-    level = [_read(model, x, where=where) for x in xs]
-    while True:
-        pairs = [level[k:k + 2] for k in range(0, len(level), 2)]
-        last = len(pairs) == 1
-        targets = []
+    (terms, _), = _reduce(model, [[_read(model, x, where=where) for x in xs]], sign, out,
+                          name, where)
+    return next(iter(terms))
+
+
+def _levels(count: int) -> int:
+    """MLPs a pairwise tree over `count` forms takes: ``ceil(log2 count)``."""
+    return (count - 1).bit_length()
+
+
+def _one_layer_if_parallel(model: Model, layers: int, where: str) -> None:
+    if layers > 1 and model.in_parallel:
+        raise LibraryError(f"{where}: needs {layers} layers; model.parallel() merges one")
+
+
+def _reduce(model: Model, groups: list, sign: int, out, name: str, where: str) -> list:
+    """Each group of forms reduced to one by pairwise max (`sign` 1) or min (-1), every
+    group in the same MLPs, one MLP per level; the last pairing of a single group writes
+    `out` (`Model.output`). Returns each group's result as a form ``({direction: 1}, 0)``
+    (or the group's only form, untouched)."""
+    groups = [list(g) for g in groups]
+    _one_layer_if_parallel(model, _levels(max(len(g) for g in groups)), where)
+    while any(len(g) > 1 for g in groups):
+        last = len(groups) == 1 and len(groups[0]) == 2
         with model.mlp(name) as units:
-            for pair in pairs:
-                if len(pair) == 1:  # an odd one out is carried to the next layer
-                    (terms, constant), = pair
-                    target = model.fresh(f"{name}_part")
-                    units.emit(target, units.identity(terms))
-                    units.constant(target, constant)
-                else:
-                    (a, ca), (b, cb) = pair
+            reduced = []
+            for group in groups:
+                pairs = []
+                for k in range(0, len(group) - 1, 2):
+                    (a, ca), (b, cb) = group[k], group[k + 1]
                     target = model.output(out, name) if last else model.fresh(f"{name}_part")
                     units.emit(target, units.identity(a))
                     units.constant(target, ca)
                     difference = _sum((sign, (b, cb)), (-sign, (a, ca)))  # b - a or a - b
                     units.emit(target, [(units.unit(difference), sign)])
-                targets.append(({target: Fraction(1)}, Fraction(0)))
-        if last:
-            return target
-        level = targets
+                    pairs.append(({target: Fraction(1)}, Fraction(0)))
+                reduced.append(pairs + group[len(group) - len(group) % 2:])
+        groups = reduced
+    return [g[0] for g in groups]
+
+
+def skip(model: Model) -> tuple[()]:
+    """The Cookbook's identity FFN (Sec. 4.3): ``W_1 = W_2 = 0``, ``b_1 = b_2 = 0``, so the
+    MLP adds 0 and the residual connection passes the stream through (for a layer that
+    needs a feed-forward sublayer). `identity` instead copies a direction. Size: 1 unit
+    (the IR's MLP has at least one), writes nothing."""
+    with model.mlp("skip") as units:
+        units.emit(model.stream[0] if model.stream else model.one(),
+                   [(units.unit({}, 0), 0)])
+    return ()
 
 
 # -- comparators (Sec. 4.7) ---------------------------------------------------------------

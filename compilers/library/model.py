@@ -375,6 +375,11 @@ class Model:
                                "layer (only MLPs and heads merge)")
         self.blocks.append(block)
 
+    @property
+    def in_parallel(self) -> bool:
+        """Whether blocks are being merged into one layer (inside `parallel`)."""
+        return self._parallel is not None
+
     @contextmanager
     def parallel(self, prefix: str = "layer") -> Iterator[Model]:
         """Merge the MLPs and the heads that blocks add inside into one MLP and one

@@ -25,7 +25,8 @@ The role of epsilon, as in Chiang & Cholak's PARITY
 `EvaluationError` there), but only ``|v| / sqrt(eps)`` when ``|v|`` is far
 below ``sqrt(eps)`` (PARITY's margin ``1/((n+1)(n+2))`` drowns in torch's
 default ``1e-5``: 0.93 bits of cross-entropy at n = 100). `magnitude` gives
-the guaranteed size of the output for a margin and an epsilon; clipping the
+the guaranteed size of the output for a margin and an epsilon, and
+`largest_epsilon` the epsilon a margin tolerates; clipping the
 input to ``±margin`` first (``clip=``; Sec. 6.4) makes the output the same
 constant ``margin / sqrt(margin^2 + eps)`` for every ``|x| >= margin``.
 
@@ -97,7 +98,10 @@ def pre_norm(model: Model, dims: Sequence[str], *, epsilon=0, gain: Mapping | No
     residual stream keeping the originals (``x + f(LN(x))``). An MLP copies each
     direction (``relu(x) - relu(-x)``, exact) into a fresh ``<d>_normed``, then a
     layer norm acts on the copies; returns the copies (gains and biases by the original
-    names). Size: 2 units per direction, 1 layer norm, ``len(dims)`` more width."""
+    names). Deviation, named: the IR has no pre-norm placement; this composition is
+    the Cookbook's *selective* pre-norm ``x + f(LN(W x))`` with a diagonal W (Sec. 6,
+    after Merrill & Sabharwal 2024), at the cost of one MLP and the copies' width.
+    Size: 2 units per direction, 1 layer norm, ``len(dims)`` more width."""
     where = "norm.pre_norm"
     dims = tuple(dims)
     model.require(*dims, where=where)
@@ -118,8 +122,12 @@ def rms_norm(model: Model, dims: Sequence[str], *, epsilon=0,
     A layer norm over D and its mirror: an MLP writes ``-x_d`` into a fresh
     ``<d>_mirror`` (2 exact units each), then one layer norm over both halves, whose
     mean is 0 and whose biased variance is ``(2 sum_D x^2) / (2 |D|) = mean_D x^2``.
-    The mirrors hold ``-g_d x_d / sqrt(...)`` afterwards. Size: 2 units per direction,
-    1 layer norm, ``len(dims)`` more width. Refused: no direction, a negative epsilon."""
+    The mirrors hold ``-g_d x_d / sqrt(...)`` afterwards. Deviation, named: the
+    Cookbook (its RMS-norm section, after Zhang & Sennrich 2019) writes
+    ``x / (RMS(x) + eps)``; this is ``x / sqrt(RMS(x)^2 + eps)``, torch's
+    `nn.RMSNorm`; the two agree at ``eps = 0``, where a position with every x_d = 0
+    is undefined (`EvaluationError`). Size: 2 units per direction, 1 layer norm,
+    ``len(dims)`` more width. Refused: no direction, a negative epsilon."""
     where = "norm.rms_norm"
     dims = tuple(dims)
     model.require(*dims, where=where)
@@ -171,43 +179,82 @@ def sign(model: Model, x: Form, *, epsilon=0, clip=None,
     return target, mirror
 
 
-def magnitude(margin, epsilon) -> float:
-    """The guaranteed ``|sign(x)|`` for ``|x| >= margin``: ``margin / sqrt(margin^2 + eps)``
-    (1 at ``eps = 0``), rounded down to a float."""
-    margin, eps = Fraction(margin), Fraction(epsilon)
-    if margin <= 0 or eps < 0:
-        raise LibraryError(f"norm.magnitude: margin {margin} must be > 0, epsilon {eps} >= 0")
-    value = float(margin) / math.sqrt(float(margin * margin + eps))
-    return math.nextafter(value, 0.0) if eps else 1.0
+def magnitude(margin, epsilon, *, bits: int = 64) -> Fraction:
+    """The guaranteed ``|sign(x)|`` for ``|x| >= margin`` (`sign` without clip, or with
+    ``clip=margin``): ``margin / sqrt(margin^2 + eps)``, which grows with ``|x|``;
+    exactly 1 at ``eps = 0``, else rounded down to a multiple of ``2^-bits`` (an exact
+    lower bound: ``isqrt(floor(4^bits r)) / 2^bits`` for ``r = margin^2 / (margin^2 +
+    eps)``). PARITY's margin ``1/((n+1)(n+2))`` at n = 100 and torch's ``eps = 1e-5``
+    gives about 0.03, not 1 (Chiang & Cholak 2022, Sec. 5). Refused: a margin that
+    is not positive, a negative epsilon."""
+    margin, eps = number(margin, where="norm.magnitude margin"), _epsilon(epsilon,
+                                                                         "norm.magnitude")
+    if margin <= 0:
+        raise LibraryError(f"norm.magnitude: margin {margin} must be > 0")
+    if not eps:
+        return Fraction(1)
+    ratio = margin * margin / (margin * margin + eps)
+    return Fraction(math.isqrt(math.floor(ratio * 4 ** bits)), 2 ** bits)
 
 
-def layer_norm_hash(model: Model, x: Form, *, epsilon=0,
+def largest_epsilon(margin, target) -> Fraction:
+    """The largest epsilon with ``|sign(x)| >= target`` for every ``|x| >= margin``:
+    ``margin / sqrt(margin^2 + eps) >= target`` iff ``eps <= margin^2 (1/target^2 - 1)``
+    (exact). The role of epsilon in one line: a norm over ``(v, -v)`` amplifies a
+    signal of size ``margin`` to ``target`` only if epsilon is this small. Refused: a
+    margin that is not positive, a target outside (0, 1]."""
+    margin = number(margin, where="norm.largest_epsilon margin")
+    target = number(target, where="norm.largest_epsilon target")
+    if margin <= 0 or not 0 < target <= 1:
+        raise LibraryError(f"norm.largest_epsilon: margin {margin} must be > 0 and target "
+                           f"{target} in (0, 1]")
+    return margin * margin * (1 / (target * target) - 1)
+
+
+def layer_norm_hash(model: Model, x: Form, *, y: Form = None, epsilon=0,
                     out: str | None = None) -> tuple[str, str, str, str]:
     """The layer-norm hash of x (Sec. 3.3, 5.3.3; Merrill & Sabharwal 2024, Def. 3):
-    ``LN(x, 1, -x, -1) = (x, 1, -x, -1) / sqrt((x^2 + 1)/2 + eps)``.
+    ``h(x, y) = LN(x, y, -x, -y) = (x, y, -x, -y) / sqrt((x^2 + y^2)/2 + eps)``,
+    with ``y = 1`` by default (the Cookbook's ``phi(x) = phi(x, 1)``).
 
-    An MLP writes x, 1, -x, -1 into four fresh directions ``<out>_0 .. _3`` (2 units
-    and two output biases), a layer norm over them normalises (their mean is 0, their
-    variance ``(x^2 + 1)/2 >= 1/2``, never 0). At ``eps = 0`` the hash is
-    ``sqrt2 phi_x`` with ``phi_x`` a unit vector, scale-invariant
-    (``phi(x/c, 1/c) = phi_x``) and ``<phi_q, phi_k> = 1`` iff ``q = k``
-    (`attention.lookup_hash`). Epsilon keeps the direction of ``phi_x`` and shrinks the
-    hash by ``c(x) = sqrt((x^2 + 1)/(x^2 + 1 + 2 eps))``, between ``1/sqrt(1 + 2 eps)``
-    and 1: on the query side of a lookup that only scales the scores (the argmax
-    stays, the gap shrinks by c); on the key side it does not, since
-    ``(q k + 1) / sqrt(k^2 + 1 + 2 eps)`` is largest at ``k = q (1 + 2 eps)``, so keys
-    are hashed with ``eps = 0``. Irrational in general: see the module docstring.
-    Size: 2 units, 1 layer norm, 4 more width."""
+    An MLP writes x, y, -x, -y into four fresh directions ``<out>_0 .. _3`` (2 units
+    per direction of each form, and output biases for their constants), a layer norm
+    over them normalises (their mean is 0, their variance ``(x^2 + y^2)/2``). At
+    ``eps = 0``, ``h(x, y) = 2 u(x/y)`` with ``u(r) = (r, 1, -r, -1)/sqrt(2 r^2 + 2)``
+    a unit vector: a layer norm over 4 directions has norm 2, and the Cookbook's
+    formula, ``u`` itself, is half of it. The hash is the same for ``(x, y)`` and
+    ``(x/c, y/c)`` for any ``c > 0``: from ``C/i`` and ``1/i`` (counts by uniform
+    attention) it is the hash of C. ``<u(q), u(k)> = 1`` iff ``q = k``
+    (`attention.lookup_hash`). Epsilon keeps the direction and shrinks the hash by
+    ``c = sqrt((x^2 + y^2)/(x^2 + y^2 + 2 eps))``: on the query side of a lookup that
+    only scales the scores (the argmax stays, the gap shrinks by c); on the key side
+    it does not, since ``(q k + 1) / sqrt(k^2 + 1 + 2 eps)`` is largest at
+    ``k = q (1 + 2 eps)``, so keys are hashed with ``eps = 0``. Irrational in general:
+    see the module docstring. Undefined where ``x = y = 0`` at ``eps = 0``
+    (`EvaluationError`). Size: 2 units per direction read, 1 layer norm, 4 more width.
+    Refused: an x that reads no direction."""
     where = "norm.layer_norm_hash"
     terms, constant = _read(model, x, where)
+    if y is None:
+        y_terms, y_constant = {}, Fraction(1)
+    else:
+        try:
+            y_terms, y_constant = split(y, where=where)
+        except CompileError as error:
+            raise LibraryError(str(error)) from None
+        model.require(*y_terms, where=where)
     base = out or "hash"
     dims = tuple(model.fresh(f"{base}_{k}") for k in range(4))
     with model.mlp("hash") as units:
-        pieces = units.identity(terms)
-        units.emit(dims[0], pieces)
-        units.emit(dims[2], pieces, -1)
-        for d, value in zip(dims, (constant, 1, -constant, -1), strict=True):
-            units.constant(d, value)
+        for (first, second), (form_terms, form_constant) in (
+                ((dims[0], dims[2]), (terms, constant)),
+                ((dims[1], dims[3]), (y_terms, y_constant))):
+            if form_terms:
+                pieces = units.identity(form_terms)
+                units.emit(first, pieces)
+                units.emit(second, pieces, -1)
+            units.constant(first, form_constant)
+            units.constant(second, -form_constant)
     layer_norm(model, dims, epsilon=epsilon)
     return dims
 

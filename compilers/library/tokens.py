@@ -10,9 +10,9 @@ blocks read:
   the one key every causal head sees. It makes averages count one more position
   (a causal mean of its indicator is ``1/(i + 1)``; `attention.uniform`) and
   gives a selective head a default when nothing matches
-  (`attention.average_where`). (These are the uses the averaging blocks of
-  Sec. 5.1.2 make of it; no section number for a BOS discussion in the
-  Cookbook was found.)
+  (`attention.average_where`). The Cookbook's tokenization chapter
+  (subsection "BOS", under additional symbols) names exactly this use: with a
+  BOS, uniform attention makes ``1/n`` (``1/(i + 1)`` future-masked).
 * **EOS** (`eos`), after the word (``Recognizer(eos=(symbol,))``): position n,
   the last; a model read out at ``position="last"`` reads its answer there.
 * **CLS** (`cls`): Chiang & Cholak's classification symbol (2022, Sec. 4), a

@@ -177,7 +177,7 @@ def test_the_circuit_backend_applies_every_mask_at_the_first_and_last_positions(
     for position, row in (("first", 0), ("last", -1)):
         circuit = make("circuit", _model(kind, mask, position=position), alphabet=TOKENS,
                        accept="y")
-        for word in [w for w in WORDS if len(w) in (1, 3)][:20] + ["abcab"]:
+        for word in [*[w for w in WORDS if len(w) in (1, 3)][:20], "abcab"]:
             got = circuit.forward([list(word)], n=len(word)).outputs["y"][0]
             want = _oracle(kind, mask, word)[row]
             assert abs(got - want) <= Fraction(1, 8), (position, word)

@@ -7,14 +7,17 @@ and `make("torch", dtype="float64")` and returns each backend's read-out:
 ``"all"`` positions, ``{output: [value for each sequence]}`` otherwise.
 `agree` compares them with what an independent reference says: the exact
 backend equal to it (``exact=True``, for blocks whose every weight and value
-is rational) or within ``tolerance`` (for square roots and softmax), and the
-torch backend within float64 rounding of it.
+is rational), within ``exact_within`` of it (square roots, which the exact
+backend takes at 256 bits; the reference may then be an mpmath number at a
+higher precision) or within ``tolerance`` like the float run, and the torch
+backend within float64 rounding of it.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
+import mpmath
 import numpy as np
 
 from compilers.backends import make
@@ -36,7 +39,7 @@ def run(transformer, sequences, *, n: int | None = None) -> tuple[dict, dict]:
 
 
 def agree(got_exact: dict, got_float: dict, want: dict, *, exact: bool = True,
-          tolerance: float = FLOAT64) -> None:
+          tolerance: float = FLOAT64, exact_within: Fraction | None = None) -> None:
     """Assert both backends' read-outs match `want` (same shapes; see the module docstring)."""
     for name, wanted in want.items():
         for label, got, strict in (("exact", got_exact[name], exact),
@@ -44,11 +47,22 @@ def agree(got_exact: dict, got_float: dict, want: dict, *, exact: bool = True,
             flat_got, flat_want = _flat(got), _flat(wanted)
             assert len(flat_got) == len(flat_want), (label, name)
             for k, (g, w) in enumerate(zip(flat_got, flat_want, strict=True)):
-                if strict:
+                if label == "exact" and exact_within is not None:
+                    with mpmath.workprec(400):
+                        assert abs(_mp(g) - _mp(w)) <= _mp(exact_within), \
+                            f"{label} {name}[{k}]: {g} != {w}"
+                elif strict:
                     assert g == w, f"{label} {name}[{k}]: {g} != {w}"
                 else:
                     assert abs(float(g) - float(w)) <= tolerance * (1 + abs(float(w))), \
                         f"{label} {name}[{k}]: {float(g)} != {float(w)}"
+
+
+def _mp(value):
+    """An int, a Fraction or an mpmath number as an mpmath number at the working precision."""
+    if isinstance(value, Fraction):
+        return mpmath.mpf(value.numerator) / value.denominator
+    return mpmath.mpf(value)
 
 
 def _flat(values) -> list:

@@ -11,14 +11,16 @@ against the stated behaviour (the nearest visible key, or an
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compilers.backends import make
 from compilers.errors import EvaluationError
-from compilers.ir import MASKS
+from compilers.ir import MASKS, N, Softmax
 from compilers.library import LibraryError, Model, attention, size, tokens
 from tests.compilers.library.harness import agree, run
 
@@ -50,6 +52,7 @@ def test_identity_attention_adds_nothing():
 
 
 @pytest.mark.parametrize("mask", MASKS)
+@settings(max_examples=15, deadline=None)
 @given(st.lists(st.lists(values, min_size=5, max_size=5), min_size=1, max_size=3))
 def test_uniform_is_the_mean_of_what_the_mask_shows(mask, rows):
     model = Model("uniform", dims=("x",))
@@ -81,6 +84,7 @@ def test_uniform_counts_with_and_without_bos(with_bos):
 
 
 @pytest.mark.parametrize("with_bos", [True, False])
+@settings(max_examples=20, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), values), min_size=4, max_size=4))
 def test_average_where_takes_the_matches_or_the_bos(with_bos, rows):
     dims = ("x", "w", "bos") if with_bos else ("x", "w")
@@ -125,12 +129,25 @@ def _lookup_inputs(method: str, n: int, index: list, vals: list) -> list:
 
 
 @pytest.mark.parametrize("method", LOOKUPS)
+@settings(max_examples=20, deadline=None)
 @given(st.integers(1, 7), st.data())
 def test_lookup_reads_the_value_at_the_asked_position(method, n, data):
     index = data.draw(st.lists(st.integers(0, n - 1), min_size=n, max_size=n))
     vals = data.draw(st.lists(values, min_size=n, max_size=n))
     model, out = _lookup_model(method, n)
     agree(*_run(model, [out], [_lookup_inputs(method, n, index, vals)]),
+          {out: [[vals[q] for q in index]]})
+
+
+@pytest.mark.parametrize("method", ["quadratic", "neg_abs", "hash"])
+def test_lookup_reaches_every_position_of_a_word_with_its_bos_and_eos(method):
+    """n + 2 positions for the n the formulas see: the gaps still hold (the float run is
+    trusted and right)."""
+    length, vals = 7, [F(k * k - 3) for k in range(7)]
+    index = [6, 0, 5, 1, 4, 2, 3]
+    model, out = _lookup_model(method, length)
+    transformer = model.build({out: {out: 1}}, position="all")
+    agree(*run(transformer, [_lookup_inputs(method, length, index, vals)], n=length - 2),
           {out: [[vals[q] for q in index]]})
 
 
@@ -155,10 +172,20 @@ def test_lookup_of_an_index_outside_the_keys_reads_the_nearest_visible_key(metho
           {out: [vals]})
 
 
+def test_quadratic_lookup_by_softmax_at_a_large_scale_is_within_its_saturation_error():
+    """Scores of one query differ by 1 or more, so at scale c every other key weighs at
+    most e^-c against the target's 1: the read is within n max|v| e^-c of the value."""
+    model = Model("soft", dims=("v", "q"))
+    out = attention.lookup_quadratic(model, "q", "v", kind=Softmax(scale=60))
+    vals, index = [F(3), F(-5), F(7), F(1)], [2, 0, 3, 3]
+    bound = 4 * 7 * math.exp(-60)
+    agree(*_run(model, [out], [_lookup_inputs("quadratic", 4, index, vals)]),
+          {out: [[vals[q] for q in index]]}, exact=False, tolerance=bound + 1e-15,
+          exact_within=F(bound))
+
+
 @pytest.mark.parametrize("backend", ["exact", "torch"])
 def test_one_hot_lookup_of_a_missing_index_is_refused_at_run_time(backend):
-    from compilers.backends import make
-
     model, out = _lookup_model("one_hot", 3)
     transformer = model.build({out: {out: 1}}, position="all")
     rows = [[F(1), F(0), F(0), F(0)], [F(2), F(0), F(1), F(0)], [F(3), F(0), F(0), F(1)]]
@@ -171,6 +198,52 @@ def test_quadratic_lookup_of_a_half_integer_is_a_tie_refused_at_run_time():
     transformer = model.build({out: {out: 1}}, position="all")
     with pytest.raises(EvaluationError, match="hard attention tie between positions"):
         run(transformer, [[[F(1), F(1, 2)], [F(2), F(0)], [F(3), F(0)]]])
+
+
+def _single_query(spacing, mask: str = "none") -> tuple[Model, str]:
+    model = Model("single", dims=("v", "q", "k"))
+    return model, attention.lookup_single_query(model, "q", {"k": 1}, "v", spacing=spacing,
+                                                mask=mask)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(-20, 20), min_size=1, max_size=7, unique=True), st.data())
+def test_single_query_reads_the_key_equal_to_the_query(keys, data):
+    """Keys on a grid of spacing 1/3, one query for every position (Sec. 5.3)."""
+    keys = [F(k, 3) for k in keys]
+    query = data.draw(st.sampled_from(keys))
+    vals = data.draw(st.lists(values, min_size=len(keys), max_size=len(keys)))
+    model, out = _single_query(F(1, 3))
+    rows = [[v, query, k] for v, k in zip(vals, keys, strict=True)]
+    agree(*_run(model, [out], [rows]), {out: [[vals[keys.index(query)]] * len(keys)]})
+    assert size(model.build({out: {out: 1}})).hidden == 3
+
+
+def test_single_query_under_a_past_mask_reads_what_each_position_sees():
+    """Strict past masking (j > i): the match at position 2 is seen by positions 0 and 1."""
+    model, out = _single_query(1, mask="strict_past")
+    rows = [[F(5), F(7), F(0)], [F(6), F(7), F(3)], [F(8), F(7), F(7)]]
+    agree(*_run(model, [out], [rows]), {out: [[F(8), F(8), F(0)]]})
+
+
+@pytest.mark.parametrize("backend", ["exact", "torch"])
+def test_single_query_without_a_match_is_refused_at_run_time(backend):
+    model, out = _single_query(1)
+    transformer = model.build({out: {out: 1}}, position="all")
+    rows = [[F(1), F(9), F(0)], [F(2), F(9), F(1)]]
+    with pytest.raises(EvaluationError, match="hard attention tie"):
+        make(backend, transformer).forward([rows], n=2)
+
+
+def test_single_query_with_a_key_nearer_than_the_spacing_breaks_the_promise():
+    """A key 1/2 from the query scores 1/2: the exact backend reads it, a float run is
+    flagged (its score sits between 0 and the promised gap of 1)."""
+    model, out = _single_query(1)
+    transformer = model.build({out: {out: 1}}, position="all")
+    rows = [[F(1), F(5), F(0)], [F(2), F(5), F(11, 2)]]
+    exact = make("exact", transformer).forward([rows], n=2)
+    assert list(exact.outputs[out][0]) == [F(2), F(2)]
+    assert make("torch", transformer).forward([rows], n=2).suspect.any()
 
 
 def test_hash_lookup_gap_holds_for_every_pair_of_integers():
@@ -190,6 +263,7 @@ def test_hash_lookup_gap_holds_for_every_pair_of_integers():
 
 
 @pytest.mark.parametrize("method", ["tie", "quadratic"])
+@settings(max_examples=20, deadline=None)
 @given(st.lists(st.lists(values, min_size=6, max_size=6), min_size=1, max_size=2))
 def test_predecessor_reads_position_i_minus_one_and_zero_at_the_start(method, rows):
     model = Model("previous", dims=("x",))
@@ -207,7 +281,7 @@ def test_predecessor_by_ties_needs_no_positional_feature():
     agree(*run(transformer, [list("abba")]), {out: [[F(0), F(1), F(2), F(2)]]})
 
 
-# -- tie-breaking -----------------------------------------------------------------------------------
+# -- tie-breaking ----------------------------------------------------------------------------
 
 
 def _argmax_reference(scores, vals, tie, mask):
@@ -229,6 +303,7 @@ VARIANTS = [("hard", "i/n"), ("average-hard", "i/n"), ("average-hard", "1/(i+1)"
 @pytest.mark.parametrize(("via", "by"), VARIANTS)
 @pytest.mark.parametrize("tie", ["leftmost", "rightmost"])
 @pytest.mark.parametrize("mask", ["none", "causal", "strict_anticausal"])
+@settings(max_examples=8, deadline=None)
 @given(st.lists(st.tuples(st.integers(-2, 2), values), min_size=1, max_size=6))
 def test_argmax_breaks_ties_toward_the_chosen_side(via, by, tie, mask, rows):
     model = Model("argmax", dims=("s", "v"))
@@ -239,21 +314,58 @@ def test_argmax_breaks_ties_toward_the_chosen_side(via, by, tie, mask, rows):
           {out: [_argmax_reference(scores, vals, tie, mask)]})
 
 
-def test_argmax_via_average_hard_declares_the_new_gap():
+@pytest.mark.parametrize(("by", "declared"), [("i/n", F(1)), ("1/(i+1)", F(1))])
+def test_argmax_via_average_hard_declares_a_gap_that_holds_with_bos_and_eos(by, declared):
+    """On n + 2 positions (a word of n symbols between a BOS and an EOS), every score that
+    differs from the best differs by the declared gap or more (exact tie-breakers from the
+    definition: (gap/2) j/(n+2), or -(gap/2)/(j+1)), and the run breaks ties right."""
     model = Model("argmax", dims=("s", "v"))
     attention.argmax(model, {"picked": "v"}, scores=[({1: 1}, "s")], gap=2,
-                     via="average-hard")
+                     via="average-hard", by=by)
     (head,) = model.build({"y": {"picked": 1}}).heads()
-    assert str(head.kind.gap) == "1/n"
+    for n in range(0, 7):
+        length = n + 2
+        gap = F(str(head.kind.gap.subs(N, n)))
+        assert gap == declared / ((n + 2) if by == "i/n" else (n + 1) * (n + 2))
+        breaker = [F(j, n + 2) if by == "i/n" else -F(1, j + 1) for j in range(length)]
+        for scores in ([0] * length, [2 * (j % 2) for j in range(length)],
+                       [2 * (j == 0) for j in range(length)]):
+            total = [s + t for s, t in zip(scores, breaker, strict=True)]
+            best = max(total)
+            assert all(best - t >= gap for t in total if t != best)
+            assert total.index(best) == max(j for j in range(length)
+                                            if scores[j] == max(scores))
+        transformer = model.build({"picked": {"picked": 1}}, position="all")
+        rows = [[F(2 * (j % 2)), F(j)] for j in range(length)]
+        agree(*run(transformer, [rows], n=n),
+              {"picked": [[F(length - 1 - (length % 2 == 1 and length > 1))] * length]})
 
 
-# -- refusals ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("cookbook", "ir"), list(attention.MASK_NAMES.items()))
+def test_the_cookbooks_mask_names_are_the_irs_masks(cookbook, ir):
+    """Future masking is causal (j <= i), strict future masking j < i, past masking
+    j >= i, strict past masking j > i: the same head under either name."""
+    rows = [[F(v)] for v in (3, -1, 4, 1, -5)]
+    outputs = []
+    for mask in (cookbook, ir):
+        model = Model("names", dims=("x",))
+        out = attention.uniform(model, "x", mask=mask)
+        outputs.append(_run(model, [out], [rows])[0][out])
+    want = [[_mean([rows[j][0] for j in range(5) if SEES[ir](i, j)]) for i in range(5)]]
+    assert outputs[0] == outputs[1] == want
+
+
+# -- refusals --------------------------------------------------------------------------------
 
 
 def test_attention_blocks_refuse_bad_options_by_name():
     model = Model("bad", dims=("x", "s"))
-    with pytest.raises(LibraryError, match=r"attention.uniform: mask 'future'; allowed"):
-        attention.uniform(model, "x", mask="future")
+    with pytest.raises(LibraryError, match=r"attention.uniform: mask 'sideways'; allowed: "
+                                           r"\('none', .*\) or \('future', "):
+        attention.uniform(model, "x", mask="sideways")
+    with pytest.raises(LibraryError, match=r"attention.lookup_single_query: spacing 0 must "
+                                           r"be > 0"):
+        attention.lookup_single_query(model, "x", "s", "x", spacing=0)
     with pytest.raises(LibraryError, match=r"attention.predecessor: method 'shift'"):
         attention.predecessor(model, "x", method="shift")
     with pytest.raises(LibraryError, match=r"attention.argmax: tie 'middle'"):

@@ -16,7 +16,7 @@ import itertools
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compilers.library import LibraryError, Model, ffn, size
@@ -73,6 +73,7 @@ def _breakpoints(draw):
     return [(x, draw(small)) for x in xs]
 
 
+@settings(max_examples=25, deadline=None)
 @given(_breakpoints(), st.lists(st.fractions(min_value=-12, max_value=12, max_denominator=9),
                                 min_size=1, max_size=8))
 def test_piecewise_linear_matches_the_interpolation_on_random_breakpoints(points, inputs):
@@ -88,7 +89,7 @@ def test_piecewise_linear_refuses_bad_breakpoints_by_name():
         ffn.piecewise_linear(model, "x", [(0, 0)])
     with pytest.raises(LibraryError, match="breakpoints must increase, got x = 1 then 1"):
         ffn.piecewise_linear(model, "x", [(0, 0), (1, 1), (1, 2)])
-    with pytest.raises(LibraryError, match="0.5 is not an exact number"):
+    with pytest.raises(LibraryError, match=r"0\.5 is not an exact number"):
         ffn.piecewise_linear(model, "x", [(0, 0), (0.5, 1)])
     with pytest.raises(LibraryError, match=r"directions \['z'\] are not in the stream"):
         ffn.piecewise_linear(model, "z", [(0, 0), (1, 1)])
@@ -116,13 +117,14 @@ def test_clamp_and_the_comparators_on_a_grid():
 def test_comparators_refuse_a_tolerance_that_is_not_positive():
     with pytest.raises(LibraryError, match=r"ffn.greater_equal: tolerance 0 must be > 0"):
         ffn.greater_equal(_model("x"), "x", tolerance=0)
-    with pytest.raises(LibraryError, match="ffn.clamp: low 2 must be below high 1"):
+    with pytest.raises(LibraryError, match=r"ffn\.clamp: low 2 must be below high 1"):
         ffn.clamp(_model("x"), "x", 2, 1)
 
 
 # -- identity, sums, clearing ------------------------------------------------------------------
 
 
+@settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(small, small), min_size=1, max_size=10))
 def test_identity_add_subtract_and_linear_are_exact_for_every_real(pairs):
     model = _model("x", "y")
@@ -174,6 +176,7 @@ def test_minimum_and_maximum_of_several_forms(count):
     agree(*_evaluate(model, list(want), inputs), want)
 
 
+@settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(small, small, small), min_size=1, max_size=8))
 def test_minimum_and_maximum_on_random_inputs(rows):
     model = _model("a", "b", "c")
@@ -182,6 +185,68 @@ def test_minimum_and_maximum_on_random_inputs(rows):
     want = {pair_min: [[min(a, b) for a, b, _ in rows]],
             pair_max: [[max(b, c) for _, b, c in rows]], triple: [[max(r) for r in rows]]}
     agree(*_evaluate(model, list(want), rows), want)
+
+
+# -- several variables: the lattice (max of mins) -----------------------------------------------
+
+
+def _affine(coefficients, row):
+    """c_0 + sum c_k x_k on the row's values."""
+    return coefficients[0] + sum(c * x for c, x in zip(coefficients[1:], row, strict=True))
+
+
+@pytest.mark.parametrize("shape", [(1, 2), (2, 1), (3, 1), (2, 2), (3, 3), (1, 5), (4, 2)])
+@settings(max_examples=10, deadline=None)
+@given(st.data())
+def test_lattice_is_the_max_of_mins_of_its_affine_pieces(shape, data):
+    groups, per_group = shape
+    coefficients = st.tuples(small, small, small, small)
+    pieces = [[data.draw(coefficients) for _ in range(per_group)] for _ in range(groups)]
+    rows = data.draw(st.lists(st.tuples(small, small, small), min_size=1, max_size=6))
+    model = _model("a", "b", "c")
+    out = ffn.lattice(model, [[{"a": c[1], "b": c[2], "c": c[3], 1: c[0]} for c in group]
+                              for group in pieces])
+    layers = (per_group - 1).bit_length() + (groups - 1).bit_length()
+    assert len(model.blocks) == layers
+    want = [max(min(_affine(c, row) for c in group) for group in pieces) for row in rows]
+    agree(*_evaluate(model, [out], rows), {out: [want]})
+
+
+def test_lattice_builds_the_median_and_the_l1_norm():
+    model = _model("a", "b", "c")
+    median = ffn.lattice(model, [["a", "b"], ["b", "c"], ["a", "c"]])
+    l1 = ffn.lattice(model, [[{"a": sa, "b": sb}] for sa in (1, -1) for sb in (1, -1)])
+    rows = [tuple(F(v) for v in row) for row in itertools.product((-2, 0, F(1, 2), 3),
+                                                                  repeat=3)]
+    want = {median: [[sorted(row)[1] for row in rows]], l1: [[abs(a) + abs(b)
+                                                             for a, b, _ in rows]]}
+    agree(*_evaluate(model, list(want), rows), want)
+
+
+def test_lattice_refuses_what_is_not_a_lattice():
+    with pytest.raises(LibraryError, match=r"ffn\.lattice: a single affine form is not a "
+                                           r"lattice; use ffn\.linear"):
+        ffn.lattice(_model("a"), [["a"]])
+    with pytest.raises(LibraryError, match=r"ffn\.lattice: pieces \[\['a'\], \[\]\]; every "
+                                           r"group needs at least one form"):
+        ffn.lattice(_model("a"), [["a"], []])
+    with pytest.raises(LibraryError, match=r"ffn\.lattice: pieces must be a list of lists"):
+        ffn.lattice(_model("a"), [3])
+    model = _model("a", "b", "c")
+    with model.parallel(), pytest.raises(LibraryError, match=r"ffn\.maximum: needs 2 layers; "
+                                                            r"model\.parallel\(\) merges one"):
+        ffn.maximum(model, "a", "b", "c")
+    with model.parallel(), pytest.raises(LibraryError, match=r"ffn\.lattice: needs 2 layers"):
+        ffn.lattice(model, [["a", "b"], ["c"]])
+
+
+def test_skip_is_the_zero_feed_forward_layer():
+    model = _model("x", "y")
+    assert ffn.skip(model) == ()
+    (block,) = model.blocks
+    assert len(block.hidden) == 1
+    rows = [(F(3), F(-1)), (F(1, 2), F(7))]
+    agree(*_evaluate(model, ["x", "y"], rows), {"x": [[F(3), F(1, 2)]], "y": [[F(-1), F(7)]]})
 
 
 def test_minimum_needs_two_forms():
@@ -223,6 +288,7 @@ def test_every_truth_table_of_one_and_two_inputs_is_exact_on_booleans(encoding, 
     agree(*_evaluate(model, outs, inputs), want)
 
 
+@settings(max_examples=25, deadline=None)
 @given(st.integers(1, 4), st.data())
 def test_random_truth_tables_with_numeric_values_in_and_out_of_range(m, data):
     encoding = data.draw(st.sampled_from(["01", "pm1"]))
@@ -261,13 +327,14 @@ def test_truth_table_refusals_name_the_block_and_the_value():
                                             (True, False): 0})
     with pytest.raises(LibraryError, match=r"ffn.truth_table: encoding 'bits'; allowed"):
         ffn.truth_table(model, ["a"], {(False,): 1, (True,): 0}, encoding="bits")
-    with pytest.raises(LibraryError, match="ffn.truth_table: 13 inputs; allowed: 1 to 12"):
+    with pytest.raises(LibraryError, match=r"ffn\.truth_table: 13 inputs; allowed: 1 to 12"):
         ffn.truth_table(model, ["a"] * 13, lambda *bits: True)
 
 
 # -- conditionals and products ------------------------------------------------------------------
 
 
+@settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), small, small), min_size=1, max_size=10),
        st.sampled_from(["01", "pm1"]))
 def test_if_then_else_is_exact_for_bounded_values(rows, encoding):
@@ -289,6 +356,7 @@ def test_if_then_else_outside_its_range_gives_its_stated_formula():
     agree(*_evaluate(model, [out], inputs), {out: [[stated(*row) for row in inputs]]})
 
 
+@settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), small), min_size=1, max_size=10),
        st.sampled_from(["01", "pm1"]))
 def test_boolean_times_a_bounded_value(rows, encoding):
@@ -298,10 +366,26 @@ def test_boolean_times_a_bounded_value(rows, encoding):
     agree(*_evaluate(model, [out], inputs), {out: [[x if b else F(0) for b, x in rows]]})
 
 
+def test_boolean_times_outside_its_range_gives_its_stated_formula():
+    """relu(x - B (1 - b)) - relu(-x - B (1 - b)) with B = 2: a value above the bound leaks
+    through b = 0, a fractional b scales."""
+    model = _model("b", "x")
+    out = ffn.boolean_times(model, "b", "x", bound=2)
+    inputs = [(0, 5), (0, -3), (F(1, 2), 2), (1, 9), (F(1, 4), -1)]
+
+    def stated(b, x):
+        off = 2 * (1 - F(b))
+        return max(F(x) - off, F(0)) - max(-F(x) - off, F(0))
+
+    want = [stated(*row) for row in inputs]
+    agree(*_evaluate(model, [out], inputs), {out: [want]})
+    assert want[:2] == [3, -1]  # out of range: not 0
+
+
 def test_conditionals_refuse_bad_bounds():
-    with pytest.raises(LibraryError, match="ffn.if_then_else: low 2 is above high 1"):
+    with pytest.raises(LibraryError, match=r"ffn\.if_then_else: low 2 is above high 1"):
         ffn.if_then_else(_model("b", "x", "y"), "b", "x", "y", low=2, high=1)
-    with pytest.raises(LibraryError, match="ffn.boolean_times: bound -1 must be >= 0"):
+    with pytest.raises(LibraryError, match=r"ffn\.boolean_times: bound -1 must be >= 0"):
         ffn.boolean_times(_model("b", "x"), "b", "x", bound=-1)
 
 
