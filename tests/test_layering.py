@@ -28,8 +28,9 @@ LAYERS = (
     ("ir", ("compilers.ir",)),
     ("backends", ("compilers.backends",)),
     ("library", ("compilers.library",)),
-    ("programs", ("compilers.frontends", "compilers.constructions")),
+    ("programs", ("compilers.frontends", "compilers.programs", "compilers.constructions")),
     ("runs", ("compilers.runs",)),
+    ("api", ("compilers.api",)),
     ("commands", ("compilers.cli", "compilers.tour")),
 )
 """The layers of `compilers`, lowest first. A module belongs to the first entry

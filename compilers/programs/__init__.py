@@ -1,0 +1,25 @@
+"""Programs in, transformers out: B-RASP and C-RASP compiled to the IR.
+
+* `compile_brasp` (`compilers.programs.brasp`): a B-RASP program
+  (`languages.brasp`) to masked unique-hard attention, one layer (attention,
+  then one MLP) per level of attention depth (Yang, Chiang & Angluin, NeurIPS
+  2024);
+* `compile_crasp` (`compilers.programs.crasp`): a C-RASP program
+  (`languages.crasp`) to future-masked average-hard or softmax attention with
+  layer-norm comparisons and FFN Boolean operations, one layer per level of
+  counting depth (Yang & Chiang, COLM 2024; Yang, Cadilhac & Chiang, arXiv
+  2506.16055).
+
+`compilers.programs.booleans` writes the Boolean functions both need, each
+as one MLP.
+
+Both are built from the Cookbook's blocks (`compilers.library`), read out at
+every position, and their ground truth is the language's own interpreter
+(`languages.brasp.run`, `languages.crasp.run`).
+"""
+
+from compilers.programs.booleans import ProgramCompileError
+from compilers.programs.brasp import compile_brasp
+from compilers.programs.crasp import compile_crasp
+
+__all__ = ["ProgramCompileError", "compile_brasp", "compile_crasp"]
