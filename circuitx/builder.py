@@ -25,6 +25,11 @@ Labels name where gates come from: ``with builder.scope("layer1.mlp"):`` prefixe
 every label given inside (and labels unlabelled gates with the prefix).
 `build(outputs)` keeps only the gates some output reads (unless ``prune=False``),
 renumbers wires into the `Circuit` layout, and returns it; the builder stays usable.
+
+``with limited(elements, what):`` bounds every builder made inside the block:
+one whose gates plus wires pass `elements` raises `LimitError` naming `what`
+(the command line's ``--max-gates``), a backstop behind the estimates made
+before a circuit is compiled.
 """
 
 from __future__ import annotations
@@ -34,17 +39,29 @@ import operator
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 
 from circuitx.check import INT64_SAFE
 from circuitx.circuit import FALSE, TRUE, Circuit
-from circuitx.errors import NamingError, WeightError, WireError
+from circuitx.errors import LimitError, NamingError, WeightError, WireError
 
 Wire = int
 """A wire of a builder: an int (``False``/``True`` are the constant wires)."""
 
 _NUMPY_FAN_IN = 48  # fan-ins above this are normalised with numpy
+_LIMIT: ContextVar[tuple[int, str] | None] = ContextVar("circuitx_builder_limit", default=None)
+
+
+@contextmanager
+def limited(elements: int, what: str = "the limit") -> Iterator[None]:
+    """Builders made inside the block raise `LimitError` past `elements` gates plus wires."""
+    token = _LIMIT.set((int(elements), what))
+    try:
+        yield
+    finally:
+        _LIMIT.reset(token)
 
 
 def _integer(value, what: str) -> int:
@@ -79,6 +96,7 @@ class CircuitBuilder:
         self._labels: dict[str, int] = {}
         self._table: dict[int, int | list[int]] = {}
         self._prefix: list[str] = []
+        self._limit = _LIMIT.get()
 
     # --- wires ------------------------------------------------------------------------------
 
@@ -264,6 +282,11 @@ class CircuitBuilder:
             self._big[g] = w_key
         self._ptr.append(len(self._src))
         self._t.append(t)
+        if self._limit is not None and len(self._src) + len(self._t) > self._limit[0]:
+            limit, what = self._limit
+            raise LimitError(f"a circuit being compiled passed {limit} gates and wires, the "
+                             f"limit of {what} (its estimate was lower); ask for less, or "
+                             "raise the limit if you mean it")
         self._label.append(self._label_index(label))
         if found is None:
             self._table[key] = g

@@ -38,4 +38,8 @@ class GadgetError(CircuitError):
 
 
 class MissingDependencyError(CircuitError):
-    """An optional dependency (python-sat) is needed and not installed."""
+    """An optional dependency (python-sat, dd) is needed and not installed."""
+
+
+class LimitError(CircuitError):
+    """A circuit being built grew past the limit set with `circuitx.builder.limited`."""

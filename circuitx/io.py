@@ -15,8 +15,11 @@ circuit rule raises the checker's error.
 
 GraphML and the networkx graph (a MultiDiGraph) have one node per wire (``kind``: constant,
 input or gate; ``name``; for gates ``threshold`` and ``label``) and one edge per
-fan-in entry (``weight``, and ``position`` in the gate's fan-in). In GraphML,
-weights and thresholds are written as decimal strings, so they stay exact.
+fan-in entry (``weight``, and ``position`` in the gate's fan-in). In GraphML
+(`circuitx.graph_files`), every edge has a unique id ``e0, e1, ...`` and every
+attribute a declared type: weights and thresholds are ``long`` (exact
+decimal strings only past int64), so networkx and other tools read them back
+as integers. DOT labels are escaped.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
+from circuitx import graph_files
 from circuitx.circuit import Circuit
 from circuitx.errors import CircuitError, FormatError
-from circuitx.jsonfile import Spec, check, loads, read_bytes, replacing, write
+from circuitx.jsonfile import Spec, check, loads, read_bytes, write
 
 FORMAT = "circuitx.circuit"
 VERSION = 1
@@ -112,7 +116,7 @@ def _short(value) -> str:
 
 def save(circuit: Circuit, path: str | Path) -> None:
     """Write the circuit as JSON (to a temporary name, then renamed over `path`)."""
-    write(path, json.dumps(to_dict(circuit)))
+    write(path, json.dumps(to_dict(circuit)), what="circuit file")
 
 
 def load(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> Circuit:
@@ -156,15 +160,9 @@ def to_networkx(circuit: Circuit) -> nx.MultiDiGraph:
 
 
 def to_graphml(circuit: Circuit, path: str | Path) -> None:
-    """Write GraphML (weights and thresholds as exact decimal strings)."""
-    graph = to_networkx(circuit)
-    for _, data in graph.nodes(data=True):
-        if "threshold" in data:
-            data["threshold"] = str(data["threshold"])
-    for _, _, data in graph.edges(data=True):
-        data["weight"] = str(data["weight"])
-    with replacing(path) as temporary:
-        nx.write_graphml(graph, str(temporary))
+    """Write GraphML (`circuitx.graph_files.graphml`: unique edge ids ``e0...``, weights and
+    thresholds typed ``long``, or exact decimal strings past int64)."""
+    write(path, graph_files.graphml(circuit), what="GraphML file")
 
 
 def from_graphml(path: str | Path) -> Circuit:
@@ -201,24 +199,6 @@ def from_networkx(graph: nx.MultiDiGraph) -> Circuit:
 
 
 def to_dot(circuit: Circuit) -> str:
-    """Graphviz DOT text: gates as circles labelled ``>= t``, edges labelled with weights."""
-    lines = ["digraph circuit {", "  rankdir=LR;"]
-    for i, name in enumerate(circuit.input_names):
-        lines.append(f'  w{2 + i} [shape=box, label="{name}"];')
-    ptr = circuit.fanin_ptr.tolist()
-    used_constants = {w for w in circuit.fanin_wires.tolist() if w < 2}
-    used_constants |= {w for w in circuit.output_wires.tolist() if w < 2}
-    for w in sorted(used_constants):
-        lines.append(f'  w{w} [shape=box, label="{bool(w)}"];')
-    for g in range(circuit.n_gates):
-        label = circuit.label(g)
-        text = f">= {int(circuit.thresholds[g])}" + (f"\\n{label}" if label else "")
-        lines.append(f'  w{circuit.first_gate + g} [shape=circle, label="{text}"];')
-        for p in range(ptr[g], ptr[g + 1]):
-            lines.append(f'  w{int(circuit.fanin_wires[p])} -> w{circuit.first_gate + g} '
-                         f'[label="{int(circuit.weights[p])}"];')
-    for name, w in zip(circuit.output_names, circuit.output_wires.tolist(), strict=True):
-        lines.append(f'  "out:{name}" [shape=doublecircle, label="{name}"];')
-        lines.append(f'  w{w} -> "out:{name}";')
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    """Graphviz DOT text (`circuitx.graph_files.dot`): gates as circles labelled ``>= t``,
+    edges labelled with weights, every label escaped."""
+    return graph_files.dot(circuit)

@@ -270,30 +270,45 @@ def _short(value) -> str:
 
 
 @contextlib.contextmanager
-def replacing(path: str | Path) -> Iterator[Path]:
+def replacing(path: str | Path, *, what: str = "the file",
+              error: type[Exception] = FormatError) -> Iterator[Path]:
     """A temporary path beside `path`, renamed over it when the block succeeds.
 
     The temporary file keeps `path`'s suffix (writers such as matplotlib read
     the format from it). On an error the temporary file is removed and `path`
-    is left as it was.
+    is left as it was; an `OSError` (a folder that is gone or read-only, a full
+    disk) becomes `error` naming `what` and `path`.
     """
     target = Path(path)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".part{target.suffix}",
-                                    dir=str(target.parent) if str(target.parent) else ".")
-    os.close(handle)
+
+    def failed(failure: OSError) -> Exception:
+        why = failure.strerror or str(failure) or type(failure).__name__
+        shown = str(target) if len(str(target)) <= 240 else str(target)[:237] + "..."
+        return error(f"cannot write {what} {shown!r}: {why}")
+
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.",
+                                        suffix=f".part{target.suffix}",
+                                        dir=str(target.parent) if str(target.parent) else ".")
+        os.close(handle)
+    except OSError as failure:
+        raise failed(failure) from None
     temporary = Path(name)
     try:
         yield temporary
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as failure:
         with contextlib.suppress(OSError):
             temporary.unlink()
+        if isinstance(failure, OSError):
+            raise failed(failure) from None
         raise
 
 
-def write(path: str | Path, data: bytes | str) -> None:
+def write(path: str | Path, data: bytes | str, *, what: str = "the file",
+          error: type[Exception] = FormatError) -> None:
     """Write `data` to `path` through `replacing` (never a half-written file)."""
-    with replacing(path) as temporary:
+    with replacing(path, what=what, error=error) as temporary:
         temporary.write_bytes(data.encode() if isinstance(data, str) else data)
 
 

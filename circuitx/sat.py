@@ -1,6 +1,6 @@
 """CNF encoding of threshold circuits and the SAT miter behind `verify.equivalent`.
 
-See `circuitx.verify` for the decision-diagram encoding of a gate. Needs the
+Each gate is encoded through its decision diagram (`circuitx.threshold_diagram`). Needs the
 optional dependency python-sat (``pip install 'circuitx[verify]'``), imported
 when `find_difference` runs; `verify.equivalent` calls `verify.require_sat`
 first, so a missing solver is reported with what to install.
@@ -8,10 +8,8 @@ first, so a missing solver is reported with what to install.
 
 from __future__ import annotations
 
-import bisect
-
 from circuitx.circuit import Circuit
-from circuitx.errors import CircuitError
+from circuitx.threshold_diagram import threshold_diagram
 
 
 class Cnf:
@@ -31,69 +29,20 @@ TRUE_LIT = 1
 
 def encode_gate(cnf: Cnf, literals: list[int], weights: list[int], threshold: int,
                 max_nodes: int, name: str) -> int:
-    """A literal equivalent to ``[sum_i weights[i] * literals[i] >= threshold]``."""
-    items = []
-    for lit, w in zip(literals, weights, strict=True):
-        if w < 0:  # w x = |w| (1 - x) - |w|
-            lit, w, threshold = -lit, -w, threshold - w
-        if w:
-            items.append((w, lit))
-    items.sort(key=lambda item: -item[0])
-    a = [w for w, _ in items]
-    lits = [lit for _, lit in items]
-    n = len(a)
-    suffix = [0] * (n + 1)
-    for i in range(n - 1, -1, -1):
-        suffix[i] = suffix[i + 1] + a[i]
-    # per level i: sorted interval lower ends (exclusive), upper ends, literals
-    levels: list[tuple[list[int], list[int], list[int]]] = [([], [], []) for _ in range(n)]
-    count = [0]
+    """A literal equivalent to ``[sum_i weights[i] * literals[i] >= threshold]``.
 
-    def node(i: int, k: int) -> tuple[float, float, int]:
-        """(beta, gamma, literal) with F_i(k') the same literal for beta < k' <= gamma."""
-        if k <= 0:
-            return float("-inf"), 0, TRUE_LIT
-        if k > suffix[i]:
-            return suffix[i], float("inf"), -TRUE_LIT
-        lows, highs, found = levels[i]
-        j = bisect.bisect_left(highs, k)
-        if j < len(highs) and lows[j] < k:
-            return lows[j], highs[j], found[j]
-        beta_h, gamma_h, hi = node(i + 1, k - a[i])
-        beta_l, gamma_l, lo = node(i + 1, k)
-        beta = max(beta_h + a[i], beta_l)
-        gamma = min(gamma_h + a[i], gamma_l)
-        if hi == lo:
-            v = lo
-        else:
-            count[0] += 1
-            if count[0] > max_nodes:
-                raise CircuitError(f"SAT encoding: the decision diagram of {name} has more "
-                                   f"than {max_nodes} nodes; raise max_nodes or check "
-                                   f"exhaustively")
-            v = cnf.var()
-            x = lits[i]
-            cnf.clauses += [[-v, x, lo], [-v, hi, lo], [-x, -hi, v], [-lo, v]]
-        j = bisect.bisect_left(highs, gamma)
-        lows.insert(j, beta)
-        highs.insert(j, gamma)
-        found.insert(j, v)
-        return beta, gamma, v
+    Each node of the gate's diagram (`circuitx.threshold_diagram`) gets a fresh
+    variable v and the four clauses of ``v <-> (x and hi) or (not x and lo)``.
+    """
 
-    return _iterative(node, threshold, n)
+    def node(x: int, hi: int, lo: int) -> int:
+        v = cnf.var()
+        cnf.clauses += [[-v, x, lo], [-v, hi, lo], [-x, -hi, v], [-lo, v]]
+        return v
 
-
-def _iterative(node, threshold: int, n: int) -> int:
-    """Run the recursive `node` with a recursion limit that fits the fan-in."""
-    import sys
-
-    limit = sys.getrecursionlimit()
-    if n + 100 > limit:
-        sys.setrecursionlimit(n + 1000)
-    try:
-        return node(0, threshold)[2]
-    finally:
-        sys.setrecursionlimit(limit)
+    return threshold_diagram(literals, weights, threshold, negate=lambda lit: -lit, node=node,
+                             true=TRUE_LIT, false=-TRUE_LIT, max_nodes=max_nodes, name=name,
+                             what="SAT encoding")
 
 
 def encode(cnf: Cnf, circuit: Circuit, input_vars: dict[str, int], max_nodes: int) -> list[int]:

@@ -1,23 +1,36 @@
 """Verification: are two circuits equivalent, does a circuit compute a function?
 
-`equivalent(a, b)` matches inputs and outputs by name. Up to `max_exhaustive`
-inputs (default 20) it evaluates both circuits on all ``2**n`` inputs,
-vectorised in batches; beyond that it asks a SAT solver (the optional extra
-``verify``: ``pip install python-sat``) about a *miter*: both circuits over
-shared input variables, and the clause "some output differs".
+`equivalent(a, b)` matches inputs and outputs by name and decides by one of three
+methods:
 
-Each threshold gate ``y = [sum_i a_i l_i >= t]`` (weights made positive by
-``w x = |w| (1 - x) - |w|`` for ``w < 0``, literals sorted by decreasing weight)
-is encoded by its reduced ordered decision diagram, built with interval
-memoisation (Abío, Nieuwenhuis, Oliveras & Rodríguez-Carbonell, "A new look
-at BDDs for pseudo-Boolean constraints", JAIR 2012): node
-``F_i(k) = [sum_{j>=i} a_j l_j >= k]`` is ``(l_i AND F_{i+1}(k - a_i)) OR
-F_{i+1}(k)``, and one node serves every k between the two attainable suffix
-sums around it. Each node gets a variable and the four clauses of that
-equivalence. Cardinality gates give ``O(n t)`` nodes, comparators with
-weights ``2**i`` ``O(n)``; a gate whose diagram passes `max_nodes` is refused
-with an error naming it (the diagram of a general weighted gate can be
-exponential).
+* ``"exhaustive"``: both circuits on all ``2**n`` inputs, vectorised in batches.
+* ``"sat"`` (the optional extra ``verify``: python-sat): a SAT solver on a *miter*,
+  both circuits over shared input variables and the clause "some output differs"
+  (`circuitx.sat`).
+* ``"bdd"`` (the optional extra ``bdd``: dd, with CUDD where its wheel ships it):
+  both circuits as reduced ordered BDDs in one manager, compared node for node
+  (`circuitx.bdd`; the variable order interleaves operands' bits).
+
+Both SAT and BDD turn each threshold gate into its decision diagram
+(`circuitx.threshold_diagram`, Abío et al., JAIR 2012); a gate whose diagram passes
+`max_nodes` is refused with an error naming it.
+
+``method="auto"`` (`choose_method`) enumerates when that is cheap: at most
+`max_exhaustive` inputs (default 20) and ``2**n * (wires of a + wires of b)`` at
+most `EXHAUSTIVE_WORK`. Otherwise, with dd installed, it tries the BDD within a
+budget of `AUTO_BDD_NODES` nodes (about 170 MiB with CUDD, seconds of work to
+exhaust); where the diagrams pass it, it gives up on them and enumerates (up to
+`max_exhaustive` inputs) or asks the SAT solver (beyond). Without dd: enumeration
+up to `max_exhaustive` inputs, SAT beyond. The budget is the size heuristic: a
+BDD's size is hard to predict from the circuit (it depends on the variable order
+and on the function: linear for adders with interleaved operands and for symmetric
+functions such as parity, exponential for a multiplier's middle bits and for an
+adder whose operands are not interleaved), so the BDD is tried and measured rather
+than guessed. ``benchmarks/verify_methods.py`` times both against textbook
+circuits: the BDD decides parity(128), the addition of two 128-bit numbers and the
+multiplication of two 8-bit numbers in about two seconds each, none of which SAT
+decides in a minute; SAT wins where no order gives small diagrams (an adder whose
+operands' bits are not interleaved, from 16 bits on).
 
 The result is a `Verdict`: true when equal, else it carries an input (a dict
 name -> bool) on which the circuits really differ, checked by evaluating both.
@@ -25,15 +38,15 @@ name -> bool) on which the circuits really differ, checked by evaluating both.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from circuitx import bdd, sat
 from circuitx.circuit import Circuit
 from circuitx.errors import CircuitError, MissingDependencyError, NamingError
 from circuitx.evaluate import evaluate
-from circuitx.sat import find_difference
 
 BATCH = 1 << 15
 
@@ -46,7 +59,7 @@ class Verdict:
         equal: whether the two sides agree on every input.
         counterexample: an input (name -> bit) where they differ, or None.
         outputs: the names of the outputs that differ on the counterexample.
-        method: "exhaustive" or "sat".
+        method: "exhaustive", "sat" or "bdd".
     """
 
     equal: bool
@@ -64,20 +77,57 @@ def _all_inputs(n: int, start: int, stop: int) -> np.ndarray:
     return ((rows >> np.arange(n, dtype=np.int64)) & 1).astype(bool)
 
 
+METHODS = ("auto", "exhaustive", "sat", "bdd")
+AUTO_BDD_NODES = 2_000_000
+"""The BDD nodes after which ``method="auto"`` gives up on the BDD (and enumerates or
+asks SAT)."""
+BDD_NODES = 20_000_000
+"""The BDD nodes after which ``method="bdd"`` raises `circuitx.bdd.TooManyNodes`."""
+EXHAUSTIVE_WORK = 1 << 25
+"""The most ``2**n * (wires of a + wires of b)`` that ``method="auto"`` enumerates
+without trying a BDD first (about a third of a second at the numpy evaluator's 100
+million wire-rows a second)."""
+
+
+def choose_method(a: Circuit, b: Circuit, *, max_exhaustive: int = 20) -> str:
+    """The method ``equivalent(a, b, method="auto")`` starts with.
+
+    "exhaustive" when ``2**n * wires`` is at most `EXHAUSTIVE_WORK`, or when dd is
+    not installed and n is at most `max_exhaustive`; else "bdd" when dd is installed;
+    else "sat". (`equivalent` turns a BDD that passes `AUTO_BDD_NODES` into
+    "exhaustive" up to `max_exhaustive` inputs, "sat" beyond.)
+    """
+    n = a.n_inputs
+    if n <= max_exhaustive and (len(a.fanin_wires) + len(b.fanin_wires)) << n <= EXHAUSTIVE_WORK:
+        return "exhaustive"
+    if bdd_available():
+        return "bdd"
+    return "exhaustive" if n <= max_exhaustive else "sat"
+
+
 def equivalent(a: Circuit, b: Circuit, *, max_exhaustive: int = 20, method: str = "auto",
-               backend: str = "numpy", max_nodes: int = 200_000) -> Verdict:
+               backend: str = "numpy", max_nodes: int = 200_000,
+               order: Sequence[str] | None = None,
+               bdd_max_nodes: int | None = None) -> Verdict:
     """Whether `a` and `b` compute the same outputs on every input.
 
     Args:
         a, b: circuits with the same input names and the same output names.
         max_exhaustive: the most inputs for which "auto" enumerates.
-        method: "auto", "exhaustive" or "sat".
+        method: "auto" (`choose_method`, with the fallback of the module docstring),
+            "exhaustive", "sat" or "bdd".
         backend: evaluator for the exhaustive check ("numpy" or "torch").
-        max_nodes: the largest decision diagram the SAT encoding builds for one gate.
+        max_nodes: the largest decision diagram SAT or BDD builds for one gate.
+        order: the BDD variable order (every input name once); default
+            `circuitx.bdd.variable_order`.
+        bdd_max_nodes: about the most BDD nodes (see `circuitx.bdd.find_difference`);
+            default `AUTO_BDD_NODES` for "auto" (past it SAT decides) and `BDD_NODES`
+            for "bdd" (past it `circuitx.bdd.TooManyNodes`).
 
     Raises:
-        NamingError: the input or output names differ.
-        MissingDependencyError: SAT is needed and python-sat is not installed.
+        NamingError: the input or output names differ, or `order` does not name them.
+        MissingDependencyError: the method's package (python-sat, dd) is not installed.
+        CircuitError: an unknown method; a gate's diagram or the BDD passes its limit.
     """
     if set(a.input_names) != set(b.input_names) or len(a.input_names) != len(b.input_names):
         only_a = sorted(set(a.input_names) - set(b.input_names))
@@ -88,16 +138,34 @@ def equivalent(a: Circuit, b: Circuit, *, max_exhaustive: int = 20, method: str 
         raise NamingError(f"outputs differ: only in the first "
                           f"{sorted(set(a.output_names) - set(b.output_names))}, only in the "
                           f"second {sorted(set(b.output_names) - set(a.output_names))}")
-    if method not in ("auto", "exhaustive", "sat"):
-        raise CircuitError(f"unknown method {method!r}; choose auto, exhaustive or sat")
-    n = a.n_inputs
-    if method == "exhaustive" or (method == "auto" and n <= max_exhaustive):
+    if method not in METHODS:
+        raise CircuitError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    chosen = choose_method(a, b, max_exhaustive=max_exhaustive) if method == "auto" else method
+    if chosen == "exhaustive":
         return _exhaustive(a, b, backend)
+    if chosen == "bdd":
+        require_bdd()
+        limit = bdd_max_nodes or (AUTO_BDD_NODES if method == "auto" else BDD_NODES)
+        try:
+            model = bdd.find_difference(a, b, order=order, max_nodes=limit,
+                                        max_gate_nodes=max_nodes)
+        except bdd.TooManyNodes:
+            if method != "auto":
+                raise
+            if a.n_inputs <= max_exhaustive:
+                return _exhaustive(a, b, backend)
+            if not sat_available():
+                raise
+        else:
+            return _verdict(a, b, model, "bdd")
     require_sat()
-    model = find_difference(a, b, max_nodes=max_nodes)
+    return _verdict(a, b, sat.find_difference(a, b, max_nodes=max_nodes), "sat")
+
+
+def _verdict(a: Circuit, b: Circuit, model: dict[str, bool] | None, method: str) -> Verdict:
     if model is None:
-        return Verdict(equal=True, method="sat")
-    return _confirmed(a, b, model, "sat")
+        return Verdict(equal=True, method=method)
+    return _confirmed(a, b, model, method)
 
 
 def _reorder(a: Circuit, b: Circuit) -> tuple[np.ndarray, np.ndarray]:
@@ -178,6 +246,22 @@ def sat_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def bdd_available() -> bool:
+    """Whether dd (the BDD package) is installed."""
+    try:
+        bdd.package()
+    except ImportError:
+        return False
+    return True
+
+
+def require_bdd() -> None:
+    """Raise a clear error when dd is missing."""
+    if not bdd_available():
+        raise MissingDependencyError("method='bdd' needs the BDD package dd: "
+                                     "pip install 'circuitx[bdd]'")
 
 
 def require_sat() -> None:

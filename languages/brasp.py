@@ -333,38 +333,52 @@ def check_word(word, alphabet: str, what: str = "program") -> str:
     return word
 
 
-def _value(expr, word: np.ndarray, vectors: dict) -> np.ndarray:
-    """An expression over arrays: a leaf at i is a column (n, 1), at j a row (1, n)."""
+ROWS = 1 << 22  # pairs (i, j) an attention operation looks at in one block of rows
+
+
+def _value(expr, word: np.ndarray, vectors: dict, rows: slice = slice(None)) -> np.ndarray:
+    """An expression over arrays: a leaf at i is a column (rows of the block, 1), at j a
+    row (1, n)."""
     if isinstance(expr, Const):
         return np.bool_(expr.value)
     if isinstance(expr, Symbol | Var):
         column = word == expr.symbol if isinstance(expr, Symbol) else vectors[expr.name]
-        return column[:, None] if expr.side == "i" else column[None, :]
+        return column[rows][:, None] if expr.side == "i" else column[None, :]
     if isinstance(expr, Not):
-        return ~_value(expr.operand, word, vectors)
-    left, right = _value(expr.left, word, vectors), _value(expr.right, word, vectors)
+        return ~_value(expr.operand, word, vectors, rows)
+    left = _value(expr.left, word, vectors, rows)
+    right = _value(expr.right, word, vectors, rows)
     return left & right if isinstance(expr, And) else left | right
 
 
 def _attend(op: Attention, word: np.ndarray, vectors: dict) -> np.ndarray:
+    """The operation at every i, a block of rows i at a time (at most `ROWS` pairs)."""
     n = len(word)
-    i, j = np.arange(n)[:, None], np.arange(n)[None, :]
-    mask = {"future": j < i, "past": j > i, "none": np.ones((n, n), dtype=bool)}[op.mask]
-    candidates = mask & np.broadcast_to(_value(op.score, word, vectors), (n, n))
-    found = candidates.any(axis=1)
-    if op.choice == "leftmost":
-        chosen = candidates.argmax(axis=1)
-    else:
-        chosen = n - 1 - candidates[:, ::-1].argmax(axis=1)
-    value = np.broadcast_to(_value(op.value, word, vectors), (n, n))[np.arange(n), chosen]
-    default = np.broadcast_to(_value(op.default, word, vectors), (n, 1))[:, 0]
-    return np.where(found, value, default)
+    out = np.zeros(n, dtype=bool)
+    step = max(1, ROWS // n)
+    j = np.arange(n)[None, :]
+    for start in range(0, n, step):
+        rows = slice(start, min(start + step, n))
+        m = rows.stop - rows.start
+        i = np.arange(rows.start, rows.stop)[:, None]
+        mask = {"future": j < i, "past": j > i, "none": np.ones((m, n), dtype=bool)}[op.mask]
+        candidates = mask & np.broadcast_to(_value(op.score, word, vectors, rows), (m, n))
+        found = candidates.any(axis=1)
+        if op.choice == "leftmost":
+            chosen = candidates.argmax(axis=1)
+        else:
+            chosen = n - 1 - candidates[:, ::-1].argmax(axis=1)
+        value = np.broadcast_to(_value(op.value, word, vectors, rows), (m, n))[
+            np.arange(m), chosen]
+        default = np.broadcast_to(_value(op.default, word, vectors, rows), (m, 1))[:, 0]
+        out[rows] = np.where(found, value, default)
+    return out
 
 
 def run(program: Program, word: str) -> dict[str, tuple[bool, ...]]:
-    """Every vector of `program` on `word`, one Boolean per position (the definition of
-    B-RASP's definition, computed on n x n matrices: S(i, j) for every pair, then the first or last
-    j the mask and the score allow).
+    """Every vector of `program` on `word`, one Boolean per position (B-RASP's definition,
+    computed on matrices of S(i, j), a block of rows i at a time, then the first or last j
+    the mask and the score allow).
 
     Raises:
         WordError: a symbol of `word` is not in the program's alphabet.

@@ -94,7 +94,8 @@ NAMES = {"NAME": "a name", "QUOTED": "Q_\"x\"", "STRING": "a string", "_NL": "a 
          "$END": "the end", "INT": "an integer", "CHOICE": "◀_j or ▶_j", "SIDE": "i or j",
          "COMP": "a comparison", "NOT": "¬", "AND": "∧", "OR": "∨", "TRUE": "true",
          "FALSE": "false", "DEFINE": ":=", "LE": "'<='", "PLUS": "'+'", "MINUS": "'-'",
-         "TIMES": "'*'"}
+         "TIMES": "'*'", "ATOM": "Q_a", "IMPLIES": "→", "SINCE": "S", "UNTIL": "U",
+         "YESTERDAY": "Y", "ONCE": "O", "HISTORICALLY": "H"}
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ only None or the program's own width; a `str` input is encoded as UTF-8;
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,6 +205,11 @@ def parse_program(text: str, *, semantics: str, bits: int | None = None,
 def load_program(path: str, *, semantics: str | None = None, bits: int | None = None) -> Program:
     """The program in the file `path`; the semantics from its suffix when not given
     (``.giannou``: giannou, else esolang). Errors name the file."""
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if not isinstance(path, str):
+        raise ProgramError(f"a program file is a path (str or pathlib.Path), got "
+                           f"{type(path).__name__}")
     if semantics is None:
         semantics = "giannou" if Path(path).suffix == ".giannou" else "esolang"
     try:

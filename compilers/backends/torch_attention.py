@@ -174,20 +174,29 @@ def attend(model, heads, q, k, v, positions, n, flags, *, rows_key=None) -> list
         scores = -scores.abs()
     masked_keys, blind = mask != "none", None
     if masked_keys:  # without a mask every key is visible, and masked_fill would change nothing
-        hidden = _hidden(mask, positions, k.shape[2], model.device)  # (queries, keys)
+        hidden = hidden_keys(mask, positions, k.shape[2], model.device)  # (queries, keys)
         blind = hidden.all(dim=-1) if mask.startswith("strict") else None  # sees no key
-    kind = head.kind
-    if isinstance(kind, Softmax):
-        scaled = scores * model._scale(kind.scale, n)
-        scaled = scaled.masked_fill(hidden, float("-inf")) if masked_keys else scaled
-        weights = torch.softmax(scaled, dim=-1)
-        return _per_head(_unseen(weights, blind), v)
+    if isinstance(head.kind, Softmax):
+        scores = scores * model._scale(head.kind.scale, n)
     masked = scores.masked_fill(hidden, float("-inf")) if masked_keys else scores
+    return _per_head(pattern(model, heads, masked, blind, positions, n, flags,
+                             rows_key=rows_key), v)
+
+
+def pattern(model, heads, masked, blind, positions, n, flags, *, rows_key=None
+            ) -> torch.Tensor:
+    """The attention weights (batch, heads, queries, keys) of heads of one kind from their
+    scores `masked` (scaled by the softmax scale for a softmax head; ``-inf`` at the keys
+    a query does not see); `blind` (queries,) bool, or None: the queries that see no key,
+    whose weights are 0. See `attend` for each kind's rule."""
+    kind = heads[0].kind
+    if isinstance(kind, Softmax):
+        return _unseen(torch.softmax(masked, dim=-1), blind)
     best = masked.max(dim=-1, keepdim=True).values
     below = best - masked  # >= 0 where visible, +inf elsewhere
     if kind.gap is not None:
         half, quarter, three_quarters = _thresholds(model, kind.gap, positions, n,
-                                                    scores.dtype, rows_key)
+                                                    masked.dtype, rows_key)
         winners = below < half
         doubtful = (below >= quarter) & (below < three_quarters)
         flags.mark_heads([h.label for h in heads], doubtful.flatten(2).any(dim=2))
@@ -196,19 +205,19 @@ def attend(model, heads, q, k, v, positions, n, flags, *, rows_key=None) -> list
     if isinstance(kind, Hard):
         if kind.tie is None:
             refuse_ties(heads, winners)
-        keys = k.shape[2]
+        keys = masked.shape[-1]
         order = torch.arange(keys, device=model.device)
         order = order if kind.tie != "first" else keys - 1 - order
         pick = torch.where(winners, order, -1).argmax(dim=-1)  # (batch, heads, queries)
-        weights = torch.nn.functional.one_hot(pick, keys).to(v.dtype)
+        weights = torch.nn.functional.one_hot(pick, keys).to(masked.dtype)
     else:
         assert isinstance(kind, AverageHard)
-        weights = winners.to(v.dtype)
+        weights = winners.to(masked.dtype)
         weights = weights / weights.sum(dim=-1, keepdim=True)
-    return _per_head(_unseen(weights, blind), v)
+    return _unseen(weights, blind)
 
 
-def _hidden(mask: str, positions: torch.Tensor, keys: int, device) -> torch.Tensor:
+def hidden_keys(mask: str, positions: torch.Tensor, keys: int, device) -> torch.Tensor:
     """(queries, keys) bool: the keys a query does not see, by the mask (`ir.plan.visible`)."""
     key_positions = torch.arange(keys, device=device)[None, :]
     query = positions[:, None]

@@ -283,6 +283,10 @@ class TorchGenerator:
         hidden = torch.relu(torch.matmul(x, w_in) + b_in)
         return x + torch.matmul(hidden, w_out) + b_out
 
+    def layer_norm(self, model, block, params, x: torch.Tensor) -> torch.Tensor:
+        """The rule of a layer norm at the new position (`TorchTransformer._layer_norm`)."""
+        return model._normalise(block, params, x)
+
     def _check_finite(self, x: torch.Tensor, streams: list) -> None:
         """One check per step: the first block whose stream holds a non-finite value, if any."""
         total = float(x.sum())  # a non-finite entry makes the sum non-finite

@@ -11,6 +11,12 @@ Given a list of IRs of identical structure (the same stream, blocks, labels and
 kinds; only the weights differ, e.g. one Turing machine each), the weights are
 stacked along a leading batch dimension and example b runs on the b-th model.
 
+Every activation has a TransformerLens-style hook point (``hook_embed``,
+``blocks.0.attn.hook_pattern``, ...; ``run_with_cache``, ``run_with_hooks``):
+`compilers.backends.torch_hooks` lists them. Unused, they cost one look per
+pass (is any hook registered?); with a hook, the pass runs every block the
+textbook way through its points.
+
 No silent wrong answer: hard and average-hard heads that carry a `gap` (the
 construction's promise that unequal scores differ by at least ``gap(i, n)``)
 treat scores within ``gap/2`` of the maximum as ties, and mark an example
@@ -35,7 +41,7 @@ product's terms may differ from one product per head.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,10 +55,13 @@ from compilers.backends.common import (
     require_length,
     token_ids,
 )
+from compilers.backends.hooks import HookedModule
 from compilers.backends.torch_attention import attend, attention_block
 from compilers.backends.torch_flags import Flags as _Flags
 from compilers.backends.torch_flags import NonFiniteChecks
 from compilers.backends.torch_generate import TorchGenerator
+from compilers.backends.torch_hooks import Hooked, add_hook_points
+from compilers.backends.torch_hooks import embed as hooked_embed
 from compilers.ir import (
     MLP,
     Attention,
@@ -138,12 +147,26 @@ class _Params(nn.Module):
             self.register_parameter(name, nn.Parameter(tensor, requires_grad=False))
 
 
-class TorchTransformer(nn.Module):
-    """A `Transformer` (or a list of same-structure ones) as an `nn.Module`."""
+class TorchTransformer(HookedModule):
+    """A `Transformer` (or a list of same-structure ones) as an `nn.Module`.
+
+    Args:
+        transformer: the IR, or IRs of one structure (their weights stacked).
+        dtype, device: the float type and device of the weights and the pass.
+        word_length: how the input length n that the formulas see follows from the
+            number of positions, as the construction states it (a recogniser's n is
+            the positions less its tokens around the word); without it, a forward
+            pass through a model whose formulas read n must be given ``n=``.
+
+    Hook points (TransformerLens's names and calls: ``run_with_cache``,
+    ``run_with_hooks``, ``hook_dict``) are listed in `compilers.backends.torch_hooks`.
+    """
 
     def __init__(self, transformer: Transformer | Sequence[Transformer], *,
-                 dtype: str | torch.dtype = torch.float32, device: str | torch.device = "cpu"):
+                 dtype: str | torch.dtype = torch.float32, device: str | torch.device = "cpu",
+                 word_length: Callable[[int], int] | None = None):
         super().__init__()
+        self.word_length = word_length
         models = [transformer] if isinstance(transformer, Transformer) else list(transformer)
         if not models:
             raise EvaluationError("TorchTransformer needs at least one transformer")
@@ -210,6 +233,8 @@ class TorchTransformer(nn.Module):
         self._norm_columns = {b.label: _columns([self.index[d] for d in b.dims])
                               for b in self.ir.blocks if isinstance(b, LayerNorm)}
         self._cache: dict = {}  # see _cached: positional rows, gap thresholds, block plans
+        self.hook_places = add_hook_points(self)
+        self.setup_hooks()
 
     # -- helpers ------------------------------------------------------------
 
@@ -364,6 +389,11 @@ class TorchTransformer(nn.Module):
                 only_readout: bool = False) -> TorchPass:
         """Run a batch of same-length inputs (token ids, or vectors over the input dims).
 
+        `n`, the input length the formulas see, is never guessed: where they
+        read it, it must be given, or follow from the positions by the
+        module's `word_length`, or (a model with an encoder) be the encoder's
+        input length; else `EvaluationError` (`common.require_length`).
+
         With `only_readout` (and a read-out at the first or last position of a
         model that is not looped), blocks after the last attention block, and
         that block's queries, are computed at the read-out position only: the
@@ -371,19 +401,30 @@ class TorchTransformer(nn.Module):
         the cost of the last attention falls from O(length^2) to O(length).
         """
         length = inputs.shape[1]
+        if n is None and self.word_length is not None:
+            n = self._stated_length(length)
         require_length(self.ir, n)
         encoder_stream, n = self._encode(encoder_inputs, n, default=length)
-        x = self._embed_inputs(inputs, None if self.ir.positions is None
-                               else self._positional_rows(length, n))
+        rows = None if self.ir.positions is None else self._positional_rows(length, n)
+        hooked = self.hooked  # looked up once per pass: the hooks, or the fast paths
+        x = hooked_embed(self, inputs, rows) if hooked else self._embed_inputs(inputs, rows)
         state = _Flags(x.shape[0], x.device)
         trace: list = []
         prune = only_readout and self.plan.prunable
         x = self.apply_blocks(x, n=n, encoder_stream=encoder_stream, flags=state,
                               record=trace if record else None,
                               readout_row=(0 if self.ir.readout.position == "first" else -1)
-                              if prune else None)
-        return TorchPass(outputs=self.read(x), stream=x, suspect=state.any,
+                              if prune else None, hooked=hooked)
+        return TorchPass(outputs=self.read(x, hooked=hooked), stream=x, suspect=state.any,
                          suspect_heads=state.heads, record=trace)
+
+    def _stated_length(self, positions: int) -> int:
+        """n from the number of positions, by the construction's `word_length`."""
+        n = self.word_length(positions)
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise EvaluationError(f"{self.ir.label}: {positions} positions give no input length "
+                                  f"(word_length gave {n!r}); pass n=")
+        return n
 
     def _encode(self, encoder_inputs, n, *, default):
         if self.encoder is None:
@@ -398,11 +439,16 @@ class TorchTransformer(nn.Module):
 
     def apply_blocks(self, x: torch.Tensor, *, n: int, encoder_stream=None, flags=None,
                      record: list | None = None, readout_row: int | None = None,
-                     finite: NonFiniteChecks | None = None, where: str = "") -> torch.Tensor:
+                     finite: NonFiniteChecks | None = None, where: str = "",
+                     hooked: bool | None = None) -> torch.Tensor:
         """Every block once (one loop step of a looped model).
 
         `readout_row` (0 or -1): from the last attention block on, compute
         only that position (see `forward`'s `only_readout`).
+
+        With hooks registered (see `compilers.backends.torch_hooks`; `hooked`:
+        whether there are, None to look), every block runs through its hook
+        points at every position (`readout_row` is then ignored).
 
         Non-finite values: each block's stream is checked on the device (its
         least and greatest value: both are finite iff every value is, a NaN
@@ -413,7 +459,10 @@ class TorchTransformer(nn.Module):
         caller reads them back with ``finite.check()`` when it likes, e.g.
         once every few loops.
         """
-        at = _Full(n, encoder_stream, flags or _Flags(x.shape[0], x.device), readout_row)
+        flags = flags or _Flags(x.shape[0], x.device)
+        hooked = self.hooked if hooked is None else hooked
+        at = (Hooked(self, n, encoder_stream, flags) if hooked
+              else _Full(n, encoder_stream, flags, readout_row))
         queue = finite if finite is not None else NonFiniteChecks(self.float_dtype)
         for index, (rule, block, params) in enumerate(self.rules()):
             at.block = index
@@ -438,12 +487,15 @@ class TorchTransformer(nn.Module):
         """A queue for `apply_blocks`' non-finite checks, read back with its ``check()``."""
         return NonFiniteChecks(self.float_dtype)
 
-    def read(self, x: torch.Tensor) -> dict:
-        """Read-outs: name -> (batch,) or (batch, positions)."""
+    def read(self, x: torch.Tensor, *, hooked: bool | None = None) -> dict:
+        """Read-outs: name -> (batch,) or (batch, positions); through ``unembed.hook_out``
+        when hooks are registered (`hooked`: whether there are, None to look)."""
         readout = self.ir.readout
         rows = x if readout.position == "all" else x[:, :1] if readout.position == "first" \
             else x[:, -1:]
         values = self._add_bias(self._linear(rows, self.readout.matrix), self.readout.bias)
+        if self.hooked if hooked is None else hooked:
+            values = self.unembed.hook_out(values)
         if readout.position != "all":
             values = values[:, 0]
             return {o: values[:, k] for k, o in enumerate(readout.outputs)}
@@ -460,14 +512,27 @@ class TorchTransformer(nn.Module):
         generator) runs."""
         return at.mlp(self, block, params, x)
 
-    def _layer_norm(self, block: LayerNorm, params, x: torch.Tensor, at=None) -> torch.Tensor:
+    def _layer_norm(self, block: LayerNorm, params, x: torch.Tensor, at) -> torch.Tensor:
+        """The layer norm, where `at` (the full pass or a generator) runs."""
+        return at.layer_norm(self, block, params, x)
+
+    def _normalise(self, block: LayerNorm, params, x: torch.Tensor, scale=None,
+                   normalized=None) -> torch.Tensor:
+        """``x`` with its `block.dims` replaced by ``gain * (v - mean) / sqrt(var + eps) +
+        bias``; `scale` and `normalized`, if given, are the hook points of
+        ``sqrt(var + eps)`` and of the result on those dims."""
         columns = self._norm_columns[block.label]
         part = x[..., columns]
         centred = part - part.mean(dim=-1, keepdim=True)
         var = (centred * centred).mean(dim=-1, keepdim=True)
-        normed = centred / torch.sqrt(var + float(block.epsilon))
+        root = torch.sqrt(var + float(block.epsilon))
+        if scale is not None:
+            root = scale(root)
+        normed = centred / root * self._bias(params.gain) + self._bias(params.bias)
+        if normalized is not None:
+            normed = normalized(normed)
         x = x.clone()
-        x[..., columns] = normed * self._bias(params.gain) + self._bias(params.bias)
+        x[..., columns] = normed
         return x
 
     def _attend(self, head: Head, q, k, v, positions, n, flags: _Flags) -> torch.Tensor:
@@ -491,8 +556,13 @@ class TorchTransformer(nn.Module):
 
     def generator(self, encoder_inputs: torch.Tensor | None = None, *, n: int | None = None,
                   batch: int | None = None) -> TorchGenerator:
-        """A cached one-position-at-a-time run (see `TorchGenerator`)."""
+        """A cached one-position-at-a-time run (see `TorchGenerator`); it runs no hooks, so
+        it refuses to start while any are registered."""
         self.plan.require_causal()
+        if self.hooked:
+            names = [name for name, point in self.hook_dict.items() if point._forward_hooks]
+            raise EvaluationError(f"{self.ir.label}: cached generation runs no hooks; remove "
+                                  f"those at {', '.join(names[:4])} (or run forward)")
         return TorchGenerator(self, encoder_inputs, n, batch)
 
 
@@ -516,6 +586,9 @@ class _Full:
         """The MLP at every position: padded products (`_linear`), zero biases skipped."""
         hidden = torch.relu(model._add_bias(model._linear(x, params.w_in), params.b_in))
         return model._add_bias(x + model._linear(hidden, params.w_out), params.b_out)
+
+    def layer_norm(self, model: TorchTransformer, block: LayerNorm, params, x: torch.Tensor):
+        return model._normalise(block, params, x)
 
 
 RULES = {Attention: TorchTransformer._attention, MLP: TorchTransformer._mlp,

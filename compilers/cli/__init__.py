@@ -12,12 +12,18 @@ else.
 
 A user mistake anywhere below (one of the packages' own error classes, or a
 bad option or argument that click rejects) becomes a one-line ``error: ...``
-on stderr and exit status 2, never a traceback.
+on stderr and exit status 2, never a traceback; so does an `OSError` the
+readers and writers did not name themselves (a full disk, a file that went
+away), as a last line of defence. A word of the message longer than
+`LONGEST_WORD` characters (an echoed input, say a 9000-symbol machine code)
+is shortened in the middle.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import re
 import sys
 
 import click
@@ -27,6 +33,30 @@ from compilers.errors import CompileError
 from languages.errors import LanguageError
 
 USER_ERRORS = (LanguageError, CircuitError, CompileError)
+LONGEST_WORD = 120  # characters of one word of an error line; longer ones are cut short
+
+
+def one_line(message: str) -> str:
+    """`message` with every word longer than `LONGEST_WORD` shortened in the middle."""
+    def cut(match: re.Match) -> str:
+        word = match.group(0)
+        return f"{word[:80]}...({len(word) - 100} more)...{word[-20:]}"
+
+    return re.sub(rf"\S{{{LONGEST_WORD + 1},}}", cut, str(message))
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _os_error(error: OSError) -> str:
+    where = f" {error.filename!r}" if getattr(error, "filename", None) else ""
+    return f"cannot read or write{where}: {error.strerror or type(error).__name__}"
 
 COMMANDS: dict[str, str] = {
     "tour": "compilers.cli.tour:tour",
@@ -36,6 +66,8 @@ COMMANDS: dict[str, str] = {
     "constructions": "compilers.cli.constructions:constructions_command",
     "compile": "compilers.cli.compile:compile_group",
     "eval": "compilers.cli.compile:eval_command",
+    "export": "compilers.cli.export:export_command",
+    "interpret": "compilers.cli.interpret:interpret_command",
     "run": "compilers.cli.run:run_group",
     "check": "compilers.cli.check:check_group",
     "precision": "compilers.cli.precision:precision_group",
@@ -64,7 +96,13 @@ class _Root(click.Group):
         try:
             return super().invoke(ctx)
         except USER_ERRORS as error:
-            click.echo(f"error: {error}", err=True)
+            click.echo(f"error: {one_line(error)}", err=True)
+            sys.exit(2)
+        except BrokenPipeError:  # the reader of stdout went away: nothing left to tell
+            _quiet_stdout()
+            sys.exit(1)
+        except OSError as error:  # not named by a reader or writer: still one line
+            click.echo(f"error: {one_line(_os_error(error))}", err=True)
             sys.exit(2)
         except click.exceptions.NoArgsIsHelpError:
             raise  # a group called bare: click prints its help
@@ -74,7 +112,7 @@ class _Root(click.Group):
                            and not isinstance(error, click.MissingParameter))
             if error.ctx and not wrong_value:
                 message += f"; see '{error.ctx.command_path} --help'"
-            click.echo(f"error: {message[:1].lower()}{message[1:]}", err=True)
+            click.echo(f"error: {one_line(message[:1].lower() + message[1:])}", err=True)
             sys.exit(2)
 
 

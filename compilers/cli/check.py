@@ -80,8 +80,8 @@ def _check_command(family) -> click.Command:
             "device": None if "torch" in chosen else f"applies to the torch backend; {without}",
             "precision": None if "circuit" in chosen else f"applies to the circuit backend; "
                                                           f"{without}",
-            "max_steps": None if family.mode != "recognise" else "applies to machines and "
-                                                                  "programs, not to words",
+            "max_steps": None if family.mode not in ("recognise", "predict") else (
+                "applies to machines and programs, not to words"),
             "lengths": None if family.mode != "loop" else "applies to words and machines; a "
                                                           "program is checked on programs",
             **reasons})
@@ -121,7 +121,7 @@ def estimate(built, sizes, samples: int, backends, max_steps: int, **options):
 
     total = estimates.Estimate(f"checking {built.name} on {', '.join(backends)}")
     for backend in backends:
-        if built.mode == "recognise":
+        if built.mode in ("recognise", "predict"):
             symbols = len(built.alphabet)
             counts = {n: samples if n * math.log(max(symbols, 2)) > math.log(samples)
                       else min(samples, symbols ** n) for n in sizes}

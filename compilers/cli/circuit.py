@@ -23,9 +23,12 @@ what the exact construction computes: `circuit` checks it against the exact
 backend (every word where there are at most 1024, else 256 sampled; a
 decoding step on 8 sampled words' runs; a loop on its program's run, 32
 loops or ``--run``'s) and reports the verdict under ``"verified"`` in the
-JSON; `scaling` of a recogniser checks each length the same way (at most 256
-words, else 64). A circuit that disagrees is warned about on stderr and exits
-with status 1 (after writing what was asked for).
+JSON; `scaling` checks each size the same way: a recogniser's lengths on
+at most 256 words, else 64; a decoding step on `STEP_CHECKS` sampled words'
+runs; one loop on `LOOP_CHECKS` random programs of its sizes, every state
+beside the interpreter's (``"verified"`` in each point). A circuit that
+disagrees is warned about on stderr and exits with status 1 (after writing
+what was asked for).
 Output files are checked before the work (``--save`` ends in .json,
 ``--graphml`` in .graphml or .xml; the folder exists; an existing file needs
 ``--force``; no output at an input's path or at another output's).
@@ -58,6 +61,8 @@ graphml_option = click.option("--graphml", type=click.Path(dir_okay=False),
 save_option = click.option("--save", type=click.Path(dir_okay=False),
                            help="Write the circuit's JSON here (.json).")
 SUFFIXES = {"--save": (".json",), "--graphml": (".graphml", ".xml"), "--dot": (".dot", ".gv")}
+STEP_CHECKS = 4  # sampled words whose runs check each decoding step of a rounded sweep
+LOOP_CHECKS = (2, 8)  # random programs, and loops of each, that check a rounded loop
 
 
 def outputs(force: bool, reads: dict | None = None, **paths) -> dict:
@@ -113,13 +118,24 @@ def _recogniser(family) -> click.Command:
         report = {"construction": family.name, "options": options, "n": length,
                   "precision": str(model.precision), "precision_auto": model.auto, **stats,
                   "verified": verified or _exact_note()}
+        details = dict(getattr(built, "details", {}))  # a program's depth beside the circuit's
+        if details:
+            report["details"] = details
         _write(model.circuit, **files)
         _show(report, stats, as_json, f"{family.name} at n = {length}, precision "
                                       f"{model.precision}{' (auto)' if model.auto else ''}",
-              _verdict_row(verified))
+              {**{k: str(v) for k, v in details.items()}, **_verdict_row(verified)})
         _refuse_silence(verified, precision)
 
     return command
+
+
+def _refuse_wrong(checked: dict, precision, symbol: str, total: int) -> None:
+    """`_refuse_silence` for the first size of a scaling sweep whose circuit disagrees."""
+    wrong = [x for x, verdict in checked.items() if not verdict["computes_exact"]]
+    if wrong:
+        _refuse_silence(checked[wrong[0]], precision,
+                        f" at {symbol} = {wrong[0]}; {len(wrong)} of {total} sizes wrong")
 
 
 def _exact_note() -> dict:
@@ -382,16 +398,13 @@ def _scale_lengths(family) -> click.Command:
             points = measure(built, sizes, precision=precision, runner=runner)
             checked = {n: verify_recogniser(built, runner.recogniser(n), w)
                        for n, w in words.items()}
-        wrong = [n for n, verdict in checked.items() if not verdict["computes_exact"]]
         print_scaling(points, {"construction": family.name, "options": options,
                                "precision": precision},
                       key="n", symbol="n", as_json=as_json, plot_path=plot_path,
                       plot_title=f"{family.name}: compiled circuit",
                       table_title=f"{family.name}: circuit depth and size against n",
                       verified=checked or None)
-        if wrong:
-            _refuse_silence(checked[wrong[0]], precision,
-                            f" at n = {wrong[0]}; {len(wrong)} of {len(sizes)} lengths wrong")
+        _refuse_wrong(checked, precision, "n", len(sizes))
 
     return command
 
@@ -412,6 +425,8 @@ def _scale_steps(family) -> click.Command:
     def command(steps, n, precision, as_json, plot_path, force, budget, **params):
         from compilers.backends.circuit import parse_precision
         from compilers.runs import budget as estimates
+        from compilers.runs.backends import backend_for
+        from compilers.runs.circuits import verify_step
         from compilers.runs.scaling import measure_steps
 
         parse_precision(precision)
@@ -419,16 +434,24 @@ def _scale_steps(family) -> click.Command:
         built = construction(family, params)
         name = built.options.get("machine", family.name)
         ts = parse_lengths(steps)
-        cost = estimates.step_circuits(built, n, [t for t in ts if t >= 1],
-                                       precision=precision).check(budget)
+        checks = STEP_CHECKS if precision != "auto" else 0  # a rounded step is checked
+        cost = estimates.step_circuits(built, n, [t for t in ts if t >= 1], precision=precision)
+        if checks:
+            cost = cost + estimates.generate(built, [(n, t, checks) for t in ts],
+                                             backend="exact")
+        cost.check(budget)
         with working(f"compiling {len(ts)} steps of {family.name}", cost.seconds, as_json):
-            points = measure_steps(built, ts, n=n, precision=precision)
+            runner = backend_for(built, "circuit", precision=precision)
+            points = measure_steps(built, ts, n=n, precision=precision, runner=runner)
+            checked = {t: verify_step(built, runner.step(n, t), n, t, checks)
+                       for t in ts} if checks else {}
         print_scaling(points, {"construction": family.name, "machine": name, "n": n,
                                "precision": precision},
                       key="t", symbol="t", xlabel="decoding step t", as_json=as_json,
                       plot_path=plot_path, plot_title=f"{family.name} {name}: one decoding step",
                       table_title=f"{family.name} {name}: circuit of one decoding step "
-                                  f"against t (n = {n})")
+                                  f"against t (n = {n})", verified=checked or None)
+        _refuse_wrong(checked, precision, "t", len(ts))
 
     return command
 
@@ -450,14 +473,20 @@ def _scale_sizes(family) -> click.Command:
     @budget_options
     def command(sizes, precision, as_json, plot_path, force, budget, **params):
         from compilers.backends.circuit import parse_precision
+        from compilers.runs.circuits import verify_loop
         from compilers.runs.scaling import measure_sizes
 
         parse_precision(precision)
         plot_path = plot_output(plot_path, force)
         ms = parse_lengths(sizes)
-        cost = _sizes_cost(family, ms, params).check(budget)
+        checks = precision != "auto"  # a rounded loop is checked on random programs
+        cost = _sizes_cost(family, ms, params, checks).check(budget)
+        runners: dict = {}
         with working(f"compiling {family.name} at {len(ms)} sizes", cost.seconds, as_json):
-            points = measure_sizes(family, ms, precision=precision, **params)
+            points = measure_sizes(family, ms, precision=precision, runners=runners, **params)
+            checked = {runners[m][0].positions: verify_loop(*runners[m], LOOP_CHECKS[0],
+                                                            LOOP_CHECKS[1])
+                       for m in ms} if checks else {}
         fixed = {k: v for k, v in family.sizes(1, **params).items()
                  if family.sizes(2, **params)[k] == v}
         words = f" ({params['bits']}-bit words)" if "bits" in params else ""
@@ -465,19 +494,23 @@ def _scale_sizes(family) -> click.Command:
                       key="columns", symbol="n", xlabel="punchcard columns n", as_json=as_json,
                       plot_path=plot_path, plot_title=f"{family.name}{words}: one loop",
                       table_title=f"{family.name}{words}: circuit of one loop against the "
-                                  "columns")
+                                  "columns", verified=checked or None)
+        _refuse_wrong(checked, precision, "columns", len(ms))
 
     return command
 
 
-def _sizes_cost(family, sizes: list[int], params: dict):
+def _sizes_cost(family, sizes: list[int], params: dict, checks: bool = False):
     """One loop's circuit at each size m: the eight largest estimated from their IRs, the
-    others bounded by the eighth's."""
+    others bounded by the eighth's; with `checks`, its runs on `LOOP_CHECKS` programs."""
     from compilers.runs import budget as estimates
 
     largest = sorted({m for m in sizes if m >= 1}, reverse=True)
-    costs = [estimates.loop_circuit(family.make(**family.sizes(m, **params)))
-             for m in largest[:8]]
+    built = [family.make(**family.sizes(m, **params)) for m in largest[:8]]
+    costs = [estimates.loop_circuit(b) + (estimates.loop(b, [LOOP_CHECKS[1]] * LOOP_CHECKS[0],
+                                                         backend="circuit")
+                                          if checks else estimates.Estimate(""))
+             for b in built]
     rest = len(sizes) - len(costs)
     total = estimates.Estimate(f"the circuits of {family.name} at {len(sizes)} sizes up to "
                                f"m = {max(sizes)}")

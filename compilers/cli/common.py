@@ -52,10 +52,12 @@ def budget_options(function):
                   help="Most seconds of work (estimated first, within a factor of a few).")
     @functools.wraps(function)
     def wrapper(*args, max_gates, max_memory, max_seconds, **kwargs):
+        from circuitx.builder import limited
         from compilers.runs.budget import Budget
 
         budget = Budget(gates=max_gates, memory=max_memory, seconds=max_seconds)
-        return function(*args, budget=budget, **kwargs)
+        with limited(max_gates, "--max-gates"):  # each circuit built, past its estimate
+            return function(*args, budget=budget, **kwargs)
     return wrapper
 
 

@@ -32,7 +32,8 @@ from compilers.cli.families import construction, family_group, with_options
 from compilers.dtypes import DTYPE_NAMES
 
 SAVE_DTYPES = {"recognise": ("float32", DTYPE_NAMES), "generate": ("float64", DTYPE_NAMES),
-               "loop": ("float64", ("float64", "float32"))}
+               "loop": ("float64", ("float64", "float32")),
+               "predict": ("float32", DTYPE_NAMES)}
 """The default and the allowed dtypes of the saved float weights, by mode."""
 
 

@@ -7,7 +7,9 @@ the known ones. `with_options(family)` turns a family's `Option`s into click
 parameters (a flag per option, positional arguments first), and
 `construction(family, params)` takes those values back out of a command's
 keyword arguments and builds the construction through `Family.make`, which
-checks every value.
+checks every value. A ``program`` argument that names no file but an example
+shipped in the package (``countdown.subleq``, ``examples/programs/countdown.subleq``)
+is read from the package (`compilers.programs.shipped.resolve`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import click
 
 from compilers.constructions import families, get
 from compilers.constructions.base import Family, Option
+from compilers.programs import shipped
 
 
 class FamilyGroup(click.Group):
@@ -72,6 +75,8 @@ def _parameter(option: Option, default):
     name, flag = option.name, option.flag
     if option.argument:
         extra = {} if option.required else {"required": False, "default": default}
+        if name == "program":  # a file, or an example shipped in the package by its name
+            extra["callback"] = lambda ctx, param, value: shipped.resolve(value)
         return click.argument(name, metavar=option.metavar or name.upper(), **extra)
     common = {"help": option.help, "default": default, "show_default": default is not None}
     if option.kind == "flag":

@@ -177,7 +177,7 @@ def stats(file: str, as_json: bool, graphml: str | None, dot: str | None, force:
     if files["graphml"]:
         io.to_graphml(circuit, files["graphml"])
     if files["dot"]:
-        write(files["dot"], io.to_dot(circuit))
+        write(files["dot"], io.to_dot(circuit), what="DOT file")
     measures = circuit.stats().to_dict()
     if as_json:
         click.echo(json.dumps({"file": file, **measures}, indent=1))

@@ -35,6 +35,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -96,11 +97,19 @@ def _named(text, option: str) -> Path:
 
 
 def _writable_folder(folder: Path, option: str) -> None:
+    """The folder exists and a file can be made in it: tried, not guessed from its mode
+    bits (which say yes to root on a read-only mount)."""
     shown = str(folder)
     if not folder.is_dir():
         raise OutputError(f"folder {shown!r} does not exist", option=option)
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"folder {shown!r} is not writable", option=option)
+    try:
+        handle, name = tempfile.mkstemp(prefix=".circuitx-probe.", dir=folder)
+        os.close(handle)
+        os.unlink(name)
+    except OSError as failure:
+        raise OutputError(f"folder {shown!r} is not writable "
+                          f"({failure.strerror or type(failure).__name__})",
+                          option=option) from None
 
 
 def output_file(text, *, option: str, suffixes: Sequence[str], force: bool,

@@ -30,13 +30,15 @@ from compilers.cli.common import (
     working,
 )
 from compilers.cli.families import construction, family_group, shown_options, with_options
+from compilers.cli.predict import precision_command as _predictor
 from compilers.dtypes import DTYPE_NAMES
 
 dtype_required = click.option("--dtype", type=click.Choice(list(DTYPE_NAMES)), required=True)
 
 
 def _precision_command(family) -> click.Command:
-    return {"recognise": _sweep, "generate": _machine, "loop": _program}[family.mode](family)
+    return {"recognise": _sweep, "generate": _machine, "loop": _program,
+            "predict": _predictor}[family.mode](family)
 
 
 def _sweep(family) -> click.Command:

@@ -49,6 +49,7 @@ from compilers.cli.common import (
     working,
 )
 from compilers.cli.families import construction, family_group, with_options
+from compilers.cli.predict import run_command as _predictor
 from languages.errors import StepLimitReached
 
 BACKENDS = ("reference", "exact", "torch", "circuit")
@@ -66,8 +67,8 @@ max_steps_option = click.option(
 
 
 def _run_command(family) -> click.Command:
-    return {"recognise": _recogniser, "generate": _machine, "loop": _program}[family.mode](
-        family)
+    return {"recognise": _recogniser, "generate": _machine, "loop": _program,
+            "predict": _predictor}[family.mode](family)
 
 
 def backend_applies(ctx: click.Context, backend: str) -> None:
@@ -202,6 +203,8 @@ def _machine(family) -> click.Command:
                            "untrusted: rerun with --backend exact or --dtype float64", err=True)
         if as_json:
             print_json(shown)
+        elif hasattr(result, "lines"):  # a run that prints itself (a chain of thought)
+            click.echo("\n".join(result.lines()))
         else:
             _print_tape(result)
         if not result.halted:

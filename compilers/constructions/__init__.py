@@ -22,7 +22,9 @@ from importlib.metadata import entry_points
 from compilers.constructions.base import Family
 from compilers.errors import CompileError
 
-BUILTIN = ("parity", "first", "tm", "subleq")
+BUILTIN = ("parity", "first", "tm", "subleq", "induction", "ngram", "modcount", "compare_counts",
+           "dyck1", "dyck", "cot",
+           "cot_parity", "cot_even_pairs", "program")
 """The modules of `compilers.constructions` that define a family, in listing order."""
 
 ENTRY_POINTS = "circuitx.constructions"
@@ -58,7 +60,7 @@ def families() -> dict[str, Family]:
 def get(name: str) -> Family:
     """The family called `name`, or `RegistryError` listing the known ones."""
     known = families()
-    if name not in known:
+    if not isinstance(name, str) or name not in known:
         raise RegistryError(f"unknown construction {name!r}; known: {', '.join(known)}")
     return known[name]
 

@@ -9,7 +9,7 @@ neither click nor torch: the run layer (`compilers.runs`) runs it on any
 backend, and the command line derives its flags from the `Option`s of its
 `Family`.
 
-A construction runs one of three ways (its `mode`), each with its own small
+A construction runs one of four ways (its `mode`), each with its own small
 protocol below:
 
 * ``"recognise"`` (`Recogniser`): one forward pass over a word; accept iff an
@@ -18,6 +18,9 @@ protocol below:
   the answer is decoded from the positions' read-outs;
 * ``"loop"`` (`Looped`): the same blocks applied to an input matrix until a
   halt; the answer is decoded from the stream between loops.
+* ``"predict"`` (`compilers.constructions.predictor.Predictor`): one forward
+  pass over a word, read out at every position: the next symbol's
+  distribution after each prefix (a language model).
 
 A `Family` is a registered way to build constructions: a name, the paper,
 the typed options of `build`, and which of its parts the circuit backend
@@ -37,8 +40,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from compilers.errors import CompileError
 from compilers.ir import Transformer
 
-Mode = Literal["recognise", "generate", "loop"]
-MODES: tuple[str, ...] = ("recognise", "generate", "loop")
+Mode = Literal["recognise", "generate", "loop", "predict"]
+MODES: tuple[str, ...] = ("recognise", "generate", "loop", "predict")
 
 
 class OptionError(CompileError):

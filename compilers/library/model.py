@@ -409,7 +409,7 @@ class Model:
                        matrix=matrix(entries, rows=tuple(readout), cols=cols),
                        bias=dict(bias or {}))
         if self.tokens is not None:
-            rows = tuple(dict.fromkeys(r for (r, _) in self.embedding)) or (self.stream[0],)
+            rows = tuple(dict.fromkeys(r for (r, _) in self.embedding)) or tuple(self.stream[:1])
             inputs = TokenEmbedding(label=self.block_label("embed"), tokens=self.tokens,
                                     table=matrix(self.embedding, rows=rows, cols=self.tokens))
         else:

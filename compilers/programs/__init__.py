@@ -11,7 +11,12 @@
   2506.16055).
 
 `compilers.programs.booleans` writes the Boolean functions both need, each
-as one MLP.
+as one MLP. `compilers.programs.sources` reads programs (B-RASP, C-RASP and
+past LTL, which `languages.ltl.to_brasp` translates) from the library in
+``library/`` (the papers' examples and zoo languages, and the Knee-Deep
+programs ``knee_deep_K``), from files or from text; the ``program``
+construction (`compilers.constructions.program`) compiles them for every
+backend and command.
 
 Both are built from the Cookbook's blocks (`compilers.library`), read out at
 every position, and their ground truth is the language's own interpreter

@@ -270,8 +270,26 @@ class Booleans:
             if "bos" not in self.model.stream else "bos"
 
 
-def readout(forms: dict) -> tuple[dict, dict]:
-    """Read-out weights and biases for outputs given as forms."""
+def readout(forms: dict, *, logit: str | None = None, of: dict | None = None
+            ) -> tuple[dict, dict]:
+    """Read-out weights and biases for outputs given as forms; with `logit`, one more output
+    of that name, ``2 b - 1`` for the 0/1 form `of` (``±1``: its sign is the Boolean)."""
+    if logit is not None:
+        forms = {**forms, logit: add(scale(of, 2), {1: -1})}
     weights = {name: {d: c for d, c in form.items() if d != 1} for name, form in forms.items()}
     bias = {name: form[1] for name, form in forms.items() if form.get(1)}
     return weights, bias
+
+
+POSITIONS = ("all", "last")
+
+
+def check_readout(where: str, outputs: Sequence[str], position, logit) -> None:
+    """Refuse a read-out position other than `POSITIONS`, and a logit name that is not a
+    name or that an output already has."""
+    if position not in POSITIONS:
+        raise ProgramCompileError(f"{where}: position {position!r}; allowed: "
+                                  f"{', '.join(POSITIONS)}")
+    if logit is not None and (not isinstance(logit, str) or not logit or logit in outputs):
+        raise ProgramCompileError(f"{where}: logit {logit!r} must be a name other than the "
+                                  f"outputs {list(outputs)}")

@@ -69,6 +69,7 @@ from compilers.programs.booleans import (
     Booleans,
     ProgramCompileError,
     at_i,
+    check_readout,
     leaf_key,
     readout,
     substitute,
@@ -97,9 +98,12 @@ def needed(program, outputs: Sequence[str]) -> list:
 
 
 class _Compiler:
-    def __init__(self, program: brasp.Program, outputs: Sequence[str], label: str):
+    def __init__(self, program: brasp.Program, outputs: Sequence[str], label: str, *,
+                 position: str = "all", logit: str | None = None):
         self.program = program
-        self.outputs = list(outputs)
+        self.read = list(outputs)
+        self.position, self.logit = position, logit
+        self.outputs = list(dict.fromkeys([*outputs, *([program.output] if logit else [])]))
         self.definitions = {d.name: d.operation for d in needed(program, self.outputs)}
         self.depth = {k: v for k, v in brasp.depths(program).items() if k in self.definitions}
         self.model = Model(label, tokens=tuple(program.alphabet))
@@ -240,8 +244,9 @@ class _Compiler:
                     attention.identity(model)
         with model.parallel(f"ffn{levels}"):
             self._outputs_at(levels, 2 * levels)
-        weights, bias = readout({n: self.vector(n, 2 * levels) for n in self.outputs})
-        return model.build(weights, bias=bias, position="all")
+        weights, bias = readout({n: self.vector(n, 2 * levels) for n in self.read},
+                                logit=self.logit, of=self.vector(self.program.output, 2 * levels))
+        return model.build(weights, bias=bias, position=self.position)
 
     def _outputs_at(self, level: int, stage: int) -> None:
         for name in self.outputs:
@@ -278,18 +283,23 @@ def brasp_value(expr, bits: dict) -> bool:
 
 
 def compile_brasp(program: brasp.Program, *, outputs: Sequence[str] | None = None,
-                  label: str = "brasp") -> Transformer:
+                  label: str = "brasp", position: str = "all",
+                  logit: str | None = None) -> Transformer:
     """The masked unique-hard attention transformer of `program` (see the module docstring),
-    read out at every position: output ``name`` is the 0/1 value of vector ``name``.
+    read out at every position (or the last): output ``name`` is the 0/1 value of vector
+    ``name``.
 
     Args:
         program: a B-RASP program.
         outputs: the vectors to read out (default: the program's output).
         label: the transformer's label.
+        position: ``all`` or ``last``: where the read-out reads.
+        logit: also read out, under this name, ``2 Y - 1`` for the program's output Y
+            (``±1``; positive iff the program accepts, read at the last position).
 
     Raises:
-        ProgramCompileError: a Boolean function of more than `booleans.MAX_INPUTS`
-            vectors within one layer.
+        ProgramCompileError: a bad option, or a Boolean function of more than
+            `booleans.MAX_INPUTS` vectors within one layer.
     """
     if not isinstance(program, brasp.Program):
         raise ProgramCompileError(f"compile_brasp needs a B-RASP Program, got "
@@ -300,4 +310,5 @@ def compile_brasp(program: brasp.Program, *, outputs: Sequence[str] | None = Non
         if name not in names:
             raise ProgramCompileError(f"compile_brasp: output {name!r} is not a vector of the "
                                       f"program; its vectors: {', '.join(names)}")
-    return _Compiler(program, outputs, label).build()
+    check_readout("compile_brasp", outputs, position, logit)
+    return _Compiler(program, outputs, label, position=position, logit=logit).build()

@@ -62,7 +62,13 @@ from fractions import Fraction
 
 from compilers.ir import AverageHard, Softmax, Transformer
 from compilers.library import Model, attention, norm, positions, tokens
-from compilers.programs.booleans import Booleans, ProgramCompileError, at_i, readout
+from compilers.programs.booleans import (
+    Booleans,
+    ProgramCompileError,
+    at_i,
+    check_readout,
+    readout,
+)
 from languages import crasp
 from languages.brasp import And, Const, Not, Var
 from languages.crasp import Add, Compare, Count, Number, Scale
@@ -73,9 +79,11 @@ HALF = Fraction(1, 2)
 
 class _Compiler:
     def __init__(self, program: crasp.Program, outputs: Sequence[str], label: str, bos: str,
-                 kind: str):
+                 kind: str, *, position: str = "all", logit: str | None = None):
         self.program = program
-        self.outputs = list(outputs)
+        self.read = list(outputs)
+        self.position, self.logit = position, logit
+        self.outputs = list(dict.fromkeys([*outputs, *([program.output] if logit else [])]))
         self.types = program.types
         self.definitions = {d.name: d.operation for d in program.definitions}
         self.kind = KINDS[kind]()
@@ -198,8 +206,9 @@ class _Compiler:
                 self.booleans.atom(("sign", self._key(s)), {s["dir"]: HALF, 1: HALF})
             with model.parallel(f"prepare{level}"):
                 self._prepare(level, 2 * level, inners)
-        weights, bias = readout({n: self.vector(n, 2 * levels) for n in self.outputs})
-        return model.build(weights, bias=bias, position="all")
+        weights, bias = readout({n: self.vector(n, 2 * levels) for n in self.read},
+                                logit=self.logit, of=self.vector(self.program.output, 2 * levels))
+        return model.build(weights, bias=bias, position=self.position)
 
     def _reach(self) -> None:
         """Declare the signs of the counts inside counts, depth by depth."""
@@ -252,10 +261,11 @@ class _Compiler:
 
 def compile_crasp(program: crasp.Program, *, outputs: Sequence[str] | None = None,
                   attention: str = "average-hard", bos: str = "$",
-                  label: str = "crasp") -> Transformer:
+                  label: str = "crasp", position: str = "all",
+                  logit: str | None = None) -> Transformer:
     """The future-masked transformer of `program` (see the module docstring), on
-    ``bos + word``, read out at every position: output ``name`` is the 0/1 value of the
-    Boolean vector ``name`` (position 0 is the BOS; its value means nothing).
+    ``bos + word``, read out at every position (or the last): output ``name`` is the 0/1
+    value of the Boolean vector ``name`` (position 0 is the BOS; its value means nothing).
 
     Args:
         program: a C-RASP program.
@@ -263,6 +273,9 @@ def compile_crasp(program: crasp.Program, *, outputs: Sequence[str] | None = Non
         attention: ``average-hard`` or ``softmax`` (the heads are uniform: the same).
         bos: the BOS token, not a symbol of the alphabet.
         label: the transformer's label.
+        position: ``all`` or ``last``: where the read-out reads.
+        logit: also read out, under this name, ``2 Y - 1`` for the program's output Y
+            (``±1``; positive iff the program accepts, read at the last position).
 
     Raises:
         ProgramCompileError: a bad option, a count read out, or a Boolean function of
@@ -284,4 +297,6 @@ def compile_crasp(program: crasp.Program, *, outputs: Sequence[str] | None = Non
             raise ProgramCompileError(f"compile_crasp: output {name!r} is "
                                       f"{'a count' if name in types else 'not a vector'}; "
                                       "outputs are Boolean vectors")
-    return _Compiler(program, outputs, label, bos, attention).build()
+    check_readout("compile_crasp", outputs, position, logit)
+    return _Compiler(program, outputs, label, bos, attention, position=position,
+                     logit=logit).build()

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from compilers.backends import BACKENDS, make
 from compilers.backends.circuit.fixed import UnsupportedError
 from compilers.errors import CompileError
+from compilers.runs import validate
 
 VALUES = {"exact": "exact", "torch": "float", "circuit": "sign"}
 """What a backend's read-out values are: Fractions, floats, or the circuit's signs."""
@@ -22,16 +23,17 @@ VALUES = {"exact": "exact", "torch": "float", "circuit": "sign"}
 def backend_for(construction, name: str = "exact", *, dtype: str = "float64",
                 device: str = "cpu", precision="auto", module=None,
                 stacked: Sequence | None = None):
-    """The backend `name` for `construction` (or, torch, for `stacked` same-shape ones)."""
-    if name not in BACKENDS:
+    """The backend `name` for `construction` (or, torch, for `stacked` same-shape ones);
+    the arguments are checked first (`compilers.runs.validate`)."""
+    validate.construction(construction)
+    if not isinstance(name, str) or name not in BACKENDS:
         raise CompileError(f"unknown backend {name!r}; allowed: {', '.join(BACKENDS)}")
     if module is not None and name != "torch":
         raise CompileError(f"a prebuilt module runs on the torch backend, not {name!r}; "
                            "pass backend='torch'")
     if name == "torch":
-        from compilers.runs.validate import device as checked_device
-
-        device = checked_device(device)
+        device = validate.device(device)
+        dtype = validate.dtype(dtype)
         if hasattr(construction, "check_dtype"):
             construction.check_dtype(dtype)
         if module is not None:

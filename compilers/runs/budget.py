@@ -13,6 +13,11 @@ and refuses, with the estimate and the limit, what is past its `Budget`:
   a file read;
 * `seconds`: the time of its runs and compiles (``--max-seconds``, default 600).
 
+An estimate can be low (a construction whose circuits explode with the
+precision the auto mode derives); so `gates` is also a hard stop: the command
+line runs each command inside `circuitx.builder.limited(gates)`, and a circuit
+that passes it while it is built raises `circuitx.errors.LimitError`.
+
 How the estimates are made (each within a factor of a few of what we measure
 on one CPU core; `RATES` holds the constants):
 
@@ -327,10 +332,11 @@ def loop(construction, loops: Sequence[int], *, backend: str, dtype: str = "floa
 
 def run(construction, inputs: Sequence, *, backend: str, steps: Sequence[int] = (),
         dtype: str = "float64", device: str = "cpu", precision="auto") -> Estimate:
-    """`recognise`, `generate` or `loop`, as the construction's mode says; `steps` gives
-    each input's steps or loops (the reference's), for the last two."""
+    """`recognise` (also for a predictor: one forward pass per word), `generate` or
+    `loop`, as the construction's mode says; `steps` gives each input's steps or loops
+    (the reference's), for the last two."""
     mode = construction.mode
-    if mode == "recognise":
+    if mode in ("recognise", "predict"):
         lengths: dict[int, int] = {}
         for word in inputs:
             lengths[len(word)] = lengths.get(len(word), 0) + 1

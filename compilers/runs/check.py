@@ -7,6 +7,9 @@ language's own membership test; the machine's or program's interpreter):
 
 * recognise: at each length, every word when there are at most `samples`
   of them, else `samples` words drawn half members, half non-members;
+* predict: at each length, every word over the alphabet when there are at
+  most `samples`, else `samples` drawn uniformly; every position's
+  distribution compared, exactly;
 * generate (a Turing machine): at each length, every word over the
   machine's symbols when there are at most `samples`, else `samples` drawn
   uniformly; each run for at most `max_steps` steps, its whole trace compared;
@@ -106,7 +109,7 @@ def check(construction, *, lengths: Sequence[int] = (), samples: int = 64,
           device: str = "cpu", seed: int = 0, max_steps: int = 64, precision="auto",
           progress: Callable[[int], None] | None = None) -> CheckReport:
     """Compare each backend's answers with the reference (see the module docstring)."""
-    mode = construction.mode
+    mode = validate.construction(construction).mode
     lengths = validate.lengths(lengths)
     samples = validate.integer(samples, "samples", 1 if mode != "loop" else 0)
     seed = validate.seed(seed)
@@ -115,6 +118,8 @@ def check(construction, *, lengths: Sequence[int] = (), samples: int = 64,
     if mode == "recognise":
         header = {"language": getattr(construction, "language", None),
                   "lengths": list(lengths)}
+    elif mode == "predict":
+        header = {"lengths": list(lengths)}
     elif mode == "generate":
         header = {"lengths": list(lengths), "max_steps": max_steps}
     else:
@@ -122,13 +127,13 @@ def check(construction, *, lengths: Sequence[int] = (), samples: int = 64,
                   "max_steps": max_steps}
     report = CheckReport(construction.name, header, {b: Tally() for b in backends})
     options = {"dtype": dtype, "device": device, "precision": precision}
-    if mode == "recognise":  # one backend for every length (one torch module, not one each)
+    if mode in ("recognise", "predict"):  # one backend for every length (one torch module)
         runners = {b: backend_for(construction, b, **options) for b in backends}
     else:
         options |= {"max_steps": max_steps, **({"trace": True} if mode == "loop" else {})}
     for _, inputs in _inputs(construction, lengths, samples, seed):
         for backend in backends:
-            extra = {"runner": runners[backend]} if mode == "recognise" else {}
+            extra = {"runner": runners[backend]} if mode in ("recognise", "predict") else {}
             results = run(construction, inputs, backend=backend, **options, **extra)
             _tally(report.backends[backend], results, mode)
         if progress is not None:
@@ -146,6 +151,9 @@ def _inputs(construction, lengths: Sequence[int], samples: int, seed: int):
         symbols = construction.machine.symbols
         for length in lengths:
             yield length, symbol_words(symbols, length, samples, seed + length)
+    elif mode == "predict":
+        for length in lengths:
+            yield length, symbol_words(construction.alphabet, length, samples, seed + length)
     elif mode == "loop":
         programs = [] if construction.program is None else [construction.program]
         programs += random_programs(construction, samples, seed)
@@ -191,6 +199,12 @@ def _counterexample(result, mode: str) -> dict:
     if mode == "recognise":
         return {"word": result.input, "expected": bool(result.reference),
                 "got": bool(result.answer), "trusted": result.trusted}
+    if mode == "predict":
+        rows = zip(result.answer.rows, result.reference.rows, strict=True)
+        t = next(t for t, (got, expected) in enumerate(rows) if got != expected)
+        return {"word": result.input, "first_wrong_position": t, "trusted": result.trusted,
+                "expected": [str(p) for p in result.reference.rows[t]],
+                "got": [str(p) for p in result.answer.rows[t]]}
     shown = result.input if mode == "generate" else _program_text(result.input)
     step = next((k + 1 for k, (a, b) in enumerate(zip(result.trace, result.reference_trace or (),
                                                       strict=False)) if a != b), None)

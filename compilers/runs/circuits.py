@@ -8,19 +8,22 @@
   outputs (`compilers.runs.loop` on the circuit backend), every state
   compared with the interpreter's, and the loops whose unique-argmax promise
   bit was 0 (their outputs are tested, not proved).
-* `verify_recogniser`, `verify_step`: whether a circuit compiled at a stated
-  precision (which rounds) still computes what the exact construction
-  computes: the circuit's decision beside the exact backend's on every word of
-  the length where there are at most `EXHAUSTIVE`, else on `SAMPLES` words
-  (members and non-members); a decoding step on sampled words' real runs.
+* `verify_recogniser`, `verify_step`, `verify_loop`: whether a circuit
+  compiled at a stated precision (which rounds) still computes what the exact
+  construction computes: the circuit's decision beside the exact backend's on
+  every word of the length where there are at most `EXHAUSTIVE`, else on
+  `SAMPLES` words (members and non-members); a decoding step on sampled words'
+  real runs; one loop iterated on random programs of the construction's sizes,
+  every state beside the interpreter's.
 """
 
 from __future__ import annotations
 
-from compilers.backends.circuit.backend import choices
+from compilers.backends.circuit.backend import fed_choices
 from compilers.backends.circuit.fixed import PrecisionError
 from compilers.backends.exact import ExactModel
 from compilers.errors import CompileError, EvaluationError
+from compilers.runs import validate
 from compilers.runs.backends import backend_for
 from compilers.runs.loop import loop
 from compilers.runs.scaling import compile_step
@@ -31,7 +34,10 @@ SAMPLES = 256  # words checked beyond that
 
 def step_report(decoder, word: str, t: int, *, precision="auto", model=None) -> dict:
     """Step t of `decoder` on `word`'s real run (see the module docstring)."""
-    model = model or compile_step(decoder, len(word), t, precision=precision)
+    validate.construction(decoder, "generate")
+    word, t = validate.word(word), validate.length(t, "t")
+    model = (validate.prebuilt(model, "model", "outputs")
+             or compile_step(decoder, len(word), t, precision=precision))
     history, exact = _history(decoder, word, t)
     bits = model.outputs(word, history)
     outputs = decoder.transformer.readout.outputs
@@ -50,19 +56,20 @@ def _history(decoder, word: str, t: int) -> tuple[list[dict], dict]:
     read-out at position t."""
     encoded = decoder.encode(word)
     groups = decoder.circuit_interface()["groups"]
-    dims = decoder.transformer.inputs.dims
-    generator = ExactModel(decoder.transformer).generator(encoded.encoder, n=encoded.n)
-    outputs = generator.push(list(encoded.first))
+    model = decoder.transformer
+    generator = ExactModel(model).generator(encoded.encoder, n=encoded.n)
+    outputs = generator.push(encoded.first if model.feedback == "token" else list(encoded.first))
     history = []
     for _ in range(t):
-        vector = generator.next_input(outputs)
-        history.append(choices(groups, dict(zip(dims, vector, strict=True))))
-        outputs = generator.push(vector)
+        fed = generator.next_input(outputs)  # a vector, or a token (token feedback)
+        history.append(fed_choices(model, groups, fed))
+        outputs = generator.push(fed)
     return history, outputs
 
 
 def loop_report(construction, input, *, max_steps: int, precision="auto") -> dict:
     """One loop's circuit iterated on `input` (see the module docstring)."""
+    validate.construction(construction, "loop")
     runner = backend_for(construction, "circuit", precision=precision)
     (result,) = loop(construction, [input], runner=runner, max_steps=max_steps, trace=True)
     states = result.values["states"]
@@ -86,7 +93,7 @@ def circuit_of(construction, *, n: int | None = None, t: int | None = None,
             raise CompileError(f"{construction.name}: give the word length n of the circuit")
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:  # n = 0 only within runs
             raise PrecisionError(f"input length n must be an integer >= 1, got {n!r}")
-        return runner.recogniser(n)
+        return runner.recogniser(validate.length(n, "n", 1))
     if construction.mode == "generate":
         if t is None:
             raise CompileError(f"{construction.name}: give the decoding step t of the circuit")
@@ -100,6 +107,10 @@ def verification_words(construction, n: int, *, seed: int = 0, samples: int = SA
     most `exhaustive`, else `samples` (see the module docstring)."""
     from compilers.runs.check import recogniser_words, symbol_words
 
+    validate.construction(construction, "recognise")
+    n = validate.length(n, "n")
+    samples = validate.integer(samples, "samples", 1)
+    exhaustive = validate.integer(exhaustive, "exhaustive", 0)
     symbols = len(construction.alphabet)
     if symbols ** min(n, 64) <= exhaustive:
         return symbol_words(construction.alphabet, n, exhaustive, seed)
@@ -144,3 +155,22 @@ def verify_step(decoder, model, n: int, t: int, count: int, *, seed: int = 0) ->
     return {"against": "the exact backend", "how": "sampled words' runs",
             "checked": len(words), "disagreements": len(wrong),
             "first_disagreement": wrong[0] if wrong else None, "computes_exact": not wrong}
+
+
+def verify_loop(construction, runner, count: int, loops: int, *, seed: int = 0) -> dict:
+    """One loop's circuit (`runner`, a circuit backend for `construction`) iterated for
+    `loops` loops on `count` random programs of its sizes (`compilers.runs.check.
+    random_programs`), every state compared with the interpreter's."""
+    from compilers.runs.check import random_programs
+
+    validate.construction(construction, "loop")
+    count = validate.integer(count, "count", 1)
+    loops = validate.integer(loops, "loops", 1, 10**6)
+    programs = random_programs(construction, count, validate.seed(seed))
+    results = loop(construction, programs, runner=runner, max_steps=loops, trace=True)
+    wrong = [k for k, r in enumerate(results) if r.trace != r.reference_trace]
+    return {"against": "the interpreter", "how": f"{count} random programs of its sizes, "
+                                                 f"{loops} loops each",
+            "checked": count, "disagreements": len(wrong),
+            "first_disagreement": None if not wrong else f"random program {wrong[0]}",
+            "computes_exact": not wrong}

@@ -30,6 +30,7 @@ import numpy as np
 from compilers.constructions.base import require_mode
 from compilers.errors import CompileError
 from compilers.ir.plan import shape
+from compilers.runs import validate
 from compilers.runs.backends import VALUES, backend_for
 from compilers.runs.results import Result, UntrustedRunError
 
@@ -53,8 +54,10 @@ def generate(construction, inputs: Sequence, *, backend: str = "exact",
     """
     require_mode(construction, "generate")
     max_steps = _check_max_steps(max_steps)
-    inputs = list(inputs)
-    owners = list(stacked) if stacked is not None else [construction] * len(inputs)
+    inputs = validate.sequence(inputs, "inputs")
+    owners = ([validate.construction(c, "generate") for c in validate.sequence(stacked,
+                                                                                 "stacked")]
+              if stacked is not None else [construction] * len(inputs))
     if len(owners) != len(inputs):
         raise CompileError(f"{len(owners)} constructions for {len(inputs)} inputs")
     if module is not None and len({shape(c.transformer) for c in owners}) > 1:

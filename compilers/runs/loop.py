@@ -58,8 +58,8 @@ def loop(construction, inputs: Sequence, *, backend: str = "exact", dtype: str =
     if check_every is not None:
         check_every = validate.integer(check_every, "check_every", 1)
     inputs = [construction.prepare(x) for x in validate.sequence(inputs, "inputs")]
-    be = runner or backend_for(construction, backend, dtype=dtype, device=device,
-                               precision=precision, module=module)
+    be = validate.prebuilt(runner, "runner", "start", "loop") or backend_for(
+        construction, backend, dtype=dtype, device=device, precision=precision, module=module)
     every = check_every or (32 if be.name == "torch" else 1)
     n = construction.positions
     state = be.start([construction.encode(x) for x in inputs], n=n)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from circuitx.jsonfile import replacing
 from compilers.errors import CompileError
 
 
@@ -21,20 +23,28 @@ def pyplot():
 
 
 def suffixes() -> tuple[str, ...]:
-    """The file suffixes matplotlib writes (``.png``, ``.pdf``, ``.svg``, ...)."""
-    pyplot()
+    """The file suffixes matplotlib writes here (``.png``, ``.pdf``, ``.svg``, ...): ``.pgf``
+    only where its TeX program (``rcParams["pgf.texsystem"]``, xelatex) is installed."""
+    plt = pyplot()
     from matplotlib.backend_bases import FigureCanvasBase
 
-    return tuple(f".{k}" for k in sorted(FigureCanvasBase.get_supported_filetypes()))
+    kinds = sorted(FigureCanvasBase.get_supported_filetypes())
+    if shutil.which(str(plt.rcParams.get("pgf.texsystem", "xelatex"))) is None:
+        kinds = [k for k in kinds if k != "pgf"]
+    return tuple(f".{k}" for k in kinds)
 
 
 def _write(fig, path: str | Path) -> Path:
-    """`fig` written to `path` through a temporary name (a failed write leaves no file)."""
-    from circuitx.jsonfile import replacing
-
+    """`fig` written to `path` through a temporary name (a failed write leaves no file;
+    a writer's failure is a `CompileError` naming the file)."""
     out = Path(path)
-    with replacing(out) as temporary:
-        fig.savefig(temporary, dpi=120, format=out.suffix.lstrip(".") or None)
+    try:
+        with replacing(out, what="the plot", error=CompileError) as temporary:
+            fig.savefig(temporary, dpi=120, format=out.suffix.lstrip(".") or None)
+    except CompileError:
+        raise
+    except (RuntimeError, ValueError) as failure:  # e.g. a format without its program
+        raise CompileError(f"cannot write the plot {str(out)!r}: {failure}") from None
     return out
 
 
@@ -114,8 +124,11 @@ def plot_scaling(points: Sequence, path: str | Path, *, title: str, exponent: fl
 def _save(fig, plt, path: str | Path) -> Path:
     """Write the figure (creating its folder), close it."""
     fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         return _write(fig, path)
+    except OSError as failure:
+        raise CompileError(f"cannot create the folder of the plot {str(path)!r}: "
+                           f"{failure.strerror or type(failure).__name__}") from None
     finally:
         plt.close(fig)

@@ -109,6 +109,7 @@ def departure(construction, input, *, dtype: str = "float32", max_steps: int = 1
 
 def length_grid(max_length: int) -> list[int]:
     """Lengths 1, 2, 5, 10, 20, 50, ... up to and including `max_length`."""
+    max_length = validate.length(max_length, "max_length", 1)
     grid, scale = [], 1
     while scale <= max_length:
         grid += [m * scale for m in (1, 2, 5) if m * scale <= max_length]
@@ -126,6 +127,8 @@ def loop_departure(construction, input, *, dtype: str = "float32", max_steps: in
     from compilers.errors import CompileError, EvaluationError
     from compilers.runs.loop import loop
 
+    validate.construction(construction, "loop")
+    dtype = validate.dtype(dtype)
     try:
         construction.check_dtype(dtype)
     except CompileError as refusal:

@@ -44,8 +44,8 @@ def recognise(construction, words: Sequence[str], *, backend: str = "exact",
     require_mode(construction, "recognise")
     words = validate.words(construction, words)
     batch_size = validate.integer(batch_size, "batch_size", 1)
-    be = runner or backend_for(construction, backend, dtype=dtype, device=device,
-                               precision=precision)
+    be = validate.prebuilt(runner, "runner", "forward") or backend_for(
+        construction, backend, dtype=dtype, device=device, precision=precision)
     logits = np.empty(len(words), dtype=object)
     suspect = np.zeros(len(words), dtype=bool)
     why: dict[int, str] = {}

@@ -26,12 +26,12 @@ class Result:
 
     Attributes:
         construction: the construction's name.
-        mode: ``recognise``, ``generate`` or ``loop``.
+        mode: ``recognise``, ``generate``, ``loop`` or ``predict``.
         backend: ``exact``, ``torch`` or ``circuit``.
         dtype: the torch dtype (None for the others).
         input: the input (a word; a word for a machine; a program and its bytes).
         answer: the decoded answer (a bool; a `languages.turing.TMResult`; a
-            `languages.subleq.SubleqResult`).
+            `languages.subleq.SubleqResult`; `compilers.constructions.predictor.Predictions`).
         reference: the answer the construction must agree with (None: not asked for).
         trace: the decoded steps (generate) or states after each loop (loop).
         reference_trace: the reference's steps or states, where compared.
@@ -84,6 +84,9 @@ class Result:
         if self.mode == "recognise":
             return {"word": self.input, "accept": bool(self.answer), "p_accept": self.p_accept,
                     "trusted": self.trusted, "agrees_with_reference": self.agrees_with_reference}
+        if self.mode == "predict":
+            return {"word": self.input, **self.answer.as_dict(), "trusted": self.trusted,
+                    "agrees_with_reference": self.agrees_with_reference}
         out = dict(self.answer.as_dict())
         if self.mode == "generate":
             out |= {"agrees_with_reference": self.agrees_with_reference, "backend": self.backend}

@@ -44,6 +44,7 @@ from compilers.constructions import families, get
 from compilers.dtypes import DTYPE_NAMES
 from compilers.errors import CompileError
 from compilers.ir.serialize import to_config
+from compilers.runs import validate
 
 CONFIG, WEIGHTS = "config.json", "model.safetensors"
 FORMAT, VERSION = "circuitx-model", 2
@@ -81,8 +82,10 @@ class SavedModelError(CompileError):
 def save(construction, directory: str | Path, *, dtype: str = "float32") -> Path:
     """Write `construction` (any registered construction) to `directory` (see the module
     docstring); an existing model there is replaced."""
+    validate.construction(construction)
+    out = validate.path(directory, "directory")
     get(construction.name)  # a construction the loader can rebuild
-    if dtype not in DTYPE_NAMES:
+    if not isinstance(dtype, str) or dtype not in DTYPE_NAMES:
         raise SavedModelError(f"dtype {dtype!r}; allowed: {', '.join(DTYPE_NAMES)}")
     if hasattr(construction, "check_dtype"):
         construction.check_dtype(dtype)  # refuses a dtype that cannot carry it, by name
@@ -91,13 +94,16 @@ def save(construction, directory: str | Path, *, dtype: str = "float32") -> Path
     module = TorchTransformer(transformer, dtype=dtype)
     tensors = {name: p.detach().contiguous() for name, p in module.state_dict().items()}
     tensors |= {name: torch.from_numpy(np.ascontiguousarray(a)) for name, a in exact.items()}
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as failure:
+        raise SavedModelError(f"cannot create the model folder {_short(str(out))}: "
+                              f"{failure.strerror or type(failure).__name__}") from None
     config = {"format": FORMAT, "version": VERSION, "kind": construction.name, "dtype": dtype,
               "construction": _described(construction), "ir": ir_config}
-    with replacing(out / WEIGHTS) as temporary:
+    with replacing(out / WEIGHTS, what="model weights", error=SavedModelError) as temporary:
         save_file(tensors, str(temporary), metadata={"format": "circuitx", "dtype": dtype})
-    with replacing(out / CONFIG) as temporary:
+    with replacing(out / CONFIG, what="model config", error=SavedModelError) as temporary:
         temporary.write_text(json.dumps(config, indent=1) + "\n")
     return out
 
@@ -119,7 +125,8 @@ def load_with_module(directory: str | Path, *, device: str = "cpu",
 
     `max_bytes` bounds the weights file read and the module built from it.
     """
-    path = Path(directory)
+    path = validate.path(directory, "directory")
+    max_bytes = validate.integer(max_bytes, "max_bytes", 1)
     config_path, weights_path = path / CONFIG, path / WEIGHTS
     for p in (config_path, weights_path):
         if not p.is_file():

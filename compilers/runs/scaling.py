@@ -59,7 +59,8 @@ def check_lengths(lengths: Sequence[int]) -> list[int]:
 def measure(recognizer, lengths: Sequence[int], *, precision="auto", runner=None) -> list[Point]:
     """Compile `recognizer` at every length and measure the circuit (`runner`: a circuit
     backend for it, whose compiled circuits are kept)."""
-    runner = runner or backend_for(recognizer, "circuit", precision=precision)
+    runner = (validate.prebuilt(runner, "runner", "recogniser")
+              or backend_for(recognizer, "circuit", precision=precision))
     points = []
     for n in check_lengths(lengths):
         start = time.perf_counter()
@@ -73,32 +74,48 @@ def compile_step(decoder, n: int, t: int, *, precision="auto"):
     for what, value in (("n", n), ("t", t)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise PrecisionError(f"{what} must be an integer >= 0, got {value!r}")
+        validate.length(value, what)
     return backend_for(decoder, "circuit", precision=precision).step(n, t)
 
 
-def measure_steps(decoder, steps: Sequence[int], *, n: int = 0,
-                  precision="auto") -> list[Point]:
-    """One `Point` per decoding step t (its ``n`` field holds t; the word length is `n`)."""
-    runner = backend_for(decoder, "circuit", precision=precision)
+def measure_steps(decoder, steps: Sequence[int], *, n: int = 0, precision="auto",
+                  runner=None) -> list[Point]:
+    """One `Point` per decoding step t (its ``n`` field holds t; the word length is `n`;
+    `runner`: a circuit backend for `decoder`, whose compiled steps are kept)."""
+    n = validate.length(n, "n")
+    runner = (validate.prebuilt(runner, "runner", "step")
+              or backend_for(decoder, "circuit", precision=precision))
     points = []
     for t in validate.sequence(steps, "steps"):
         if isinstance(t, bool) or not isinstance(t, int) or t < 1:
             raise PrecisionError(f"step {t!r}: scaling needs decoding steps t >= 1")
+        validate.length(t, "each of steps")
         start = time.perf_counter()
         model = runner.step(n, t)
         points.append(Point.of(t, model, time.perf_counter() - start))
     return points
 
 
-def measure_sizes(family, sizes: Sequence[int], *, precision="auto", **options) -> list[Point]:
-    """One `Point` per size m of a looped family (`Family.sizes`); ``n``: the positions."""
+def measure_sizes(family, sizes: Sequence[int], *, precision="auto", runners: dict | None = None,
+                  **options) -> list[Point]:
+    """One `Point` per size m of a looped family (`Family.sizes`); ``n``: the positions.
+    `runners`, where given, receives m -> (the construction, its circuit backend)."""
+    if not callable(getattr(family, "sizes", None)) or not callable(getattr(family, "make",
+                                                                               None)):
+        raise validate.RunInputError(f"expected a looped construction family with sizes "
+                                     f"(such as compilers.constructions.get('subleq')), got "
+                                     f"{family!r:.60}")
     points = []
     for m in validate.sequence(sizes, "sizes"):
         if isinstance(m, bool) or not isinstance(m, int) or m < 1:
             raise PrecisionError(f"size {m!r}: punchcards hold at least 1 memory word and slot")
+        validate.length(m, "each of sizes")
         start = time.perf_counter()
         construction = family.make(**family.sizes(m, **options))
-        model = backend_for(construction, "circuit", precision=precision).loop_model()
+        runner = backend_for(construction, "circuit", precision=precision)
+        model = runner.loop_model()
+        if runners is not None:
+            runners[m] = (construction, runner)
         points.append(Point.of(construction.positions, model, time.perf_counter() - start))
     return points
 

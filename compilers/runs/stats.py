@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from compilers.ir import MLP, Attention, LayerNorm, Transformer
+from compilers.runs import validate
 
 
 def transformer_stats(t: Transformer) -> dict:
@@ -37,7 +38,7 @@ def transformer_stats(t: Transformer) -> dict:
 
 def describe(construction) -> dict:
     """A flat summary of any construction: its options, sizes and guarantees."""
-    t = construction.transformer
+    t = validate.construction(construction).transformer
     out = {"construction": construction.name}
     out |= {f"option {k}": v for k, v in dict(construction.options).items()}
     if t.encoder is not None:

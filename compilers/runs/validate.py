@@ -10,12 +10,19 @@ naming the argument, the value and what is allowed, as the command line's
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+from compilers.dtypes import DTYPE_NAMES
 from compilers.errors import CompileError
 
 MAX_SEED = 2**63 - 1
+MAX_LENGTH = 10**7
+"""The longest input length (word length n, decoding step t) a run function takes: the
+command line's bound (`compilers.cli.common.parse_lengths`); what is longer than its
+budget is refused there by its estimate."""
 
 
 class RunInputError(CompileError):
@@ -53,9 +60,68 @@ def sequence(values: Any, name: str) -> list:
     return list(values)
 
 
+def length(value: Any, name: str = "n", low: int = 0) -> int:
+    """An input length (a word's n, a decoding step t): an int in ``low..MAX_LENGTH``."""
+    return integer(value, name, low, MAX_LENGTH)
+
+
 def lengths(values: Any, name: str = "lengths", low: int = 0) -> list[int]:
-    """A list of integer lengths, each at least `low`."""
-    return [integer(v, f"each of {name}", low) for v in sequence(values, name)]
+    """A list of input lengths, each in ``low..MAX_LENGTH``."""
+    return [integer(v, f"each of {name}", low, MAX_LENGTH) for v in sequence(values, name)]
+
+
+def word(value: Any, name: str = "word") -> str:
+    """A word: a string (its symbols are checked by the construction)."""
+    if not isinstance(value, str):
+        raise RunInputError(f"{name} must be a string, got {_shown(value)}")
+    return value
+
+
+def path(value: Any, name: str = "path") -> Path:
+    """A file or folder path: a non-empty str or `os.PathLike` without NUL bytes."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise RunInputError(f"{name} must be a path (str or pathlib.Path), got {_shown(value)}")
+    if not value.strip() or "\0" in value:
+        raise RunInputError(f"{name} {_shown(value)} is not a usable path")
+    return Path(value)
+
+
+def dtype(value: Any) -> str:
+    """A float type's name (``float64``, ``float32``, ``bfloat16``, ``float16``); a torch
+    dtype of those four is taken by its name."""
+    name = value
+    if type(value).__module__ == "torch" and type(value).__name__ == "dtype":
+        name = str(value).removeprefix("torch.")
+    if not isinstance(name, str) or name not in DTYPE_NAMES:
+        raise RunInputError(f"dtype must be one of {', '.join(DTYPE_NAMES)}, got "
+                            f"{_shown(value)}")
+    return name
+
+
+def construction(value: Any, *modes: str) -> Any:
+    """`value` if it is a construction (a name, a mode, a transformer), in one of `modes`
+    where given."""
+    mode = getattr(value, "mode", None)
+    if not isinstance(getattr(value, "name", None), str) or mode is None or not hasattr(
+            value, "transformer"):
+        raise RunInputError(f"expected a construction (such as "
+                            f"compilers.constructions.get('parity').make()), got {_shown(value)}")
+    if modes and mode not in modes:
+        raise RunInputError(f"{value.name!r} runs as {mode!r}; this needs a construction that "
+                            f"runs as {' or '.join(repr(m) for m in modes)}")
+    return value
+
+
+def prebuilt(value: Any, name: str, *methods: str) -> Any:
+    """`value` (None, or a prebuilt backend or model that has `methods`), else
+    `RunInputError` naming what it lacks."""
+    lacking = [m for m in methods if value is not None and not callable(getattr(value, m, None))]
+    if lacking:
+        raise RunInputError(f"{name} must be what this package builds for it (with "
+                            f"{', '.join(methods)}), got {_shown(value)}")
+    return value
 
 
 def words(construction, values: Any) -> list[str]:
@@ -107,5 +173,5 @@ def device(text: Any) -> str:
                       "(and mps where torch sees one)")
 
 
-__all__ = ["DeviceError", "RunInputError", "device", "integer", "lengths", "seed", "sequence",
-           "words"]
+__all__ = ["MAX_LENGTH", "DeviceError", "RunInputError", "construction", "device", "dtype",
+           "integer", "length", "lengths", "path", "prebuilt", "seed", "sequence", "word", "words"]

@@ -22,6 +22,7 @@ SECTIONS = (
     ("parity", "Chiang & Cholak: PARITY as a transformer"),
     ("tm", "Pérez et al.: a Turing machine as a transformer"),
     ("subleq", "Giannou et al.: a looped SUBLEQ computer"),
+    ("dyck", "The Transformer Cookbook: Dyck-2 of depth 3, hard and average-hard"),
     ("circuits", "Threshold circuits"),
     ("circuit_backend", "The circuit backend: PARITY as a threshold circuit"),
 )

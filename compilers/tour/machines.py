@@ -7,9 +7,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from compilers.programs import shipped
 from languages import subleq, turing
 
-PROGRAMS = Path(__file__).resolve().parents[2] / "examples" / "programs"
+PROGRAMS = shipped.FOLDER  # examples/programs, as shipped in the package
 BB2 = "1RB1LB_1LA1RZ"
 
 

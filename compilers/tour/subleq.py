@@ -8,11 +8,12 @@ from rich.console import Console
 from rich.table import Table
 
 from compilers.constructions import subleq
+from compilers.programs import shipped
 from compilers.runs import loop
 from compilers.runs.stats import summary_table
 from languages import subleq as reference
 
-PROGRAMS = Path(__file__).resolve().parents[2] / "examples" / "programs"
+PROGRAMS = shipped.FOLDER  # examples/programs, as shipped in the package
 COUNTDOWN = """# prints 9876543210 and a newline (esolang; see examples/programs/countdown.subleq)
 18 -1 3   19 18 6   19 20 12   21 21 0   22 -1 15   21 21 -1
 57 1 10 0 10

@@ -56,7 +56,7 @@ def _ripple_carry_adder(k: int) -> Circuit:
 
 @needs_sat
 def test_sat_proves_the_depth_two_adder_equals_a_ripple_carry_adder():
-    verdict = verify.equivalent(gadgets.addition(16), _ripple_carry_adder(16))
+    verdict = verify.equivalent(gadgets.addition(16), _ripple_carry_adder(16), method="sat")
     assert verdict and verdict.method == "sat"
 
 
@@ -66,13 +66,13 @@ def test_sat_proves_equality_equals_a_tree_of_xors():
     xs, ys = b.inputs("x", 12), b.inputs("y", 12)
     differ = [b.xor(x, y) for x, y in zip(xs, ys, strict=True)]
     tree = b.build({"out": b.not_(b.or_(*differ))})
-    assert verify.equivalent(gadgets.equality(12), tree).method == "sat"
+    assert verify.equivalent(gadgets.equality(12), tree, method="sat").method == "sat"
 
 
 @needs_sat
 @pytest.mark.slow
 def test_sat_proves_parity_against_mod_two_beyond_the_exhaustive_limit():
-    verdict = verify.equivalent(gadgets.parity(24), gadgets.mod(24, 2, 1))
+    verdict = verify.equivalent(gadgets.parity(24), gadgets.mod(24, 2, 1), method="sat")
     assert verdict and verdict.method == "sat"
 
 
@@ -81,7 +81,7 @@ def test_sat_finds_a_wrong_carry_in_a_24_bit_adder():
     good = gadgets.addition(12)
     g = good.n_gates // 2
     bad = _with_fault(good, g, 1)
-    verdict = verify.equivalent(good, bad)
+    verdict = verify.equivalent(good, bad, method="sat")
     assert not verdict and verdict.method == "sat"
     assert _differ(good, bad, verdict.counterexample)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from unittest.mock import patch
 
 import pytest
 from hypothesis import find, given, settings
@@ -225,3 +226,11 @@ def test_strategy_draws_programs_within_its_bounds(program):
         if isinstance(d.operation, Attention) else (d.operation,))
         for leaf in brasp.leaves(part) if isinstance(leaf, Var)}
     assert read | {program.output} == {d.name for d in program.definitions}  # none unused
+
+
+@settings(max_examples=50)
+@given(brasp_programs(), words("ab", max_length=12))
+def test_the_interpreter_in_blocks_of_rows_agrees_with_the_definition(program, word):
+    with patch.object(brasp, "ROWS", 5):  # a block of at most max(1, 5 // n) rows
+        got = brasp.run(program, word)
+    assert {name: list(v) for name, v in got.items()} == plain(program, word)

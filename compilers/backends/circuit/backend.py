@@ -8,12 +8,16 @@ demand and keeps each circuit it compiled:
   before and after the word (`bos`, `eos`) as constants and the word's
   symbols (`alphabet`) as one-hot inputs; the output is the exact value the
   circuit holds for the `accept` logit (`CircuitModel.logits`).
-* `generator` (a decoder with an encoder and vector feedback):
+* `generator` (a decoder with an encoder and vector or token feedback):
   `lower_step.step_circuit` at each step t (n, the encoder's length, counts
   the `encoder_bos` tokens before the word); each fed-back vector must be one
-  choice per group of `groups` (one-hot states and symbols, a move), and the
-  read-out comes back as signs (+1, 0, -1) of each output: what the step
-  circuit's ``{o}>0`` and ``{o}<0`` bits say.
+  choice per group of `groups` (one-hot states and symbols, a move), each
+  fed-back token a choice of the one group whose choices are the tokens, and
+  the read-out comes back as signs (+1, 0, -1) of each output: what the step
+  circuit's ``{o}>0`` and ``{o}<0`` bits say. With token feedback the next
+  token is the one output whose sign is +1 (a read-out that is 1 for the
+  next token and 0 for the others, as `compilers.constructions.cot`'s); any
+  other sign pattern is an `EvaluationError`.
 * `start` / `loop` (a looped model): `lower_loop.loop_circuit` once, over a
   `template` punchcard whose `entries` (position, dim) -> ``pm`` (a ±1
   entry) or ``01`` are input wires; a loop evaluates the circuit and writes
@@ -39,6 +43,7 @@ from compilers.backends.circuit.lower import to_circuit
 from compilers.backends.circuit.lower_loop import Entry, loop_circuit
 from compilers.backends.circuit.lower_promise import PROMISE
 from compilers.backends.circuit.lower_step import step_circuit
+from compilers.errors import EvaluationError
 from compilers.ir import Transformer
 from compilers.ir.plan import plan
 
@@ -105,9 +110,9 @@ class CircuitBackend:
         return self.models[key]
 
     def generator(self, *, n: int, batch: int, encoder_inputs=None) -> _StepGenerator:
-        if self.transformer.feedback != "vector":
+        if self.transformer.feedback not in ("vector", "token"):
             raise UnsupportedError(f"{self.plan.label}: the circuit backend generates with "
-                                   "vector feedback only")
+                                   "vector or token feedback only")
         words = ["".join(seq[len(self.encoder_bos):]) for seq in (encoder_inputs or [])]
         if len(words) != batch:
             raise UnsupportedError(f"{self.plan.label}: the circuit backend needs one encoder "
@@ -115,6 +120,8 @@ class CircuitBackend:
         return _StepGenerator(self, words, n - len(self.encoder_bos))
 
     def inputs(self, rows) -> np.ndarray:
+        if self.transformer.feedback == "token":
+            return np.asarray(list(rows), dtype=object)
         return np.asarray([list(r) for r in rows], dtype=object)
 
     # -- loops -------------------------------------------------------------------------
@@ -200,20 +207,24 @@ class _StepGenerator:
         self.history: list[list[dict]] = [[] for _ in words]
         self.position = 0
         self.outputs = backend.transformer.readout.outputs
-        self.dims = backend.transformer.inputs.dims
+        self.token = backend.transformer.feedback == "token"
 
     def push(self, inputs) -> np.ndarray:
         backend, t = self.backend, self.position
         rows = np.asarray(inputs, dtype=object)
+        model = backend.transformer
         if t == 0:
-            start = [backend.start_vector.get(d, 0) for d in self.dims]
-            if any(list(row) != start for row in rows.tolist()):
-                raise UnsupportedError(f"{backend.plan.label}: the first decoder input of the "
-                                       "circuit backend is the construction's start vector")
+            start = {d: v for d, v in backend.start_vector.items() if v}
+            for row in rows.tolist():
+                given = (_column(model.inputs.table, row) if self.token
+                         else dict(zip(model.inputs.dims, row, strict=True)))
+                if {d: v for d, v in given.items() if v} != start:
+                    raise UnsupportedError(f"{backend.plan.label}: the first decoder input of "
+                                           "the circuit backend is the construction's start "
+                                           "vector")
         else:
             for k, row in enumerate(rows.tolist()):
-                self.history[k].append(choices(backend.groups, dict(zip(self.dims, row,
-                                                                         strict=True))))
+                self.history[k].append(fed_choices(model, backend.groups, row))
         model = backend.step(self.n, t)
         values = np.zeros((len(self.words), len(self.outputs)), dtype=np.int64)
         for k, word in enumerate(self.words):
@@ -224,10 +235,45 @@ class _StepGenerator:
         return values
 
     def next_input(self, outputs) -> np.ndarray:
-        return np.asarray(outputs)[:, list(self.backend.plan.fed_back)]
+        if not self.token:
+            return np.asarray(outputs)[:, list(self.backend.plan.fed_back)]
+        tokens = []
+        for row in np.asarray(outputs).tolist():
+            positive = [o for o, sign in zip(self.outputs, row, strict=True) if sign > 0]
+            if len(positive) != 1:
+                raise EvaluationError(f"{self.backend.plan.label}: at position "
+                                      f"{self.position - 1} the read-out is positive for "
+                                      f"{positive or 'no token'}; the circuit backend feeds "
+                                      "back the one token whose logit is positive")
+            tokens.append(positive[0])
+        return np.asarray(tokens, dtype=object)
 
     def suspect(self) -> np.ndarray:
         return np.zeros(len(self.words), dtype=bool)
+
+
+def _column(table, token) -> dict:
+    """The directions a token's embedding writes, {direction: value}."""
+    return {row: value for (row, col), value in table.entries.items() if col == token}
+
+
+def fed_value(groups: Mapping, token: str) -> dict:
+    """The input directions a fed-back token sets: its choice in the one group of a token
+    decoder (see the module docstring)."""
+    ((group, options),) = groups.items()
+    if token not in options:
+        raise UnsupportedError(f"decoder input {token!r} is not a choice of group {group!r} "
+                               f"({list(options)})")
+    return dict(options[token])
+
+
+def fed_choices(transformer: Transformer, groups: Mapping, value) -> dict:
+    """The one-hot choices of a decoder input: a token's (its group) or a vector's
+    (`choices`)."""
+    if transformer.feedback == "token":
+        fed_value(groups, value)
+        return {next(iter(groups)): value}
+    return choices(groups, dict(zip(transformer.inputs.dims, value, strict=True)))
 
 
 def choices(groups: Mapping, vector: Mapping) -> dict:

@@ -22,7 +22,13 @@ none when u is a thermometer form, as in PARITY).
   (D the denominator of u).
 
 Layer norms over three or more directions need a square root of a sum of
-squares of several forms; they raise `UnsupportedError` naming the block.
+squares of several forms; they are lowered only where every direction is a
+constant at the position (a layer-norm hash of positions or of counts that
+the one-hot inputs fix, as in Merrill & Sabharwal's chain of thought,
+`compilers.constructions.cot`): folded at compile time exactly as the exact
+backend computes it (the square root by `common.exact_sqrt` at `EXACT_BITS`,
+the exact backend's default), so the circuit makes the exact backend's
+decisions on it. Elsewhere they raise `UnsupportedError` naming the block.
 """
 
 from __future__ import annotations
@@ -31,18 +37,18 @@ import math
 from fractions import Fraction
 
 from compilers.backends.circuit.fixed import Form, UnsupportedError, combine
+from compilers.backends.common import exact_sqrt
 from compilers.errors import EvaluationError
 from compilers.ir import LayerNorm
 
 ZERO = Form({}, 0, 1)
+EXACT_BITS = 256  # the exact backend's square roots (`compilers.backends.exact`)
 
 
 def lower_layernorm(ctx, block: LayerNorm, stream: dict, rows: list[int]) -> dict:
     """The stream after the block at positions `rows`."""
     if len(block.dims) != 2:
-        raise UnsupportedError(f"{block.label}: layer norm over {len(block.dims)} directions; "
-                               "the circuit backend lowers layer norm over exactly 2 "
-                               "directions (the [x, -x] doubling of Chiang & Cholak)")
+        return _constant(block, stream, rows)
     first, second = block.dims
     out = {}
     for p in rows:
@@ -54,6 +60,34 @@ def lower_layernorm(ctx, block: LayerNorm, stream: dict, rows: list[int]) -> dic
         y = dict(x)
         y[first] = combine([(block.gain.get(first, 0), f)], block.bias.get(first, 0))
         y[second] = combine([(-block.gain.get(second, 0), f)], block.bias.get(second, 0))
+        out[p] = y
+    return out
+
+
+def _constant(block: LayerNorm, stream: dict, rows: list[int]) -> dict:
+    """A layer norm over three or more directions, each a constant at every position: the
+    exact backend's values (see the module docstring)."""
+    out = {}
+    for p in rows:
+        x = stream[p]
+        forms = [x.get(d, ZERO) for d in block.dims]
+        if not all(f.is_constant for f in forms):
+            raise UnsupportedError(f"{block.label}: layer norm over {len(block.dims)} "
+                                   "directions that depend on the input (position "
+                                   f"{p}); the circuit backend lowers layer norm over exactly "
+                                   "2 directions (the [x, -x] doubling of Chiang & Cholak), or "
+                                   "over constants")
+        values = [f.value for f in forms]
+        mean = sum(values) / len(values)
+        var = sum((v - mean) ** 2 for v in values) / len(values) + block.epsilon
+        if var == 0:
+            raise EvaluationError(f"{block.label}: variance + epsilon is 0 at position {p}; "
+                                  "layer norm is undefined there")
+        root = exact_sqrt(var, EXACT_BITS)
+        y = dict(x)
+        for d, v in zip(block.dims, values, strict=True):
+            y[d] = Form.constant(block.gain.get(d, 0) * (v - mean) / root
+                                 + block.bias.get(d, 0))
         out[p] = y
     return out
 

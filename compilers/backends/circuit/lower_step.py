@@ -14,7 +14,9 @@ Circuit inputs:
 * ``d{p}_{group}_{choice}`` for decoder positions ``1 <= p <= t``: each input
   vector is a choice of one alternative per *group* (``groups``: group ->
   {choice -> {input dim: value}}), one-hot; position 0 holds the constant
-  `start` vector.
+  `start` vector. A decoder that reads tokens (token feedback) has one group
+  whose choices are its tokens, each setting the stream directions its
+  embedding column writes (and `start` is the first token's column).
 
 Outputs: for every read-out output o at position t, ``{o}>0`` (the bit
 ``[o > 0]``) and, where o can be negative, ``{o}<0``. For one-hot outputs
@@ -103,9 +105,10 @@ def step_circuit(transformer: Transformer, *, n: int, t: int, encoder_alphabet,
     model = check(transformer)
     precision = parse_precision(precision)
     encoder = model.encoder
-    if encoder is None or not isinstance(model.inputs, VectorInput):
+    if encoder is None or not isinstance(model.inputs, VectorInput | TokenEmbedding):
         raise UnsupportedError(f"{model.label}: step_circuit compiles a decoder with vector "
-                               "inputs and an encoder; use to_circuit for an encoder alone")
+                               "inputs and an encoder (or token inputs and an encoder); use "
+                               "to_circuit for an encoder alone")
     if not isinstance(encoder.inputs, TokenEmbedding):
         raise UnsupportedError(f"{encoder.label}: the encoder must read tokens")
     open_heads = [f"{h.label} ({h.mask})" for h in model.heads()
@@ -116,13 +119,14 @@ def step_circuit(transformer: Transformer, *, n: int, t: int, encoder_alphabet,
     for what, value, least in (("n", n, 0), ("t", t, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise PrecisionError(f"{what} must be an integer >= {least}, got {value!r}")
-    dims = set(model.inputs.dims)
+    dims = set(model.inputs.dims if isinstance(model.inputs, VectorInput)
+               else model.inputs.table.rows)
     for group, choices in groups.items():
         for choice, assignment in choices.items():
             unknown = set(assignment) - dims
             if unknown:
                 raise UnsupportedError(f"group {group!r} choice {choice!r} sets {sorted(unknown)}"
-                                       f", not among the inputs {list(model.inputs.dims)}")
+                                       f", not among the inputs {sorted(dims)}")
     length = len(encoder_bos) + n
     ctx = Context(length, precision)
     ctx.encoder_stream, _ = lower_blocks(

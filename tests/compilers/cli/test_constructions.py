@@ -28,11 +28,14 @@ def test_constructions_json_lists_every_family_with_its_paper_and_options():
     result = _run("constructions", "--json")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
-    assert [r["name"] for r in rows] == ["parity", "first", "tm", "subleq"]
+    assert [r["name"] for r in rows] == list(families())
+    assert [r["name"] for r in rows][:4] == ["parity", "first", "tm", "subleq"]
+    assert {"induction", "ngram", "modcount", "compare_counts"} <= set(families())
     by_name = {r["name"]: r for r in rows}
     assert by_name["parity"]["paper"].startswith("Chiang & Cholak 2022, Sec. 4.1")
     assert (by_name["tm"]["mode"], by_name["tm"]["circuit"]) == ("generate", "step")
     assert (by_name["subleq"]["mode"], by_name["subleq"]["circuit"]) == ("loop", "loop")
+    assert (by_name["ngram"]["mode"], by_name["ngram"]["circuit"]) == ("predict", None)
     flags = [o["flag"] for o in by_name["parity"]["options"]]
     assert flags == ["--layernorm", "--output-scale", "--epsilon", "--attention"]
 
@@ -84,5 +87,5 @@ def test_an_unknown_construction_is_one_line_naming_the_known_ones():
         get("majority")
     result = _run("run", "majority", "1")
     assert result.exit_code == 2
-    assert result.output == ("error: unknown construction 'majority'; known: parity, first, "
-                             "tm, subleq\n")
+    assert result.output == ("error: unknown construction 'majority'; known: "
+                             f"{', '.join(families())}\n")

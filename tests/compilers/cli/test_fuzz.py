@@ -9,7 +9,8 @@ a pool (valid ones, byte-flipped and truncated copies, random bytes, deep
 JSON, non-UTF-8 text, folders, missing paths, saved models with a corrupted
 tensor file or config), random words and random bytes on stdin, now and then
 an unknown flag or an extra argument. Each case runs in-process
-(`click.testing.CliRunner`) in a fresh temporary folder and must:
+(`click.testing.CliRunner`) in a fresh temporary folder (under pytest's
+``tmp_path_factory``, made the current folder for the case) and must:
 
 * exit with status 0, 1 or 2;
 * raise nothing but `SystemExit` (no traceback);
@@ -19,23 +20,33 @@ an unknown flag or an extra argument. Each case runs in-process
 
 The default run draws `EXAMPLES` cases per command (well under a second each,
 derandomised); ``-m slow`` runs `CAMPAIGN` random ones per command (60, or
-``CIRCUITX_FUZZ_CAMPAIGN``). Set ``CIRCUITX_FUZZ_REPORT=path`` to get, per
-command, the cases run, the clean ones, the exit statuses and the slowest case
-as JSON.
+``CIRCUITX_FUZZ_CAMPAIGN``). Every run ends with a table, per command, of the
+cases run, the clean ones, the exit statuses and the slowest case (pytest's
+terminal summary, from ``conftest.py``); ``CIRCUITX_FUZZ_REPORT=path`` writes
+it as JSON too. (Under pytest a failing case is shrunk, and the shrinking's
+cases are counted.) For figures to quote, run the campaign outside pytest,
+where a case that is not clean is counted, not stopped at::
+
+    python -m tests.compilers.cli.test_fuzz --examples 200 [--only run] [--report out.json]
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
 import os
 import shutil
+import signal
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from compilers.cli import COMMANDS, main
@@ -300,15 +311,45 @@ def cases(draw, path: tuple[str, ...]):
     return args, stdin, draw(mutations())
 
 
+class Hung(BaseException):
+    """A case still running at the time bound (a BaseException: no handler swallows it)."""
+
+
+@contextlib.contextmanager
+def _watchdog(seconds: float):
+    """Raise `Hung` in the case once it has run `seconds` (SIGALRM; where there is none,
+    the time is only measured)."""
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Hung
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _invoke(path, argv, stdin, mutation, pool: Path) -> tuple[bool, int, float, str]:
     runner = CliRunner()
     serial = [0]
-    with runner.isolated_filesystem():
+    with tempfile.TemporaryDirectory(dir=pool.parent) as folder, contextlib.chdir(folder):
         argv = [_materialize(value, pool, mutation, serial)
                 if isinstance(value, str) and (value in FILES or value.startswith("file:"))
                 else value for value in argv]
         start = time.perf_counter()
-        result = runner.invoke(main, [str(a) for a in argv], input=stdin)
+        try:
+            with _watchdog(TIME_BOUND):
+                result = runner.invoke(main, [str(a) for a in argv], input=stdin)
+        except Hung:
+            seconds = time.perf_counter() - start
+            return False, -1, seconds, (f"argv={argv!r} stdin={stdin!r}: still running "
+                                        f"after {TIME_BOUND:.0f}s (stopped)")
         seconds = time.perf_counter() - start
     error = result.exception
     clean = (result.exit_code in (0, 1, 2)
@@ -319,22 +360,41 @@ def _invoke(path, argv, stdin, mutation, pool: Path) -> tuple[bool, int, float, 
     return clean, result.exit_code, seconds, shown
 
 
-def _record(path, clean: bool, status: int, seconds: float) -> None:
+def _record(path, clean: bool, status: int, seconds: float, shown: str = "") -> None:
     tally = TALLY.setdefault(" ".join(path), {"cases": 0, "clean": 0, "exit": {},
-                                             "slowest": 0.0})
+                                             "slowest": 0.0, "first_unclean": None})
     tally["cases"] += 1
     tally["clean"] += clean
     tally["slowest"] = round(max(tally["slowest"], seconds), 2)
     tally["exit"][str(status)] = tally["exit"].get(str(status), 0) + 1
+    if not clean and tally["first_unclean"] is None:
+        tally["first_unclean"] = shown[:2000]
     report = os.environ.get("CIRCUITX_FUZZ_REPORT")
     if report:
         Path(report).write_text(json.dumps(TALLY, indent=1, sort_keys=True))
 
 
+def summary(tally: dict | None = None) -> list[str]:
+    """The tally as lines of a table: per command the cases, the clean ones, the exit
+    statuses seen and the slowest case; then the totals."""
+    tally = TALLY if tally is None else tally
+    if not tally:
+        return []
+    width = max(len(name) for name in tally)
+    lines = [f"{'command':<{width}}  cases  clean  exit 0/1/2  slowest",
+             *(f"{name:<{width}}  {t['cases']:>5}  {t['clean']:>5}  "
+               f"{'/'.join(str(t['exit'].get(k, 0)) for k in '012'):>10}  {t['slowest']:>6.2f}s"
+               for name, t in sorted(tally.items()))]
+    cases = sum(t["cases"] for t in tally.values())
+    clean = sum(t["clean"] for t in tally.values())
+    lines.append(f"{'all ' + str(len(tally)) + ' commands':<{width}}  {cases:>5}  {clean:>5}")
+    return lines
+
+
 def _check(path, data, pool) -> None:
     argv, stdin, mutation = data.draw(cases(path))
     clean, status, seconds, shown = _invoke(path, argv, stdin, mutation, pool)
-    _record(path, clean, status, seconds)
+    _record(path, clean, status, seconds, shown)
     assert clean, shown
 
 
@@ -362,3 +422,46 @@ def test_the_fuzzer_covers_every_command_of_the_tree():
     verbs = {path[0] for path in LEAVES if len(path) == 2}
     assert verbs == {"compile", "run", "check", "precision", "circuit", "scaling"}
     assert {path[1] for path in LEAVES if path[0] == "run"} == set(families())
+
+
+def campaign(examples: int, only: str | None = None) -> dict:
+    """Run `examples` random cases per command (those whose path starts with `only`),
+    counting the ones that are not clean instead of stopping at them; returns `TALLY`."""
+    with tempfile.TemporaryDirectory() as root:
+        (Path(root) / "pool").mkdir()
+        pool = make_pool(Path(root) / "pool")
+        for path in LEAVES:
+            if not only or " ".join(path).startswith(only):
+                _counted(path, pool, examples)
+                print(summary({" ".join(path): TALLY[" ".join(path)]})[1], file=sys.stderr,
+                      flush=True)
+    return TALLY
+
+
+def _counted(path: tuple[str, ...], pool: Path, examples: int) -> None:
+    """`examples` cases of the command at `path`, recorded, none asserted."""
+    @settings(max_examples=examples, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck), phases=[Phase.generate])
+    @given(data=st.data())
+    def one(data):
+        argv, stdin, mutation = data.draw(cases(path))
+        clean, status, seconds, shown = _invoke(path, argv, stdin, mutation, pool)
+        _record(path, clean, status, seconds, shown)
+
+    one()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="The fuzzing campaign, counted per command.")
+    parser.add_argument("--examples", type=int, default=CAMPAIGN, help="cases per command")
+    parser.add_argument("--only", help="only the commands whose path starts with this")
+    parser.add_argument("--report", help="also write the tally as JSON here")
+    arguments = parser.parse_args()
+    tally = campaign(arguments.examples, arguments.only)
+    print("\n".join(summary(tally)))
+    for name, t in sorted(tally.items()):
+        if t["first_unclean"]:
+            print(f"\nnot clean: {name}: {t['first_unclean']}")
+    if arguments.report:
+        Path(arguments.report).write_text(json.dumps(tally, indent=1, sort_keys=True))
+    sys.exit(0 if all(t["cases"] == t["clean"] for t in tally.values()) else 1)

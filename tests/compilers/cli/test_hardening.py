@@ -60,7 +60,8 @@ def test_parity_options_that_underflow_or_overflow_float16_are_guaranteed_nowher
     assert "guaranteed for no input in float16" in result.output
     evaluated = _run("eval", tmp_path / "D", "1", "0", "111", "--json")
     assert evaluated.exit_code == 1
-    assert all(row["trusted"] is False for row in json.loads(evaluated.output.split("\nwarning")[0]))
+    rows = json.loads(evaluated.output.split("\nwarning")[0])
+    assert all(row["trusted"] is False for row in rows)
 
 
 def test_the_guarantee_follows_every_option_it_rests_on():
@@ -105,8 +106,10 @@ def test_subleq_whose_words_outgrow_64_bits_is_refused_naming_the_step(tmp_path)
     _one_line_error(result, "without --bits the program runs on unbounded words, and by step ")
     assert "needs more than the 64 bits" in result.output
     assert "give --bits N" in result.output
+    source.write_text(DOUBLING.format(k=10))  # with --bits the words wrap, as asked
     wrapping = _run("run", "subleq", source, "--backend", "exact", "--bits", "8", "--json")
     assert wrapping.exit_code == 0 and json.loads(wrapping.output)["agrees_with_reference"]
+    assert json.loads(wrapping.output)["memory"][15] == 0  # 1024 on 8-bit words
 
 
 def test_a_circuit_at_a_low_precision_says_it_no_longer_computes_the_construction(tmp_path):
@@ -339,3 +342,153 @@ def test_a_json_answer_past_4300_digits_is_printed_exactly_in_hexadecimal(tmp_pa
     result = _run("run", "subleq", source, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["memory"][15] == hex(2**15000)
+
+
+# -- writes that fail, and what the root group still catches --------------------------------
+
+
+def test_a_write_that_fails_is_one_line_and_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    circuit = tmp_path / "c.json"
+    assert _run("gadget", "parity", "--n", "3", "--save", circuit).exit_code == 0
+    before = circuit.read_bytes()
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("circuitx.jsonfile.os.replace", full)
+    result = _run("gadget", "parity", "--n", "4", "--save", circuit, "--force")
+    _one_line_error(result, f"cannot write circuit file '{circuit}': No space left on device")
+    assert circuit.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["c.json"]  # no temporary file left
+
+
+def test_a_folder_where_no_file_can_be_made_is_refused_before_any_work(tmp_path, monkeypatch):
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("compilers.cli.inputs.tempfile.mkstemp", refused)
+    _one_line_error(_run("compile", "parity", "-o", tmp_path / "m"),
+                    "is not writable (Permission denied)")
+    _one_line_error(_run("gadget", "parity", "--n", "3", "--save", tmp_path / "c.json"),
+                    "is not writable (Permission denied)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_os_error_no_reader_named_is_still_one_line(tmp_path, monkeypatch):
+    from circuitx import io
+
+    (tmp_path / "c.json").write_text("{}")
+
+    def gone(*args, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory", str(tmp_path / "c.json"))
+
+    monkeypatch.setattr(io, "load", gone)
+    _one_line_error(_run("stats", tmp_path / "c.json"), "cannot read or write")
+
+
+def test_an_echoed_input_is_cut_short_in_the_error_line():
+    result = _run("run", "tm", "1RB" * 3000)
+    _one_line_error(result, "more)...")
+    assert "has 3000 symbols" in result.output and len(result.output) < 400
+
+
+def test_a_plot_format_is_offered_only_where_it_can_be_written():
+    import shutil
+
+    import matplotlib.pyplot as plt
+
+    from compilers.runs.plots import suffixes
+
+    tex = shutil.which(plt.rcParams["pgf.texsystem"]) is not None
+    assert (".pgf" in suffixes()) == tex
+    assert {".png", ".pdf", ".svg"} <= set(suffixes())
+
+
+def test_a_closed_pipe_ends_quietly():
+    import subprocess
+    import sys
+
+    code = ("import sys; from compilers.cli import main; sys.argv = ['circuitx', 'sample', "
+            "'parity', '--length', '64', '--count', '200000']; main()")
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    assert len(process.stdout.readline()) == 65
+    process.stdout.close()
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=60) in (0, 1) and error == "", error
+
+
+# -- rounded circuits in a sweep, and SUBLEQ words in every command ----------------------------
+
+
+def test_a_rounded_decoding_step_in_a_sweep_says_which_step_disagrees():
+    result = _run("scaling", "tm", TM, "--steps", "1..3", "--precision", "4.1", "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.output.split("\nwarning:")[0])
+    verdicts = {p["t"]: p["verified"]["computes_exact"] for p in report["points"]}
+    assert verdicts == {1: True, 2: True, 3: False}
+    assert "at t = 3; 1 of 3 sizes wrong" in result.output
+    fine = _run("scaling", "tm", TM, "--steps", "1..3", "--precision", "4.4", "--json")
+    assert fine.exit_code == 0
+    assert all(p["verified"]["computes_exact"] for p in json.loads(fine.output)["points"])
+
+
+def test_a_rounded_loop_in_a_sweep_is_checked_on_random_programs():
+    result = _run("scaling", "subleq", "--sizes", "2", "--precision", "6.2", "--json")
+    assert result.exit_code == 0, result.output
+    (point,) = json.loads(result.output)["points"]
+    assert point["verified"]["against"] == "the interpreter"
+    assert point["verified"]["checked"] == 2 and point["verified"]["computes_exact"]
+    exact = json.loads(_run("scaling", "subleq", "--sizes", "2", "--json").output)
+    assert "verified" not in exact["points"][0]  # at auto the circuit is exact by construction
+
+
+@pytest.mark.parametrize("args", [
+    ("check", "{p}", "--samples", "0", "--max-steps", "1000"),
+    ("precision", "{p}", "--dtype", "float64"),
+    ("circuit", "{p}", "--run", "1000"),
+])
+def test_every_command_refuses_a_subleq_run_whose_words_outgrow_64_bits(tmp_path, args):
+    source = tmp_path / "doubling.subleq"
+    source.write_text(DOUBLING.format(k=70))
+    argv = [a.format(p=source) for a in args]
+    _one_line_error(_run(argv[0], "subleq", *argv[1:]), "needs more than the 64 bits")
+
+
+def test_a_circuit_that_outgrows_its_estimate_is_stopped_at_the_gate_limit(monkeypatch):
+    from circuitx import gadgets
+    from circuitx.builder import limited
+    from circuitx.errors import LimitError
+    from compilers.runs import budget
+
+    with limited(50, "the test's limit"), pytest.raises(LimitError, match="the test's limit"):
+        gadgets.parity(64)
+    assert gadgets.parity(64).stats().size > 0  # outside the block: no limit
+
+    def too_low(construction, n, *, precision="auto"):
+        return budget.Estimate("a too low estimate", 1, 1, 0.001)
+
+    monkeypatch.setattr(budget, "recogniser_circuit", too_low)
+    result = _run("circuit", "parity", "--attention", "average-hard", "--length", "64",
+                  "--max-gates", "500")
+    _one_line_error(result, "a circuit being compiled passed 500 gates and wires, the limit "
+                            "of --max-gates")
+
+
+def test_every_writer_refuses_a_missing_folder_before_any_work(tmp_path):
+    missing = tmp_path / "missing"
+    for args in (("compile", "parity", "-o", missing / "m"),
+                 ("gadget", "parity", "--n", "3", "--save", missing / "c.json"),
+                 ("gadget", "parity", "--n", "3", "--graphml", missing / "c.graphml"),
+                 ("precision", "parity", "--dtype", "float32", "--plot", missing / "p.png"),
+                 ("tour", "--out", missing / "deeper")):
+        _one_line_error(_run(*args), "does not exist")
+    assert not missing.exists()
+
+
+def test_eval_reads_stdin_by_the_same_rules(tmp_path):
+    assert _run("compile", "parity", "-o", tmp_path / "m").exit_code == 0
+    _one_line_error(_run("eval", tmp_path / "m", input=""), "stdin is empty")
+    _one_line_error(_run("eval", tmp_path / "m", input=b"0\xff\n"), "stdin is not UTF-8")
+    rows = json.loads(_run("eval", tmp_path / "m", "--json", input="\n\n").output)
+    assert [r["word"] for r in rows] == ["", ""]

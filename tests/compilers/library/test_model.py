@@ -122,3 +122,10 @@ def test_parallel_layers_do_not_nest_and_refuse_a_layer_norm():
     with model.parallel(), pytest.raises(LibraryError, match=r"block norm cannot join a "
                                                             r"parallel layer"):
         norm.layer_norm(model, ("x", "y"))
+
+
+def test_a_model_with_an_empty_stream_builds_and_reads_out_its_bias():
+    model = Model("constant", tokens=("a", "b"))
+    transformer = model.build({"y": {}}, bias={"y": 3}, position="all")
+    assert transformer.width == 0 and transformer.inputs.table.rows == ()
+    agree(*run(transformer, [["a", "b", "a"]]), {"y": [[F(3), F(3), F(3)]]})

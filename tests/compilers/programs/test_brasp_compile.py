@@ -145,3 +145,15 @@ def test_too_large_a_function_is_refused_naming_the_vector():
                                                      r"within one layer needs more than 0 "
                                                      r"hidden units"):
         compile_brasp(program)
+
+
+def test_a_logit_read_at_the_last_position_is_plus_or_minus_one():
+    program = parse(A_STAR_B_STAR)
+    transformer = compile_brasp(program, outputs=(), position="last", logit="accept")
+    assert transformer.readout.outputs == ("accept",)
+    assert transformer.readout.position == "last"
+    with pytest.raises(ProgramCompileError, match="position 'first'; allowed: all, last"):
+        compile_brasp(program, position="first")
+    with pytest.raises(ProgramCompileError, match="logit 'accept' must be a name other than "
+                                                  r"the outputs \['accept'\]"):
+        compile_brasp(program, outputs=["accept"], logit="accept")

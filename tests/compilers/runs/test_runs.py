@@ -28,7 +28,9 @@ from languages.turing import run as turing_run
 
 PROGRAMS = Path(__file__).parents[3] / "examples" / "programs"
 WORDS = ["".join(w) for n in range(7) for w in itertools.product("01", repeat=n)]
-ORACLES = {"parity": lambda w: w.count("1") % 2 == 1, "first": lambda w: w[:1] == "1"}
+ORACLES = {"parity": lambda w: w.count("1") % 2 == 1, "first": lambda w: w[:1] == "1",
+           "modcount": lambda w: w.count("1") % 3 == 0,
+           "compare_counts": lambda w: w.count("1") > w.count("0")}
 BB2 = "1RB1LB_1LA1RZ"
 TM_WORDS = ["", "1", "01", "110", "0110"]
 LOOPS = [("multiply.giannou", {"bits": 8}), ("countdown.subleq", {})]
@@ -39,8 +41,37 @@ RECOGNISERS = [
     ("parity", {"attention": "average-hard", "layernorm": True}, ("exact", "torch", "circuit")),
     ("first", {}, ("exact", "torch", "circuit")),
     ("first", {"log_scaling": True, "layernorm": True}, ("exact", "torch")),
+    ("modcount", {}, ("exact", "torch", "circuit")),
+    ("compare_counts", {}, ("exact", "torch", "circuit")),
 ]
-CASES = {"parity", "first", "tm", "subleq"}
+CASES = {"parity", "first", "tm", "subleq", "modcount", "compare_counts", "induction", "ngram",
+         "dyck1", "dyck", "cot", "cot_parity", "even_pairs", "program"}
+
+
+def _depths(word: str) -> list[int]:
+    """The open-bracket count after each prefix (brackets "(" and ")")."""
+    depth, out = 0, []
+    for symbol in word:
+        depth += 1 if symbol == "(" else -1
+        out.append(depth)
+    return out
+
+
+def _dyck(word: str, bound: int | None) -> bool:
+    depths = _depths(word)
+    return (not depths or (min(depths) >= 0 and depths[-1] == 0)) and (
+        bound is None or max(depths, default=0) <= bound)
+
+
+OTHER_ALPHABETS = [  # (family, options, alphabet, oracle, backends)
+    ("dyck1", {}, "()", lambda w: _dyck(w, None), ("exact", "torch")),
+    ("dyck", {"pairs": 1, "depth": 2}, "()", lambda w: _dyck(w, 2), ("exact", "torch", "circuit")),
+    ("dyck", {"pairs": 1, "depth": 2, "attention": "average-hard"}, "()",
+     lambda w: _dyck(w, 2), ("exact", "torch")),
+    ("even_pairs", {}, "ab", lambda w: w.count("ab") == w.count("ba"), ("exact", "torch")),
+    ("program", {"program": "majority", "attention": "average-hard"}, "01",
+     lambda w: w.count("1") > w.count("0"), ("exact", "torch")),
+]
 
 
 def test_every_registered_family_is_run_here():
@@ -59,6 +90,33 @@ def test_recognisers_agree_with_the_language_on_every_word_up_to_6(name, options
         assert (result.answer, result.reference) == (expected, expected), word
         assert result.agrees_with_reference and result.trusted, (word, result.why_untrusted)
         assert (result.mode, result.backend) == ("recognise", backend)
+
+
+@pytest.mark.parametrize(("name", "options", "alphabet", "oracle", "backend"), [
+    (name, options, alphabet, oracle, backend)
+    for name, options, alphabet, oracle, backends in OTHER_ALPHABETS for backend in backends])
+def test_recognisers_over_other_alphabets_agree_up_to_length_6(name, options, alphabet, oracle,
+                                                               backend):
+    words = ["".join(w) for n in range(7) for w in itertools.product(alphabet, repeat=n)]
+    if name in ("even_pairs", "program") or backend == "circuit":
+        words = [w for w in words if w]  # the empty word has no position to read
+    construction = get(name).make(**options)
+    for word, result in zip(words, run(construction, words, backend=backend, dtype="float64"),
+                            strict=True):
+        assert (result.answer, result.reference) == (oracle(word), oracle(word)), word
+        assert result.agrees_with_reference and result.trusted, (word, result.why_untrusted)
+
+
+@pytest.mark.parametrize("backend", ["exact", "torch"])
+def test_chain_of_thought_emits_the_running_parities(backend):
+    words = ["".join(w) for n in range(1, 6) for w in itertools.product("01", repeat=n)]
+    for name, options in (("cot", {"language": "parity"}), ("cot_parity", {})):
+        results = run(get(name).make(**options), words, backend=backend, dtype="float64")
+        for word, result in zip(words, results, strict=True):
+            running = [w[:k + 1].count("1") % 2 for w in [word] for k in range(len(word))]
+            assert len(result.answer.states) == len(word), word
+            assert result.answer.accept == (running[-1] == 1), word
+            assert result.agrees_with_reference and result.trusted, (word, result.why_untrusted)
 
 
 def test_the_circuit_backend_refuses_softmax_parity_naming_the_head():
@@ -92,9 +150,36 @@ def test_the_subleq_computer_agrees_with_the_interpreter(file, options, backend)
     assert result.error is None and result.agrees_with_reference and result.trusted
 
 
+INDUCTION_WORDS = ["".join(w) for n in range(6) for w in itertools.product("ab", repeat=n)]
+BIGRAM = '{"$": {"a": "1/2", "b": "1/2"}, "a": {"b": 1}, "b": {"a": "1/3", "#": "2/3"}}'
+BIGRAM_ROWS = {"$": (1 / 2, 1 / 2, 0), "a": (0, 1, 0), "b": (1 / 3, 0, 2 / 3)}
+
+
+def _after_previous(word: str, t: int) -> str:
+    """The induction oracle: what followed the last earlier occurrence of word[t-1]."""
+    earlier = word[:t - 1].rfind(word[t - 1]) if t else -1
+    return word[earlier + 1] if earlier >= 0 else "none"
+
+
+@pytest.mark.parametrize("backend", ["exact", "torch"])
+def test_predictors_agree_with_their_oracle_at_every_position(backend):
+    results = run(get("induction").make(alphabet="ab"), INDUCTION_WORDS, backend=backend)
+    for word, result in zip(INDUCTION_WORDS, results, strict=True):
+        assert result.answer.predicted() == [_after_previous(word, t)
+                                             for t in range(len(word) + 1)], word
+        assert result.agrees_with_reference and result.trusted and result.mode == "predict"
+    results = run(get("ngram").make(alphabet="ab", table=BIGRAM), ["", "ab", "bba"],
+                  backend=backend)
+    for result in results:
+        history = "$" + result.input
+        assert [tuple(float(p) for p in row) for row in result.answer.rows] == [
+            BIGRAM_ROWS[history[t]] for t in range(len(result.input) + 1)]
+        assert result.agrees_with_reference and result.trusted
+
+
 def test_run_refuses_what_is_not_a_construction():
     with pytest.raises(CompileError, match=r"is not a construction \(mode None; allowed: "
-                                           r"recognise, generate, loop\)"):
+                                           r"recognise, generate, loop, predict\)"):
         run(object(), ["01"])
 
 

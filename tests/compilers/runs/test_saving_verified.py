@@ -42,7 +42,7 @@ def _edit_tensors(path, edit):
 
 
 def test_an_untouched_model_loads(saved):
-    construction, module = load_with_module(saved)
+    construction, _module = load_with_module(saved)
     assert construction == parity.build(layernorm=True)
 
 
@@ -72,8 +72,8 @@ def test_float_weights_that_differ_from_the_exact_ones_rounded_are_refused(saved
     def edit(tensors):
         tensors["blocks.l2.odd.value"] = tensors["blocks.l2.odd.value"] * 1.0001
     _edit_tensors(saved, edit)
-    with pytest.raises(SavedModelError, match="float weights 'blocks.l2.odd.value' differ from "
-                                              "the exact weights rounded to float32"):
+    with pytest.raises(SavedModelError, match=r"float weights 'blocks.l2.odd.value' differ from "
+                                              r"the exact weights rounded to float32"):
         load(saved)
 
 
@@ -81,7 +81,7 @@ def test_float_weights_of_another_dtype_are_refused(saved):
     def edit(tensors):
         tensors["readout.matrix"] = tensors["readout.matrix"].double()
     _edit_tensors(saved, edit)
-    with pytest.raises(SavedModelError, match="float weights 'readout.matrix' differ"):
+    with pytest.raises(SavedModelError, match=r"float weights 'readout.matrix' differ"):
         load(saved)
 
 
@@ -89,8 +89,8 @@ def test_exact_weights_edited_to_disagree_with_the_floats_are_refused(saved):
     def edit(tensors):
         tensors["exact.readout.matrix.num"] = tensors["exact.readout.matrix.num"] + 1
     _edit_tensors(saved, edit)
-    with pytest.raises(SavedModelError, match="its exact weights 'exact.readout.matrix.num' "
-                                              "differ"):
+    with pytest.raises(SavedModelError, match=r"its exact weights 'exact.readout.matrix.num' "
+                                              r"differ"):
         load(saved)
 
 
@@ -99,7 +99,7 @@ def test_exact_and_float_weights_edited_together_still_differ_from_the_options(s
         tensors["exact.readout.matrix.num"] = tensors["exact.readout.matrix.num"] * 6 // 5
         tensors["readout.matrix"] = tensors["readout.matrix"] * 6 / 5
     _edit_tensors(saved, edit)
-    with pytest.raises(SavedModelError, match="exact weights 'exact.readout.matrix.num' differ"):
+    with pytest.raises(SavedModelError, match=r"exact weights 'exact.readout.matrix.num' differ"):
         load(saved)
 
 
@@ -117,7 +117,7 @@ def test_an_exact_denominator_of_zero_is_refused_not_divided_by(saved):
     def edit(tensors):
         tensors["exact.readout.matrix.den"] = torch.zeros_like(tensors["exact.readout.matrix.den"])
     _edit_tensors(saved, edit)
-    with pytest.raises(SavedModelError, match="'exact.readout.matrix.den' differ"):
+    with pytest.raises(SavedModelError, match=r"'exact.readout.matrix.den' differ"):
         load(saved)
 
 
@@ -125,7 +125,7 @@ def test_an_exact_index_out_of_range_is_refused(saved):
     def edit(tensors):
         tensors["exact.readout.matrix.index"] = tensors["exact.readout.matrix.index"] + 10**6
     _edit_tensors(saved, edit)
-    with pytest.raises(SavedModelError, match="'exact.readout.matrix.index' differ"):
+    with pytest.raises(SavedModelError, match=r"'exact.readout.matrix.index' differ"):
         load(saved)
 
 
@@ -209,7 +209,13 @@ def test_a_failed_save_leaves_the_old_model_whole(saved, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("compilers.runs.saving.save_file", broken)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(SavedModelError, match=r"cannot write model weights .*: disk full"):
         save(parity.build(), saved, dtype="float32")
     assert {p.name: p.read_bytes() for p in saved.iterdir()} == before
     load(saved)
+
+
+def test_a_model_folder_that_cannot_be_made_is_refused_naming_it(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(SavedModelError, match="cannot create the model folder"):
+        save(parity.build(), tmp_path / "file" / "model")

@@ -1,0 +1,92 @@
+"""Predict: one forward pass per word, the next-symbol distribution at every position.
+
+`predict(construction, words, backend=...)` groups the words by length (the
+formulas see ``n = len(word)``), runs each group through the backend's
+`forward` (the read-out at every position), and returns one `Result` per
+word: the decoded `Predictions` (`compilers.constructions.predictor`), the
+reference's, and trust. The answer agrees with the reference when every
+position's distribution is equal, exactly.
+
+Trust, as for `recognise`: the exact backend is the ground truth; a torch run
+is trusted where the construction's error analysis covers the length in that
+dtype (`Predictor.trusted`), no guarded decision came within float error and
+nothing in the IR stands in the way (`Plan.float_doubts`). The circuit
+backend does not lower a read-out at every position, and says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from compilers.constructions.base import require_mode
+from compilers.runs import validate
+from compilers.runs.backends import VALUES, backend_for
+from compilers.runs.results import Result
+
+
+def predict(construction, words: Sequence[str], *, backend: str = "exact",
+            dtype: str = "float64", device: str = "cpu", precision="auto",
+            batch_size: int = 4096, reference: bool = True, runner=None) -> list[Result]:
+    """Run `construction` on every word (see the module docstring).
+
+    Args:
+        construction: a predictor (``mode == "predict"``).
+        words: the words, over the construction's alphabet.
+        backend: ``exact`` or ``torch`` (``circuit`` is refused by the backend).
+        dtype, device: the torch backend's float type and device.
+        precision: the circuit backend's precision (for a uniform signature).
+        batch_size: words per forward pass.
+        reference: also compute the reference's distributions.
+        runner: a backend already built for this construction (reused across calls).
+    """
+    require_mode(construction, "predict")
+    words = validate.words(construction, words)
+    batch_size = validate.integer(batch_size, "batch_size", 1)
+    be = runner or backend_for(construction, backend, dtype=dtype, device=device,
+                               precision=precision)
+    kind = VALUES[be.name]
+    answers: list = [None] * len(words)
+    suspect = np.zeros(len(words), dtype=bool)
+    why: dict[int, str] = {}
+    by_length: dict[int, list[int]] = {}
+    for k, word in enumerate(words):
+        by_length.setdefault(len(word), []).append(k)
+    for length, indices in sorted(by_length.items()):
+        for start in range(0, len(indices), batch_size):
+            chunk = indices[start:start + batch_size]
+            done = be.forward([construction.tokens(words[k]) for k in chunk], n=length)
+            be.check()
+            columns = [np.asarray(done.outputs[o]) for o in construction.outputs]
+            for b, k in enumerate(chunk):  # (positions, outcomes) for example b
+                rows = np.stack([column[b] for column in columns], axis=-1)
+                answers[k] = construction.decode(rows, kind)
+            suspect[chunk] = done.suspect
+            why |= {chunk[k]: reason for k, reason in done.why.items()}
+    doubts = "; ".join(be.plan.float_doubts()) if be.name == "torch" else ""
+    results = []
+    for k, word in enumerate(words):
+        trusted, reason = _trust(construction, be, len(word), bool(suspect[k]), why.get(k),
+                                 doubts)
+        results.append(Result(
+            construction=construction.name, mode="predict", backend=be.name, dtype=be.dtype,
+            input=word, answer=answers[k],
+            reference=construction.reference(word) if reference else None,
+            trusted=trusted, why_untrusted=reason, values={"suspect": bool(suspect[k])}))
+    return results
+
+
+def _trust(construction, be, n: int, suspect: bool, why: str | None,
+           doubts: str) -> tuple[bool, str | None]:
+    if be.name != "torch":
+        return True, None
+    if doubts:
+        return False, doubts
+    if suspect:
+        return False, why or "a guarded decision came within float error"
+    if not construction.trusted(be.dtype, n):
+        limit = construction.limits.get(be.dtype)
+        return False, (f"{be.dtype} is guaranteed up to n = {limit}, and this word has "
+                       f"n = {n}" if limit is not None else f"nothing is guaranteed in {be.dtype}")
+    return True, None
