@@ -307,8 +307,9 @@ class TorchTransformer(HookedModule):
         lengths = {len(s) for s in sequences}
         if len(lengths) > 1:
             raise EvaluationError(f"a batch needs sequences of one length, got {sorted(lengths)}")
-        ids = [token_ids(self.ir, s) for s in sequences]
-        return torch.tensor(ids, dtype=torch.long, device=self.device)
+        ids = np.array([token_ids(self.ir, s) for s in sequences], dtype=np.int64)
+        shape = (len(sequences), lengths.pop() if lengths else 0)
+        return torch.from_numpy(ids.reshape(shape)).to(self.device)
 
     # -- the forward pass ---------------------------------------------------
 
