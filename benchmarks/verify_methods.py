@@ -23,46 +23,7 @@ import platform
 import time
 
 from circuitx import bdd, gadgets, verify
-from circuitx.builder import CircuitBuilder
-from circuitx.circuit import Circuit
-
-
-def xor_chain(n: int) -> Circuit:
-    """x0 XOR x1 XOR ... XOR x(n-1), one XOR after another."""
-    b = CircuitBuilder()
-    xs = b.inputs("x", n)
-    out = xs[0]
-    for x in xs[1:]:
-        out = b.xor(out, x)
-    return b.build({"out": out})
-
-
-def ripple_carry_adder(k: int) -> Circuit:
-    """x + y by k full adders (XOR for the sum bit, MAJORITY for the carry)."""
-    b = CircuitBuilder()
-    xs, ys = b.inputs("x", k), b.inputs("y", k)
-    carry, out = False, {}
-    for j in range(k):
-        out[f"s{j}"] = b.xor(b.xor(xs[j], ys[j]), carry)
-        carry = b.majority(xs[j], ys[j], carry)
-    out[f"s{k}"] = carry
-    return b.build(out)
-
-
-def array_multiplier(k: int) -> Circuit:
-    """x * y: row a (the AND of x_a with each y_b) added at position a by ripple carry."""
-    b = CircuitBuilder()
-    xs, ys = b.inputs("x", k), b.inputs("y", k)
-    total = [False] * (2 * k)
-    for a in range(k):
-        carry = False
-        for j, y in enumerate(ys):
-            p, q = total[a + j], b.and_(xs[a], y)
-            total[a + j] = b.xor(b.xor(p, q), carry)
-            carry = b.majority(p, q, carry)
-        total[a + k] = carry
-    return b.build({f"p{j}": bit for j, bit in enumerate(total)})
-
+from circuitx.gadgets.textbook import array_multiplier, ripple_carry_adder, xor_chain
 
 FAMILIES = {
     # name: (what n is, gadget, reference, BDD order (None: bdd.variable_order), sizes, quick)

@@ -112,7 +112,8 @@ def equivalent(a: Circuit, b: Circuit, *, max_exhaustive: int = 20, method: str 
     """Whether `a` and `b` compute the same outputs on every input.
 
     Args:
-        a, b: circuits with the same input names and the same output names.
+        a: a circuit.
+        b: a circuit with the same input names and the same output names as `a`.
         max_exhaustive: the most inputs for which "auto" enumerates.
         method: "auto" (`choose_method`, with the fallback of the module docstring),
             "exhaustive", "sat" or "bdd".

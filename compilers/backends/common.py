@@ -139,6 +139,43 @@ def token_ids(model: Transformer, sequence) -> list[int]:
         raise
 
 
+def char_token_ids(model: Transformer, sequences) -> np.ndarray | None:
+    """`token_ids` of same-length `sequences` at once, as a (batch, positions) int64 array,
+    where every token of the model's embedding and of the sequences is one character: the
+    sequences' characters as UTF-32 code points, looked up in a table. None where that does
+    not apply (a longer token, a non-string, an unknown character): then `token_ids` decides,
+    and names the bad token."""
+    table = _char_table(model.inputs.tokens) if isinstance(model.inputs, TokenEmbedding) else None
+    if table is None or not sequences:
+        return None
+    try:
+        joined = ["".join(s) for s in sequences]
+    except TypeError:
+        return None
+    width = len(sequences[0])
+    if any(len(text) != width for text in joined) or any(len(s) != width for s in sequences):
+        return None
+    codes = np.frombuffer("".join(joined).encode("utf-32-le"), dtype=np.uint32)
+    if codes.size and int(codes.max()) >= table.size:
+        return None
+    ids = table[codes]
+    if (ids < 0).any():
+        return None
+    return ids.reshape(len(sequences), width)
+
+
+@lru_cache(maxsize=64)
+def _char_table(tokens: tuple[str, ...]) -> np.ndarray | None:
+    """Token index by code point (-1 for none) when every token is one character below
+    U+10000, else None."""
+    if not tokens or any(len(t) != 1 or ord(t) >= 1 << 16 for t in tokens):
+        return None
+    table = np.full(max(map(ord, tokens)) + 1, -1, dtype=np.int64)
+    for k, token in enumerate(tokens):
+        table[ord(token)] = k
+    return table
+
+
 @lru_cache(maxsize=64)
 def _token_index(tokens: tuple[str, ...]) -> dict[str, int]:
     return {t: k for k, t in enumerate(tokens)}

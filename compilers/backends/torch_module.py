@@ -51,6 +51,7 @@ from torch import nn
 
 from compilers.backends.common import (
     EvaluationError,
+    char_token_ids,
     positional_float,
     require_length,
     token_ids,
@@ -307,7 +308,9 @@ class TorchTransformer(HookedModule):
         lengths = {len(s) for s in sequences}
         if len(lengths) > 1:
             raise EvaluationError(f"a batch needs sequences of one length, got {sorted(lengths)}")
-        ids = np.array([token_ids(self.ir, s) for s in sequences], dtype=np.int64)
+        ids = char_token_ids(self.ir, sequences)
+        if ids is None:
+            ids = np.array([token_ids(self.ir, s) for s in sequences], dtype=np.int64)
         shape = (len(sequences), lengths.pop() if lengths else 0)
         return torch.from_numpy(ids.reshape(shape)).to(self.device)
 

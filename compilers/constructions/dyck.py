@@ -44,7 +44,8 @@ NOTES = {"hard": "UHAT for Dyck-k-D (Yao et al. 2021, Sec. 5.1)",
 class DyckRecognizer(Recognizer):
     """A `Recognizer` of ``Dyck_{k,D}``, whose oracle is `languages.dyck.Dyck` with the
     depth bound (the zoo names only the unbounded ``dyck1`` and ``dyck2``, so `language`
-    is None and `runs.check` draws words uniformly over the alphabet).
+    is None and `oracle` is that bounded language: `runs.check` draws half members, half
+    non-members from it).
 
     Attributes:
         pairs: the bracket pairs, opener then closer (``"()[]"`` for k = 2).

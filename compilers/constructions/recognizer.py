@@ -63,6 +63,12 @@ class Recognizer:
         """The word's symbols: the language's alphabet."""
         return zoo.get(self.language).alphabet
 
+    @property
+    def oracle(self):
+        """The language as a `languages.Language` (membership, balanced sampling), or None
+        where the zoo names none (`runs.check` then draws words uniformly)."""
+        return None if self.language is None else zoo.get(self.language)
+
     def tokens(self, word: str) -> list[str]:
         """The input sequence for `word`."""
         return [*self.bos, *word, *self.eos]

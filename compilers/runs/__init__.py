@@ -47,7 +47,8 @@ def run(construction, inputs: Sequence, *, backend: str = "exact", dtype: str = 
             or programs (loop).
         backend: ``exact`` (rationals, the ground truth), ``torch`` (floats) or
             ``circuit`` (threshold circuits, where the construction lowers).
-        dtype, device: the torch backend's float type and device.
+        dtype: the torch backend's float type.
+        device: the torch backend's device.
         options: passed to the runner (``max_steps``, ``precision``, ``strict``, ...).
     """
     mode = getattr(construction, "mode", None)

@@ -52,14 +52,12 @@ def words_for(language, length: int, samples: int, seed: int) -> list[str]:
 
 
 def recogniser_words(construction, length: int, samples: int, seed: int) -> list[str]:
-    """Words to check a recogniser on: `words_for` its zoo language where it names one
-    (`language`), else `symbol_words` over its alphabet."""
-    name = getattr(construction, "language", None)
-    if name is None:
+    """Words to check a recogniser on: `words_for` its language where it has one (`oracle`,
+    a `languages.Language`), else `symbol_words` over its alphabet."""
+    oracle = getattr(construction, "oracle", None)
+    if oracle is None:
         return symbol_words(construction.alphabet, length, samples, seed)
-    from languages.zoo import get as language
-
-    return words_for(language(name), length, samples, seed)
+    return words_for(oracle, length, samples, seed)
 
 
 def symbol_words(symbols: Sequence[str], length: int, samples: int, seed: int) -> list[str]:

@@ -23,6 +23,7 @@ import numpy as np
 from compilers.constructions.base import require_mode
 from compilers.runs import validate
 from compilers.runs.backends import VALUES, backend_for
+from compilers.runs.batches import Batches
 from compilers.runs.results import Result
 
 
@@ -44,49 +45,26 @@ def predict(construction, words: Sequence[str], *, backend: str = "exact",
     require_mode(construction, "predict")
     words = validate.words(construction, words)
     batch_size = validate.integer(batch_size, "batch_size", 1)
-    be = runner or backend_for(construction, backend, dtype=dtype, device=device,
-                               precision=precision)
+    be = validate.prebuilt(runner, "runner", "forward", "check") or backend_for(
+        construction, backend, dtype=dtype, device=device, precision=precision)
     kind = VALUES[be.name]
     answers: list = [None] * len(words)
-    suspect = np.zeros(len(words), dtype=bool)
-    why: dict[int, str] = {}
-    by_length: dict[int, list[int]] = {}
-    for k, word in enumerate(words):
-        by_length.setdefault(len(word), []).append(k)
-    for length, indices in sorted(by_length.items()):
-        for start in range(0, len(indices), batch_size):
-            chunk = indices[start:start + batch_size]
-            done = be.forward([construction.tokens(words[k]) for k in chunk], n=length)
-            be.check()
-            columns = [np.asarray(done.outputs[o]) for o in construction.outputs]
-            for b, k in enumerate(chunk):  # (positions, outcomes) for example b
-                rows = np.stack([column[b] for column in columns], axis=-1)
-                answers[k] = construction.decode(rows, kind)
-            suspect[chunk] = done.suspect
-            why |= {chunk[k]: reason for k, reason in done.why.items()}
-    doubts = "; ".join(be.plan.float_doubts()) if be.name == "torch" else ""
+    batches = Batches(be, construction, words, batch_size)
+    for chunk, done in batches:
+        be.check()
+        columns = [np.asarray(done.outputs[o]) for o in construction.outputs]
+        for b, k in enumerate(chunk):  # (positions, outcomes) for example b
+            rows = np.stack([column[b] for column in columns], axis=-1)
+            answers[k] = construction.decode(rows, kind)
+    doubts = batches.doubts()
     results = []
     for k, word in enumerate(words):
-        trusted, reason = _trust(construction, be, len(word), bool(suspect[k]), why.get(k),
-                                 doubts)
+        trusted, reason = (True, None) if be.name != "torch" else batches.float_trust(k, doubts)
         results.append(Result(
             construction=construction.name, mode="predict", backend=be.name, dtype=be.dtype,
             input=word, answer=answers[k],
             reference=construction.reference(word) if reference else None,
-            trusted=trusted, why_untrusted=reason, values={"suspect": bool(suspect[k])}))
+            trusted=trusted, why_untrusted=reason,
+            values={"suspect": bool(batches.suspect[k])}))
     return results
 
-
-def _trust(construction, be, n: int, suspect: bool, why: str | None,
-           doubts: str) -> tuple[bool, str | None]:
-    if be.name != "torch":
-        return True, None
-    if doubts:
-        return False, doubts
-    if suspect:
-        return False, why or "a guarded decision came within float error"
-    if not construction.trusted(be.dtype, n):
-        limit = construction.limits.get(be.dtype)
-        return False, (f"{be.dtype} is guaranteed up to n = {limit}, and this word has "
-                       f"n = {n}" if limit is not None else f"nothing is guaranteed in {be.dtype}")
-    return True, None

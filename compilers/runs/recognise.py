@@ -23,6 +23,7 @@ import numpy as np
 from compilers.constructions.base import require_mode
 from compilers.runs import validate
 from compilers.runs.backends import backend_for
+from compilers.runs.batches import Batches
 from compilers.runs.results import Result
 
 
@@ -47,47 +48,29 @@ def recognise(construction, words: Sequence[str], *, backend: str = "exact",
     be = validate.prebuilt(runner, "runner", "forward") or backend_for(
         construction, backend, dtype=dtype, device=device, precision=precision)
     logits = np.empty(len(words), dtype=object)
-    suspect = np.zeros(len(words), dtype=bool)
-    why: dict[int, str] = {}
-    by_length: dict[int, list[int]] = {}
-    for k, word in enumerate(words):
-        by_length.setdefault(len(word), []).append(k)
-    for length, indices in sorted(by_length.items()):
-        for start in range(0, len(indices), batch_size):
-            chunk = indices[start:start + batch_size]
-            done = be.forward([construction.tokens(words[k]) for k in chunk], n=length)
-            logits[chunk] = list(done.outputs[construction.accept])
-            suspect[chunk] = done.suspect
-            why |= {chunk[k]: reason for k, reason in done.why.items()}
-    doubts = "; ".join(be.plan.float_doubts()) if be.name == "torch" else ""
+    batches = Batches(be, construction, words, batch_size)
+    for chunk, done in batches:
+        logits[chunk] = list(done.outputs[construction.accept])
+    doubts = batches.doubts()
     results = []
     for k, word in enumerate(words):
-        trusted, reason = _trust(construction, be, len(word), bool(suspect[k]), why.get(k),
-                                 doubts, precision)
+        trusted, reason = _trust(batches, k, doubts, precision)
         results.append(Result(
             construction=construction.name, mode="recognise", backend=be.name, dtype=be.dtype,
             input=word, answer=bool(logits[k] > 0),
             reference=construction.reference(word) if reference else None,
             trusted=trusted, why_untrusted=reason,
-            values={"logit": logits[k], "suspect": bool(suspect[k])}))
+            values={"logit": logits[k], "suspect": bool(batches.suspect[k])}))
     return results
 
 
-def _trust(construction, be, n: int, suspect: bool, why: str | None, doubts: str,
-           precision) -> tuple[bool, str | None]:
-    if be.name == "exact":
+def _trust(batches: Batches, k: int, doubts: str, precision) -> tuple[bool, str | None]:
+    name = batches.backend.name
+    if name == "exact":
         return True, None
-    if be.name == "circuit":
+    if name == "circuit":
         if str(precision) == "auto":
             return True, None
         return False, (f"the circuit rounds at the stated precision {precision}; only 'auto' "
                        "is exact")
-    if doubts:
-        return False, doubts
-    if suspect:
-        return False, why or "a guarded decision came within float error"
-    if not construction.trusted(be.dtype, n):
-        limit = construction.limits.get(be.dtype)
-        return False, (f"{be.dtype} is guaranteed up to n = {limit}, and this word has "
-                       f"n = {n}" if limit is not None else f"nothing is guaranteed in {be.dtype}")
-    return True, None
+    return batches.float_trust(k, doubts)

@@ -16,6 +16,7 @@ from circuitx.builder import CircuitBuilder
 from circuitx.circuit import Circuit
 from circuitx.errors import CircuitError, MissingDependencyError, NamingError
 from circuitx.evaluate import evaluate
+from circuitx.gadgets.textbook import array_multiplier, ripple_carry_adder
 from circuitx.strategies import circuits
 from circuitx.threshold_diagram import threshold_diagram
 from tests.circuitx.oracle import value
@@ -54,33 +55,6 @@ def _differ(a: Circuit, b: Circuit, inputs: dict[str, bool]) -> bool:
     ya = dict(zip(a.output_names, evaluate(a, inputs).tolist(), strict=True))
     yb = dict(zip(b.output_names, evaluate(b, inputs).tolist(), strict=True))
     return ya != yb
-
-
-def _ripple_carry_adder(k: int) -> Circuit:
-    """A textbook ripple-carry adder from XOR and MAJORITY gates (depth about 2k)."""
-    b = CircuitBuilder()
-    xs, ys = b.inputs("x", k), b.inputs("y", k)
-    carry, out = False, {}
-    for j in range(k):
-        out[f"s{j}"] = b.xor(b.xor(xs[j], ys[j]), carry)
-        carry = b.majority(xs[j], ys[j], carry)
-    out[f"s{k}"] = carry
-    return b.build(out)
-
-
-def _array_multiplier(k: int) -> Circuit:
-    """A textbook shift-and-add multiplier: k rows of AND gates added by ripple carry."""
-    b = CircuitBuilder()
-    xs, ys = b.inputs("x", k), b.inputs("y", k)
-    total = [False] * (2 * k)
-    for a in range(k):
-        carry = False
-        for j, y in enumerate(ys):
-            p, q = total[a + j], b.and_(xs[a], y)
-            total[a + j] = b.xor(b.xor(p, q), carry)
-            carry = b.majority(p, q, carry)
-        total[a + k] = carry  # no earlier row reached position a + k
-    return b.build({f"p{j}": bit for j, bit in enumerate(total)})
 
 
 # --- the gate's diagram --------------------------------------------------------------------
@@ -139,7 +113,7 @@ def test_bdd_agrees_with_sat_beyond_the_exhaustive_limit(circuit, data):
 
 
 @pytest.mark.parametrize(("make", "reference"), [
-    (gadgets.addition, _ripple_carry_adder),
+    (gadgets.addition, ripple_carry_adder),
     (gadgets.equality, None),
 ])
 def test_bdd_and_sat_agree_on_medium_gadgets_and_their_faults(package, make, reference):
@@ -174,15 +148,15 @@ def test_auto_decides_multiplication_8_against_itself_by_bdd_in_seconds():
     assert time.perf_counter() - start < 20  # about 1 s with CUDD; SAT: minutes
 
 
-def test_bdd_proves_the_depth_three_multiplier_equals_an_array_multiplier():
-    assert verify.equivalent(gadgets.multiplication(8), _array_multiplier(8), method="bdd")
+def test_bdd_proves_the_depth_three_multiplier_equals_anarray_multiplier():
+    assert verify.equivalent(gadgets.multiplication(8), array_multiplier(8), method="bdd")
 
 
 def test_a_wrong_multiplier_bit_has_a_counterexample_that_arithmetic_confirms():
     good = gadgets.multiplication(8)
     middle = int(good.output_wires[good.output_names.index("p8")]) - good.first_gate
     bad = _with_fault(good, middle, 1)
-    verdict = verify.equivalent(_array_multiplier(8), bad, method="bdd")
+    verdict = verify.equivalent(array_multiplier(8), bad, method="bdd")
     assert not verdict and verdict.method == "bdd"
     x = value([verdict.counterexample[f"x{i}"] for i in range(8)])
     y = value([verdict.counterexample[f"y{i}"] for i in range(8)])
@@ -210,7 +184,7 @@ def test_a_bad_order_passes_the_node_limit_and_auto_falls_back_to_sat():
     with pytest.raises(bdd.TooManyNodes, match=r"more than max_nodes=1000 nodes"):
         verify.equivalent(adder, adder, method="bdd", order=operands_apart,
                           bdd_max_nodes=1000)
-    verdict = verify.equivalent(adder, _ripple_carry_adder(12), order=operands_apart,
+    verdict = verify.equivalent(adder, ripple_carry_adder(12), order=operands_apart,
                                 bdd_max_nodes=1000)
     assert verdict and verdict.method == "sat"
 
@@ -227,7 +201,7 @@ def test_auto_enumerates_small_circuits_and_uses_sat_without_dd(monkeypatch):
     assert verify.choose_method(gadgets.addition(4), gadgets.addition(4)) == "exhaustive"
     monkeypatch.setattr(verify, "bdd_available", lambda: False)
     assert verify.choose_method(gadgets.addition(10), gadgets.addition(10)) == "exhaustive"
-    verdict = verify.equivalent(gadgets.addition(11), _ripple_carry_adder(11))
+    verdict = verify.equivalent(gadgets.addition(11), ripple_carry_adder(11))
     assert verdict and verdict.method == "sat"
     with pytest.raises(MissingDependencyError, match=r"pip install 'circuitx\[bdd\]'"):
         verify.equivalent(gadgets.parity(3), gadgets.parity(3), method="bdd")

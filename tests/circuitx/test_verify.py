@@ -10,6 +10,7 @@ from circuitx.builder import CircuitBuilder
 from circuitx.circuit import Circuit
 from circuitx.errors import CircuitError, MissingDependencyError, NamingError
 from circuitx.evaluate import evaluate
+from circuitx.gadgets.textbook import ripple_carry_adder
 from circuitx.strategies import circuits
 
 needs_sat = pytest.mark.skipif(not verify.sat_available(), reason="needs python-sat")
@@ -42,21 +43,9 @@ def test_planted_fault_is_found_with_a_real_counterexample(method, circuit, data
     assert verify.equivalent(circuit, circuit, method=method)
 
 
-def _ripple_carry_adder(k: int) -> Circuit:
-    """A textbook ripple-carry adder from XOR and MAJORITY, depth about 2k."""
-    b = CircuitBuilder()
-    xs, ys = b.inputs("x", k), b.inputs("y", k)
-    carry, out = False, {}
-    for j in range(k):
-        out[f"s{j}"] = b.xor(b.xor(xs[j], ys[j]), carry)
-        carry = b.majority(xs[j], ys[j], carry)
-    out[f"s{k}"] = carry
-    return b.build(out)
-
-
 @needs_sat
-def test_sat_proves_the_depth_two_adder_equals_a_ripple_carry_adder():
-    verdict = verify.equivalent(gadgets.addition(16), _ripple_carry_adder(16), method="sat")
+def test_sat_proves_the_depth_two_adder_equals_aripple_carry_adder():
+    verdict = verify.equivalent(gadgets.addition(16), ripple_carry_adder(16), method="sat")
     assert verdict and verdict.method == "sat"
 
 

@@ -43,6 +43,8 @@ CALLS = {
                                             "unknown backend"),
     "run: a junk prebuilt runner": (lambda: run(PARITY, ["0"], runner="x"),
                                     "runner must be what this package builds"),
+    "predict: a junk prebuilt runner": (lambda: run(get("ngram").make(), ["ab"], runner=3),
+                                        "runner must be what this package builds"),
     "recognise: a machine": (lambda: recognise(TM, ["0"]), "runs as 'generate'"),
     "generate: stacked junk": (lambda: generate(TM, ["0"], stacked=[1]),
                                "expected a construction"),
