@@ -61,6 +61,10 @@ from compilers.backends.exact_rows import (
     relu,
     to_values,
 )
+from compilers.backends.incremental import IncrementalLoop
+from compilers.backends.incremental_exact import ExactOps
+from compilers.backends.lookups_generate import ExactGenerationLookups
+from compilers.backends.lookups_option import Lookups
 from compilers.ir import (
     MLP,
     Attention,
@@ -250,11 +254,14 @@ class ExactModel:
         offset, rows = where.queries(self.plan, len(x))
         target = x.take(rows)
         parts = []
+        lookups = getattr(where, "lookups", None)  # a generator with lookups='index'
         for head in block.heads:
             plan = self.heads[head.label]
-            keys, values = where.keys_values(plan, x)
-            out = self._attend(plan, reduce(plan.query(target)), keys, values, n=where.n,
-                               offset=offset)
+            out = None if lookups is None else lookups.attend(plan, target, x, offset)
+            if out is None:
+                keys, values = where.keys_values(plan, x)
+                out = self._attend(plan, reduce(plan.query(target)), keys, values, n=where.n,
+                                   offset=offset)
             parts.append((plan.written, out))
         return add_into(target, parts)
 
@@ -388,10 +395,15 @@ class ExactModel:
 
     # -- generation ---------------------------------------------------------
 
-    def generator(self, encoder_inputs=None, *, n: int | None = None) -> ExactGenerator:
-        """A cached, one-position-at-a-time run of a generating model (see `ExactGenerator`)."""
+    def generator(self, encoder_inputs=None, *, n: int | None = None,
+                  lookups: bool = False) -> ExactGenerator:
+        """A cached, one-position-at-a-time run of a generating model (see `ExactGenerator`;
+        `lookups`: `lookups_generate.ExactGenerationLookups`)."""
         self.plan.require_causal()
-        return ExactGenerator(self, encoder_inputs, n)
+        generator = ExactGenerator(self, encoder_inputs, n)
+        if lookups:
+            generator.lookups = ExactGenerationLookups(self, generator.encoder_rows)
+        return generator
 
 
 class _Cache:
@@ -436,6 +448,7 @@ class ExactGenerator:
         if self.n is None:
             raise EvaluationError(f"{exact.model.label}: generation needs the input length n")
         self.position = 0
+        self.lookups = None  # `lookups_generate.ExactGenerationLookups`, with lookups='index'
         self.cache: dict[str, tuple[_Cache, _Cache]] = {}
         for label, head in exact.heads.items():
             if head.head.source == "encoder":
@@ -577,9 +590,13 @@ class ExactBackend:
     name = "exact"
     dtype = None
 
-    def __init__(self, transformer: Transformer | Plan, *, precision_bits: int = 256):
+    def __init__(self, transformer: Transformer | Plan, *, precision_bits: int = 256,
+                 lookups: str = "dense", dense_every: int | None = None,
+                 on_broken: str = "dense"):
         self.model = ExactModel(transformer, precision_bits=precision_bits)
         self.plan = self.model.plan
+        self.lookups = Lookups(self.plan.transformer, lookups, dense_every, on_broken)
+        self._loops: list[IncrementalLoop] = []
 
     def forward(self, inputs, *, n: int, encoder_inputs=None) -> Pass:
         outputs: dict[str, list] = {o: [] for o in self.plan.transformer.readout.outputs}
@@ -593,19 +610,32 @@ class ExactBackend:
 
     def generator(self, *, n: int, batch: int, encoder_inputs=None) -> _Generators:
         encoders = [None] * batch if encoder_inputs is None else list(encoder_inputs)
-        return _Generators([self.model.generator(e, n=n) for e in encoders], self.plan)
+        return _Generators([self.model.generator(e, n=n, lookups=self.lookups.index)
+                            for e in encoders], self.plan)
 
     def inputs(self, rows) -> list:
         return list(rows)
 
     def start(self, matrices, *, n: int) -> list[Rows]:
-        return [from_values(self.model.embed(np.asarray(matrix).tolist(), range(len(matrix)),
-                                             n))
-                for matrix in matrices]
+        state = [from_values(self.model.embed(np.asarray(matrix).tolist(), range(len(matrix)),
+                                              n))
+                 for matrix in matrices]
+        if self.lookups.index:
+            ops = ExactOps(self.model, lambda n: _Where(n, None, None), RULES)
+            self._loops = [IncrementalLoop(ops, self.plan.transformer.blocks, x, n=n,
+                                           on_broken=self.lookups.on_broken) for x in state]
+            return [run.stream for run in self._loops]
+        return state
 
     def loop(self, state: list[Rows], *, n: int, active=None) -> list[Rows]:
+        if self.lookups.index:
+            return self.lookups.loop(self._loops, active)
         return [self.model._blocks(x, _Where(n, None, None))
                 if active is None or active[k] else x for k, x in enumerate(state)]
+
+    def finish(self, state) -> None:
+        """With ``lookups='index'``: the dense check of each run's last loop (`Lookups`)."""
+        self.lookups.finish(self._loops)
 
     def read(self, state: list[Rows], entries) -> np.ndarray:
         index = self.model.index

@@ -16,6 +16,9 @@ import numpy as np
 import torch
 
 from compilers.backends.base import Pass
+from compilers.backends.incremental import IncrementalLoop
+from compilers.backends.incremental_torch import TorchOps
+from compilers.backends.lookups_option import Lookups
 from compilers.backends.torch_module import TorchTransformer, resolve_dtype
 from compilers.ir import TokenEmbedding, Transformer
 
@@ -32,9 +35,12 @@ class TorchBackend:
 
     def __init__(self, transformer: Transformer | Sequence[Transformer] | None = None, *,
                  dtype: str = "float64", device: str = "cpu",
-                 module: TorchTransformer | None = None):
+                 module: TorchTransformer | None = None, lookups: str = "dense",
+                 dense_every: int | None = None, on_broken: str = "dense"):
         self.module = module or TorchTransformer(transformer, dtype=dtype, device=device)
         self.plan = self.module.plan
+        self.lookups = Lookups(self.module.ir, lookups, dense_every, on_broken)
+        self._runs: list[IncrementalLoop] = []
         self.dtype = dtype_name(self.module.float_dtype)
         self.device = self.module.device
         self._finite = self.module.non_finite_checks()
@@ -75,7 +81,8 @@ class TorchBackend:
         encoder = None
         if encoder_inputs is not None:
             encoder = self.module.encoder.encode_tokens(list(encoder_inputs))
-        return _Generator(self.module.generator(encoder, n=n, batch=batch))
+        return _Generator(self.module.generator(encoder, n=n, batch=batch,
+                                                lookups=self.lookups.index))
 
     # -- loops ----------------------------------------------------------------------
 
@@ -83,13 +90,27 @@ class TorchBackend:
         cards = torch.as_tensor(np.stack(list(matrices)), device=self.device)
         self._loops = 0
         with torch.inference_mode():
-            return self.module.embed(cards, None, n)
+            state = self.module.embed(cards, None, n)
+            if self.lookups.index:  # each run's stream is a view of the batch: updated in place
+                ops = TorchOps(self.module)
+                self._runs = [IncrementalLoop(ops, self.module.ir.blocks, state[b], n=n,
+                                              on_broken=self.lookups.on_broken)
+                              for b in range(state.shape[0])]
+            return state
 
     def loop(self, state: torch.Tensor, *, n: int, active=None) -> torch.Tensor:
         self._loops += 1
         with torch.inference_mode():
+            if self.lookups.index:
+                self.lookups.loop(self._runs, active)
+                return state
             return self.module.step(state, n=n, finite=self._finite,
                                     where=f" in loop {self._loops}")
+
+    def finish(self, state) -> None:
+        """With ``lookups='index'``: the dense check of each run's last loop (`Lookups`)."""
+        with torch.inference_mode():
+            self.lookups.finish(self._runs)
 
     def read(self, state: torch.Tensor, entries) -> torch.Tensor:
         key = tuple(entries)

@@ -47,6 +47,7 @@ import math
 
 import torch
 
+from compilers.backends.lookups_torch import TorchRatioLookups
 from compilers.backends.torch_attention import refuse_ties
 from compilers.backends.torch_flags import Flags
 from compilers.errors import EvaluationError
@@ -64,7 +65,7 @@ class TorchGenerator:
     flags of every step so far, on the device.
     """
 
-    def __init__(self, model, encoder_inputs, n, batch):
+    def __init__(self, model, encoder_inputs, n, batch, lookups: bool = False):
         self.model = model
         self.encoder_stream, self.n = model._encode(encoder_inputs, n, default=n)
         if self.n is None:
@@ -84,6 +85,7 @@ class TorchGenerator:
         self._arange = torch.arange(AHEAD, device=model.device)
         self._heads = {block.label: self._head_plan(block) for block in model.ir.blocks
                        if isinstance(block, Attention)}
+        self.lookups = TorchRatioLookups(self, lookups)
         self._mlps = {block.label: self._mlp_plan(block) for block in model.ir.blocks
                       if isinstance(block, MLP)}
         self._rules = model.rules()
@@ -270,6 +272,14 @@ class TorchGenerator:
                         k, v = k[:, :-1], v[:, :-1]
                 else:
                     k, v = self.cache[head.label][:2]
+                if head.label in self.lookups.heads and k.shape[1]:  # lookups='index'
+                    pick = self.lookups.candidates(head, how, torch.matmul(x, query), k,
+                                                   position)
+                    if pick is not None:
+                        out = self._attend(head, torch.matmul(x, query), k[self._rows, pick],
+                                           v[self._rows, pick], position)
+                        delta = out if delta is None else delta + out
+                        continue
                 out = (self._attend(head, torch.matmul(x, query), k, v, position) if k.shape[1]
                        else x.new_zeros(x.shape[0], 1, v.shape[-1]))  # no key seen: adds 0
             delta = out if delta is None else delta + out

@@ -559,15 +559,16 @@ class TorchTransformer(HookedModule):
     # -- generation ---------------------------------------------------------
 
     def generator(self, encoder_inputs: torch.Tensor | None = None, *, n: int | None = None,
-                  batch: int | None = None) -> TorchGenerator:
-        """A cached one-position-at-a-time run (see `TorchGenerator`); it runs no hooks, so
-        it refuses to start while any are registered."""
+                  batch: int | None = None, lookups: bool = False) -> TorchGenerator:
+        """A cached one-position-at-a-time run (see `TorchGenerator`; `lookups`: hard
+        ``-|<q, k>|`` heads through `lookups_torch`); it runs no hooks, so it refuses to
+        start while any are registered."""
         self.plan.require_causal()
         if self.hooked:
             names = [name for name, point in self.hook_dict.items() if point._forward_hooks]
             raise EvaluationError(f"{self.ir.label}: cached generation runs no hooks; remove "
                                   f"those at {', '.join(names[:4])} (or run forward)")
-        return TorchGenerator(self, encoder_inputs, n, batch)
+        return TorchGenerator(self, encoder_inputs, n, batch, lookups)
 
 
 class _Full:

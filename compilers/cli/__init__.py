@@ -29,6 +29,7 @@ import sys
 import click
 
 from circuitx.errors import CircuitError
+from compilers.cli.vocabulary import RETIRED
 from compilers.errors import CompileError
 from languages.errors import LanguageError
 
@@ -75,6 +76,7 @@ COMMANDS: dict[str, str] = {
     "scaling": "compilers.cli.circuit:scaling_group",
     "gadget": "compilers.cli.gadget:gadget",
     "stats": "compilers.cli.gadget:stats",
+    "sweep": "compilers.cli.sweep:sweep_command",
 }
 """Every top-level command: name -> ``module:attribute`` (the tree, in one place)."""
 
@@ -108,6 +110,12 @@ class _Root(click.Group):
             raise  # a group called bare: click prints its help
         except click.UsageError as error:  # click's own checks: the same one line
             message = " ".join(error.format_message().split()).rstrip(".")
+            if isinstance(error, click.NoSuchOption):  # click's suggestion, in the same line
+                near = sorted({name for name in error.possibilities or ()
+                               if name not in RETIRED})
+                message = f"no such option '{error.option_name}'" + (
+                    f" (did you mean {' or '.join(repr(name) for name in near)}?)"
+                    if near else "")
             wrong_value = (isinstance(error, click.BadParameter)
                            and not isinstance(error, click.MissingParameter))
             if error.ctx and not wrong_value:

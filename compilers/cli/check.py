@@ -34,6 +34,7 @@ from compilers.cli.common import (
     precision_option,
     print_json,
     progress,
+    quiet_option,
     seed_option,
 )
 from compilers.cli.families import construction, family_group, with_options
@@ -60,10 +61,11 @@ def _check_command(family) -> click.Command:
     @device_option
     @precision_option
     @json_option
+    @quiet_option
     @budget_options
     @click.pass_context
     def command(ctx, lengths, samples, backends, seed, max_steps, dtype, device, precision,
-                as_json, budget, **params):
+                as_json, quiet, budget, **params):
         from compilers.runs.check import check
 
         chosen = [b.strip() for b in backends.split(",") if b.strip()]
@@ -97,7 +99,7 @@ def _check_command(family) -> click.Command:
         cost = estimate(built, sizes, samples, chosen, max_steps, dtype=dtype, device=device,
                         precision=precision)
         cost.check(budget)
-        with progress(as_json) as bar:
+        with progress(quiet) as bar:
             task = bar.add_task(f"checking {family.name}", total=len(sizes))
             report = check(built, lengths=sizes if family.mode != "loop" else (),
                            samples=samples, backends=chosen, dtype=dtype, device=device,

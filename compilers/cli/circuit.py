@@ -1,20 +1,22 @@
 """`circuitx circuit NAME ...` and `circuitx scaling NAME ...`: constructions as threshold circuits.
 
 `circuit` compiles one circuit and prints its measures (depth, size, wires,
-fan-in, weights), optionally writing it (``--save`` JSON, ``--graphml``):
+fan-in, weights), optionally writing it (``-o/--out`` JSON, ``--graphml``,
+``--dot``; ``-`` for stdout, `compilers.cli.files`):
 
 * a recogniser at word length ``--length``;
 * a Turing machine's decoding step ``--step`` for words of ``--length`` (or of
   ``--input WORD``, whose real run the circuit is then also evaluated on: its
   decoded next state, symbol and move beside the exact backend's and the
   reference machine's);
-* one loop of a SUBLEQ computer for FILE's sizes (``--run STEPS`` iterates
-  the circuit on its own outputs, compares every state with the interpreter
-  and lists the loops whose unique-argmax promise bit was 0).
+* one loop of a SUBLEQ computer for FILE's sizes (``--max-steps N`` iterates
+  the circuit on its own outputs for up to N loops, compares every state with
+  the interpreter and lists the loops whose unique-argmax promise bit was 0).
 
-`scaling` compiles at a list of sizes (word lengths, decoding steps, or
-punchcard sizes) and reports the depths seen and the fitted exponent of the
-size (``--plot`` draws both).
+`scaling` compiles at a list of sizes (``--lengths``, ``--steps`` or
+``--sizes``: word lengths, decoding steps, or punchcard sizes) and reports
+the depths seen and the fitted exponent of the size (``--plot`` draws both),
+with a progress bar over the sizes on stderr (``--quiet``: none).
 
 Every circuit is estimated before it is compiled (gates and wires, memory,
 seconds: `compilers.runs.budget`) and refused past the budget. At a stated
@@ -22,16 +24,17 @@ precision (``--precision I.F``) the circuit rounds, and may no longer compute
 what the exact construction computes: `circuit` checks it against the exact
 backend (every word where there are at most 1024, else 256 sampled; a
 decoding step on 8 sampled words' runs; a loop on its program's run, 32
-loops or ``--run``'s) and reports the verdict under ``"verified"`` in the
+loops or ``--max-steps``') and reports the verdict under ``"verified"`` in the
 JSON; `scaling` checks each size the same way: a recogniser's lengths on
 at most 256 words, else 64; a decoding step on `STEP_CHECKS` sampled words'
 runs; one loop on `LOOP_CHECKS` random programs of its sizes, every state
 beside the interpreter's (``"verified"`` in each point). A circuit that
 disagrees is warned about on stderr and exits with status 1 (after writing
 what was asked for).
-Output files are checked before the work (``--save`` ends in .json,
-``--graphml`` in .graphml or .xml; the folder exists; an existing file needs
-``--force``; no output at an input's path or at another output's).
+Output files are checked before the work (``-o/--out`` ends in .json,
+``--graphml`` in .graphml or .xml, ``--dot`` in .dot or .gv; the folder
+exists; an existing file needs ``--force``; no output at an input's path or
+at another output's; at most one ``-``, and not with ``--json``).
 """
 
 from __future__ import annotations
@@ -42,39 +45,38 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from compilers.cli import inputs
+from compilers.cli import files, inputs
 from compilers.cli.common import (
     budget_options,
     force_option,
     json_option,
+    option,
     parse_lengths,
     precision_option,
     print_json,
+    progress,
+    quiet_option,
     working,
 )
 from compilers.cli.families import construction, family_group, shown_options, with_options
 
 KEYS = ("depth", "size", "wires", "inputs", "max_fan_in", "max_weight_bits", "gates_per_layer")
 
-graphml_option = click.option("--graphml", type=click.Path(dir_okay=False),
-                              help="Write GraphML here (.graphml or .xml).")
-save_option = click.option("--save", type=click.Path(dir_okay=False),
-                           help="Write the circuit's JSON here (.json).")
-SUFFIXES = {"--save": (".json",), "--graphml": (".graphml", ".xml"), "--dot": (".dot", ".gv")}
+graphml_option = click.option("--graphml", type=click.Path(dir_okay=False, allow_dash=True),
+                              help="Also write the circuit as GraphML here (.graphml or .xml; "
+                                   "-: stdout).")
+dot_option = click.option("--dot", type=click.Path(dir_okay=False, allow_dash=True),
+                          help="Also write the circuit as Graphviz DOT here (.dot or .gv; "
+                               "-: stdout).")
+out_option = option("-o", "--out", "out", old=("--save",),
+                    type=click.Path(dir_okay=False, allow_dash=True),
+                    help="Write the circuit's JSON here (.json; -: stdout).")
+SUFFIXES = files.SUFFIXES
 STEP_CHECKS = 4  # sampled words whose runs check each decoding step of a rounded sweep
 LOOP_CHECKS = (2, 8)  # random programs, and loops of each, that check a rounded loop
 
 
-def outputs(force: bool, reads: dict | None = None, **paths) -> dict:
-    """The output paths (``save=..., graphml=...``) checked before any work (see the module
-    docstring); `reads` names the files the command reads."""
-    checked = {}
-    for name, path in paths.items():
-        option = f"--{name}"
-        checked[option] = None if path is None else inputs.output_file(
-            path, option=option, suffixes=SUFFIXES[option], force=force)
-    inputs.distinct(checked, reads or {})
-    return {option[2:]: path for option, path in checked.items()}
+outputs = files.outputs
 
 
 def _reads(family, params: dict) -> dict:
@@ -92,17 +94,20 @@ def _recogniser(family) -> click.Command:
     @click.option("--length", "length", required=True, type=int, help="The word length n.")
     @precision_option
     @json_option
+    @out_option
     @graphml_option
-    @save_option
+    @dot_option
     @force_option
+    @quiet_option
     @budget_options
-    def command(length, precision, as_json, graphml, save, force, budget, **params):
+    def command(length, precision, as_json, out, graphml, dot, force, quiet, budget,
+                **params):
         from compilers.backends.circuit import parse_precision
         from compilers.runs import budget as estimates
         from compilers.runs.circuits import circuit_of, verification_words, verify_recogniser
 
         parse_precision(precision)
-        files = outputs(force, save=save, graphml=graphml)
+        written = outputs(force, out=out, graphml=graphml, dot=dot, as_json=as_json)
         options = shown_options(family, params)
         built = construction(family, params)
         cost = estimates.recogniser_circuit(built, max(length, 1), precision=precision)
@@ -111,7 +116,7 @@ def _recogniser(family) -> click.Command:
             words = verification_words(built, length)
             cost = cost + estimates.recognise(built, {length: len(words)}, backend="exact")
         cost.check(budget)
-        with working(f"compiling {family.name} at n = {length}", cost.seconds, as_json):
+        with working(f"compiling {family.name} at n = {length}", cost.seconds, quiet):
             model = circuit_of(built, n=length, precision=precision)
             verified = verify_recogniser(built, model, words) if words else None
         stats = model.circuit.stats().to_dict()
@@ -121,10 +126,11 @@ def _recogniser(family) -> click.Command:
         details = dict(getattr(built, "details", {}))  # a program's depth beside the circuit's
         if details:
             report["details"] = details
-        _write(model.circuit, **files)
+        files.write_circuit(model.circuit, **written)
         _show(report, stats, as_json, f"{family.name} at n = {length}, precision "
                                       f"{model.precision}{' (auto)' if model.auto else ''}",
-              {**{k: str(v) for k, v in details.items()}, **_verdict_row(verified)})
+              {**{k: str(v) for k, v in details.items()}, **_verdict_row(verified)},
+              stderr=files.to_stdout(written))
         _refuse_silence(verified, precision)
 
     return command
@@ -171,19 +177,23 @@ def _step(family) -> click.Command:
                   help="The encoder word's length n (default: the length of --input, else 0).")
     @precision_option
     @json_option
+    @out_option
     @graphml_option
-    @save_option
+    @dot_option
     @force_option
+    @quiet_option
     @budget_options
     @click.pass_context
-    def command(ctx, t, n, precision, as_json, graphml, save, force, budget, **params):
+    def command(ctx, t, n, precision, as_json, out, graphml, dot, force, quiet, budget,
+                **params):
         from compilers.backends.circuit import UnsupportedError, parse_precision
         from compilers.runs import budget as estimates
         from compilers.runs.circuits import step_report, verify_step
         from compilers.runs.scaling import compile_step
 
         parse_precision(precision)
-        files = outputs(force, _reads(family, params), save=save, graphml=graphml)
+        written = outputs(force, _reads(family, params), out=out, graphml=graphml, dot=dot,
+                          as_json=as_json)
         given = inputs.given(ctx, "word")
         word = params["word"]
         if given and n is not None and n != len(word):
@@ -196,7 +206,7 @@ def _step(family) -> click.Command:
         runs = [(n, t, checks + given)] if checks + given else []
         cost = cost + estimates.generate(built, runs, backend="exact")
         cost.check(budget)
-        with working(f"compiling step {t} of {family.name}", cost.seconds, as_json):
+        with working(f"compiling step {t} of {family.name}", cost.seconds, quiet):
             model = compile_step(built, n, t, precision=precision)
             verified = verify_step(built, model, n, t, checks) if checks else None
         stats = model.circuit.stats().to_dict()
@@ -211,7 +221,7 @@ def _step(family) -> click.Command:
                         "first_disagreement": None if report["run"]["agrees_with_exact"]
                         else word, "how": "the step on --input's run"}
         report["verified"] = verified or _exact_note()
-        _write(model.circuit, **files)
+        files.write_circuit(model.circuit, **written)
         rows = {}
         if given:
             run = report["run"]
@@ -221,7 +231,8 @@ def _step(family) -> click.Command:
         if precision != "auto":
             rows |= _verdict_row(verified)
         _show(report, stats, as_json, f"{family.name} {machine} at step t = {t}, n = {n}, "
-                                      f"precision {model.precision}", rows)
+                                      f"precision {model.precision}", rows,
+              stderr=files.to_stdout(written))
         _refuse_silence(verified if precision != "auto" else None, precision)
 
     return command
@@ -236,26 +247,29 @@ def _loop(family) -> click.Command:
                                           "into a threshold circuit.")
     @with_options(family, skip=("input_size",))
     @click.option("--input", "text", default="", help="esolang: the input bytes (UTF-8 text).")
-    @click.option("--run", "max_steps", type=click.IntRange(0, 10**6), default=0,
-                  show_default=True,
-                  help="Also iterate the circuit on its own outputs for up to this many loops "
-                       "and compare every state with the reference interpreter.")
+    @option("--max-steps", "max_steps", old=("--run",), type=click.IntRange(0, 10**6),
+            default=0, show_default=True,
+            help="Also run the circuit on its own outputs for up to this many loops and "
+                 "compare every state with the reference interpreter (0: compile only).")
     @precision_option
     @json_option
+    @out_option
     @graphml_option
-    @save_option
+    @dot_option
     @force_option
+    @quiet_option
     @budget_options
     @click.pass_context
-    def command(ctx, text, max_steps, precision, as_json, graphml, save, force, budget,
-                **params):
+    def command(ctx, text, max_steps, precision, as_json, out, graphml, dot, force, quiet,
+                budget, **params):
         from compilers.backends.circuit import parse_precision
         from compilers.cli.run import for_run, program_inputs
         from compilers.runs import budget as estimates
         from compilers.runs.circuits import circuit_of, loop_report
 
         parse_precision(precision)
-        files = outputs(force, _reads(family, params), save=save, graphml=graphml)
+        written = outputs(force, _reads(family, params), out=out, graphml=graphml, dot=dot,
+                          as_json=as_json)
         data = program_inputs(ctx, family, params, text)
         loops = max_steps or (32 if precision != "auto" else 0)
         if loops:
@@ -265,7 +279,7 @@ def _loop(family) -> click.Command:
         if loops:
             cost = cost + estimates.loop(built, [loops], backend="circuit")
         cost.check(budget)
-        with working(f"compiling one loop of {family.name}", cost.seconds, as_json):
+        with working(f"compiling one loop of {family.name}", cost.seconds, quiet):
             model = circuit_of(built, precision=precision)
             run = (loop_report(built, (built.program, data), max_steps=loops,
                                precision=precision) if loops else None)
@@ -299,29 +313,19 @@ def _loop(family) -> click.Command:
                     f"broken on {len(broken)} loops (first: loop {broken[0]['loop']}, "
                     f"{', '.join(broken[0]['heads'])}): those loops are tested, not proved"}
         rows |= _verdict_row(verified)
-        _write(model.circuit, **files)
+        files.write_circuit(model.circuit, **written)
         _show(report, stats, as_json,
               f"{family.name} ({built.semantics}): one loop, {sizes['bits']}-bit words, "
               f"{sizes['memory']} memory words, {sizes['columns']} columns, precision "
-              f"{model.precision}", rows)
+              f"{model.precision}", rows, stderr=files.to_stdout(written))
         _refuse_silence(verified, precision)
 
     return command
 
 
-def _write(circuit, *, graphml=None, save=None) -> None:
-    """The `--graphml` and `--save` files, where asked for (each written to a temporary
-    name, then renamed)."""
-    if graphml or save:
-        from circuitx import io  # networkx
-
-    if graphml:
-        io.to_graphml(circuit, graphml)
-    if save:
-        io.save(circuit, save)
-
-
-def _show(report: dict, stats: dict, as_json: bool, title: str, rows: dict | None = None):
+def _show(report: dict, stats: dict, as_json: bool, title: str, rows: dict | None = None,
+          *, stderr: bool = False):
+    """The report as JSON, or a table (on stderr where a file went to stdout)."""
     if as_json:
         print_json(report)
         return
@@ -330,7 +334,7 @@ def _show(report: dict, stats: dict, as_json: bool, title: str, rows: dict | Non
         table.add_row(key, str(stats[key]))
     for key, value in (rows or {}).items():
         table.add_row(key, value)
-    Console().print(table)
+    Console(stderr=stderr).print(table)
 
 
 circuit_group = family_group(
@@ -372,8 +376,9 @@ def _scale_lengths(family) -> click.Command:
     @json_option
     @plot_option
     @force_option
+    @quiet_option
     @budget_options
-    def command(lengths, precision, as_json, plot_path, force, budget, **params):
+    def command(lengths, precision, as_json, plot_path, force, quiet, budget, **params):
         from compilers.backends.circuit import parse_precision
         from compilers.runs import budget as estimates
         from compilers.runs.backends import backend_for
@@ -392,12 +397,15 @@ def _scale_lengths(family) -> click.Command:
             cost = cost + estimates.recognise(built, {n: len(w) for n, w in words.items()},
                                               backend="exact")
         cost.check(budget)
-        with working(f"compiling {family.name} at {len(sizes)} lengths", cost.seconds,
-                     as_json):
-            runner = backend_for(built, "circuit", precision=precision)
-            points = measure(built, sizes, precision=precision, runner=runner)
-            checked = {n: verify_recogniser(built, runner.recogniser(n), w)
-                       for n, w in words.items()}
+        runner = backend_for(built, "circuit", precision=precision)
+        points, checked = [], {}
+        with progress(quiet) as bar:
+            task = bar.add_task(f"compiling {family.name}", total=len(sizes))
+            for n in sizes:
+                points += measure(built, [n], precision=precision, runner=runner)
+                if n in words:
+                    checked[n] = verify_recogniser(built, runner.recogniser(n), words[n])
+                bar.advance(task)
         print_scaling(points, {"construction": family.name, "options": options,
                                "precision": precision},
                       key="n", symbol="n", as_json=as_json, plot_path=plot_path,
@@ -421,8 +429,9 @@ def _scale_steps(family) -> click.Command:
     @json_option
     @plot_option
     @force_option
+    @quiet_option
     @budget_options
-    def command(steps, n, precision, as_json, plot_path, force, budget, **params):
+    def command(steps, n, precision, as_json, plot_path, force, quiet, budget, **params):
         from compilers.backends.circuit import parse_precision
         from compilers.runs import budget as estimates
         from compilers.runs.backends import backend_for
@@ -440,11 +449,15 @@ def _scale_steps(family) -> click.Command:
             cost = cost + estimates.generate(built, [(n, t, checks) for t in ts],
                                              backend="exact")
         cost.check(budget)
-        with working(f"compiling {len(ts)} steps of {family.name}", cost.seconds, as_json):
-            runner = backend_for(built, "circuit", precision=precision)
-            points = measure_steps(built, ts, n=n, precision=precision, runner=runner)
-            checked = {t: verify_step(built, runner.step(n, t), n, t, checks)
-                       for t in ts} if checks else {}
+        runner = backend_for(built, "circuit", precision=precision)
+        points, checked = [], {}
+        with progress(quiet) as bar:
+            task = bar.add_task(f"compiling steps of {family.name}", total=len(ts))
+            for t in ts:
+                points += measure_steps(built, [t], n=n, precision=precision, runner=runner)
+                if checks:
+                    checked[t] = verify_step(built, runner.step(n, t), n, t, checks)
+                bar.advance(task)
         print_scaling(points, {"construction": family.name, "machine": name, "n": n,
                                "precision": precision},
                       key="t", symbol="t", xlabel="decoding step t", as_json=as_json,
@@ -470,8 +483,9 @@ def _scale_sizes(family) -> click.Command:
     @json_option
     @plot_option
     @force_option
+    @quiet_option
     @budget_options
-    def command(sizes, precision, as_json, plot_path, force, budget, **params):
+    def command(sizes, precision, as_json, plot_path, force, quiet, budget, **params):
         from compilers.backends.circuit import parse_precision
         from compilers.runs.circuits import verify_loop
         from compilers.runs.scaling import measure_sizes
@@ -480,13 +494,18 @@ def _scale_sizes(family) -> click.Command:
         plot_path = plot_output(plot_path, force)
         ms = parse_lengths(sizes)
         checks = precision != "auto"  # a rounded loop is checked on random programs
-        cost = _sizes_cost(family, ms, params, checks).check(budget)
+        _sizes_cost(family, ms, params, checks).check(budget)
         runners: dict = {}
-        with working(f"compiling {family.name} at {len(ms)} sizes", cost.seconds, as_json):
-            points = measure_sizes(family, ms, precision=precision, runners=runners, **params)
-            checked = {runners[m][0].positions: verify_loop(*runners[m], LOOP_CHECKS[0],
-                                                            LOOP_CHECKS[1])
-                       for m in ms} if checks else {}
+        points, checked = [], {}
+        with progress(quiet) as bar:
+            task = bar.add_task(f"compiling {family.name}", total=len(ms))
+            for m in ms:
+                points += measure_sizes(family, [m], precision=precision, runners=runners,
+                                        **params)
+                if checks:
+                    checked[runners[m][0].positions] = verify_loop(*runners[m], LOOP_CHECKS[0],
+                                                                   LOOP_CHECKS[1])
+                bar.advance(task)
         fixed = {k: v for k, v in family.sizes(1, **params).items()
                  if family.sizes(2, **params)[k] == v}
         words = f" ({params['bits']}-bit words)" if "bits" in params else ""

@@ -1,5 +1,6 @@
-"""Pieces the commands share: dtype, device, JSON, budget and ``--force`` options, length
-ranges, words from stdin, progress on stderr.
+"""Pieces the commands share: dtype, device, JSON, quiet, budget and ``--force`` options,
+options with retired spellings (`Aliased`), length ranges, words from stdin, progress on
+stderr. Every flag here is one of the vocabulary's (`compilers.cli.vocabulary`).
 
 Cheap to import (click only; torch and the constructions are imported inside
 the functions that need them), so that every command module can use it and
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import sys
 
 import click
 
@@ -25,11 +27,38 @@ dtype_option = click.option("--dtype", type=click.Choice(list(DTYPE_NAMES)), def
                             show_default=True, help="Float type of the torch backend.")
 device_option = click.option("--device", default="cpu", show_default=True,
                              help="Torch device (cpu, cuda, cuda:1, ...).")
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (a contract).")
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print JSON on stdout (a contract); progress stays on stderr.")
+quiet_option = click.option("-q", "--quiet", is_flag=True,
+                            help="No progress bar or spinner on stderr.")
 precision_option = click.option(
     "--precision", default="auto", show_default=True,
     help="The circuit backend's precision: 'auto' (exact where possible; bits derived from "
          "exact intervals) or INT.FRAC fixed-point bits, e.g. 4.12.")
+
+
+class Aliased(click.Option):
+    """An option that also accepts retired spellings (`old`, see
+    `compilers.cli.vocabulary.RETIRED`): the parser reads them, while ``--help``, error
+    hints and shell completion show the vocabulary's names alone."""
+
+    def __init__(self, param_decls=None, *, old: tuple[str, ...] = (), **attrs):
+        super().__init__([*(param_decls or ()), *old], **attrs)
+        self.old = tuple(old)
+        self.opts = [name for name in self.opts if name not in self.old]
+
+    def add_to_parser(self, parser, ctx) -> None:
+        shown = self.opts
+        self.opts = [*shown, *self.old]
+        try:
+            super().add_to_parser(parser, ctx)
+        finally:
+            self.opts = shown
+
+
+def option(*param_decls: str, old: tuple[str, ...] = (), **attrs):
+    """`click.option` with retired spellings `old` accepted and hidden (`Aliased`)."""
+    return click.option(*param_decls, cls=Aliased, old=old, **attrs)
 
 
 force_option = click.option("--force", is_flag=True,
@@ -58,6 +87,36 @@ def budget_options(function):
         budget = Budget(gates=max_gates, memory=max_memory, seconds=max_seconds)
         with limited(max_gates, "--max-gates"):  # each circuit built, past its estimate
             return function(*args, budget=budget, **kwargs)
+    return wrapper
+
+
+DEFAULT_SWEEP = 1000  # a precision sweep's lengths: 1, 2, 5, 10, ... up to this
+
+
+def lengths_options(function):
+    """``--lengths`` of a precision sweep (default: 1, 2, 5, 10, 20, 50, ... up to
+    `DEFAULT_SWEEP`), or the retired ``--max-length N`` (hidden: that grid up to N); passed
+    to `function` as the list ``sizes`` (every length at least 1)."""
+    @click.option("--lengths", default=None,
+                  help=f"Input lengths: A..B, or a list 1,10,100 (default: 1, 2, 5, 10, 20, "
+                       f"50, ... up to {DEFAULT_SWEEP}).")
+    @click.option("--max-length", type=click.IntRange(1, 10**7), default=None, hidden=True,
+                  help="Retired: the lengths 1, 2, 5, ... up to this; use --lengths.")
+    @functools.wraps(function)
+    def wrapper(*args, lengths, max_length, **kwargs):
+        from compilers.runs.precision import length_grid
+
+        if lengths is not None and max_length is not None:
+            raise click.UsageError("--lengths and --max-length (its retired spelling) are both "
+                                   "given; give --lengths")
+        if lengths is None:
+            sizes = length_grid(max_length or DEFAULT_SWEEP)
+        else:
+            sizes = parse_lengths(lengths, "--lengths")
+            if min(sizes) < 1:
+                raise click.BadParameter(f"{lengths!r} names length {min(sizes)}; a precision "
+                                         "sweep starts at length 1", param_hint="'--lengths'")
+        return function(*args, sizes=sizes, **kwargs)
     return wrapper
 
 
@@ -134,12 +193,16 @@ def read_words(words: tuple[str, ...]) -> list[str]:
 
 def progress(quiet: bool = False):
     """A transient rich progress bar on stderr; silent with `quiet` or off a terminal (the
-    bar never mixes into printed output or an error line)."""
+    bar never mixes into printed output or an error line). What the work prints to stdout
+    meanwhile is shown above the bar where stdout is a terminal too, and left alone where
+    it is not (a file or a pipe gets all of it)."""
     from rich.console import Console
     from rich.progress import Progress
 
     console = Console(stderr=True)
-    return Progress(console=console, transient=True, disable=quiet or not console.is_terminal)
+    stdout = getattr(sys.stdout, "isatty", None)
+    return Progress(console=console, transient=True, disable=quiet or not console.is_terminal,
+                    redirect_stdout=bool(stdout and stdout()), redirect_stderr=False)
 
 
 @contextlib.contextmanager

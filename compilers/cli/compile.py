@@ -1,10 +1,12 @@
 """`circuitx compile NAME ... -o DIR` and `circuitx eval DIR WORD...`.
 
 `compile` builds any registered construction from its options and saves it
-(`compilers.runs.saving`: model.safetensors + config.json), printing its
-layers, heads, width, parameters and guarantees; an existing model in DIR is
-replaced only with ``--force``, and a saved dtype its analysis guarantees
-nothing in is warned about. `eval` runs a saved recogniser on words (one per
+in ``--dtype`` (`compilers.runs.saving`: model.safetensors + config.json;
+``--save-dtype`` is the retired spelling), printing its layers, heads, width,
+parameters and guarantees (``--json``: ``{"construction", "options", "out",
+"dtype", "summary"}``, the summary as `compilers.runs.stats.describe`); an
+existing model in DIR is replaced only with ``--force``, and a saved dtype its
+analysis guarantees nothing in is warned about. `eval` runs a saved recogniser on words (one per
 line on stdin when none are given; an empty line is the empty word, one row
 per line), after `compilers.runs.saving.load_with_module` has verified every
 tensor; a word beyond what the saved dtype guarantees is untrusted: a warning,
@@ -24,7 +26,9 @@ from compilers.cli.common import (
     budget_options,
     force_option,
     json_option,
+    option,
     print_json,
+    quiet_option,
     read_words,
     working,
 )
@@ -45,14 +49,17 @@ def _compile_command(family) -> click.Command:
     @with_options(family)
     @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
                   help="Directory to write the model into (its parent must exist).")
-    @click.option("--save-dtype", type=click.Choice(list(allowed)), default=default,
-                  show_default=True, help="dtype of the saved float weights.")
+    @option("--dtype", "save_dtype", old=("--save-dtype",), type=click.Choice(list(allowed)),
+            default=default, show_default=True, help="dtype of the saved float weights.")
     @force_option
+    @json_option
+    @quiet_option
     @budget_options
-    def command(out_dir: str, save_dtype: str, force: bool, budget, **params) -> None:
+    def command(out_dir: str, save_dtype: str, force: bool, as_json: bool, quiet: bool, budget,
+                **params) -> None:
         from compilers.runs import budget as estimates
         from compilers.runs.saving import CONFIG, WEIGHTS, save
-        from compilers.runs.stats import summary_table
+        from compilers.runs.stats import describe, summary_table
 
         out = inputs.output_folder(out_dir, option="-o", force=force, holds=(CONFIG, WEIGHTS))
         inputs.distinct({"-o (config.json)": out / CONFIG, "-o (model.safetensors)": out / WEIGHTS},
@@ -61,9 +68,13 @@ def _compile_command(family) -> click.Command:
         size = estimates.saved_bytes(built, save_dtype)
         estimates.Estimate(f"saving {family.name} in {save_dtype} ({size} bytes)", 0,
                            2 * size, size * 2e-8).check(budget)
-        with working(f"saving {family.name}", size * 2e-8):
+        with working(f"saving {family.name}", size * 2e-8, quiet):
             path = save(built, out, dtype=save_dtype)
-        Console().print(summary_table(built, f"{family.name} -> {path}"))
+        if as_json:
+            print_json({"construction": family.name, "options": dict(built.options),
+                        "out": str(path), "dtype": save_dtype, "summary": describe(built)})
+        else:
+            Console().print(summary_table(built, f"{family.name} -> {path}"))
         if dict(built.limits).get(save_dtype, 0) is None:
             click.echo(f"warning: {family.name} with these options is guaranteed for no input "
                        f"in {save_dtype}: every float run of the saved model is untrusted "
@@ -83,9 +94,10 @@ compile_group = family_group(
 @click.option("--backend", type=click.Choice(["torch", "exact"]), default="torch",
               show_default=True)
 @json_option
+@quiet_option
 @budget_options
 def eval_command(model_dir: str, words: tuple[str, ...], backend: str, as_json: bool,
-                 budget) -> None:
+                 quiet: bool, budget) -> None:
     """Run a saved recognizer on WORDS (or one word per line on stdin)."""
     from compilers.runs import budget as estimates
     from compilers.runs import recognise
@@ -107,7 +119,7 @@ def eval_command(model_dir: str, words: tuple[str, ...], backend: str, as_json: 
     dtype = str(module.float_dtype).removeprefix("torch.")
     cost = estimates.run(loaded, batch, backend=backend, dtype=dtype).check(budget)
     runner = backend_for(loaded, backend, module=module) if backend == "torch" else None
-    with working(f"evaluating {len(batch)} word(s)", cost.seconds, as_json):
+    with working(f"evaluating {len(batch)} word(s)", cost.seconds, quiet):
         results = recognise(loaded, batch, backend=backend, runner=runner, reference=False)
     rows = [{"word": r.input, "accept": r.answer, "p_accept": r.p_accept, "trusted": r.trusted}
             for r in results]

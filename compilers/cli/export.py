@@ -16,7 +16,14 @@ from rich.console import Console
 from rich.table import Table
 
 from compilers.cli import inputs
-from compilers.cli.common import budget_options, force_option, json_option, print_json
+from compilers.cli.common import (
+    budget_options,
+    force_option,
+    json_option,
+    print_json,
+    quiet_option,
+    working,
+)
 
 TARGETS = ("transformer-lens",)
 MAX_LENGTH = 1 << 20
@@ -33,9 +40,10 @@ MAX_LENGTH = 1 << 20
               help="Folder to write config.json and model.safetensors into.")
 @force_option
 @json_option
+@quiet_option
 @budget_options
 def export_command(model_dir: str, target: str, length: int, out_dir: str, force: bool,
-                   as_json: bool, budget) -> None:
+                   as_json: bool, quiet: bool, budget) -> None:
     """Export a saved model (from `circuitx compile -o DIR`) to another library's format."""
     from compilers.backends import to_transformer_lens as tl
     from compilers.runs import budget as estimates
@@ -52,11 +60,12 @@ def export_command(model_dir: str, target: str, length: int, out_dir: str, force
     around = len(getattr(construction, "bos", ())) + len(getattr(construction, "eos", ()))
     positions = length + around
     size = _export_bytes(transformer, positions)
-    estimates.Estimate(f"exporting {construction.name} at n = {length} ({size} bytes)", 0,
-                       2 * size, size * 2e-8).check(budget)
-    model = tl.to_transformer_lens(transformer, positions=positions, n=length)
-    tl.write(model, out, about={"construction": {"name": construction.name,
-                                                 "options": dict(construction.options)}})
+    cost = estimates.Estimate(f"exporting {construction.name} at n = {length} ({size} bytes)",
+                              0, 2 * size, size * 2e-8).check(budget)
+    with working(f"exporting {construction.name}", cost.seconds, quiet):
+        model = tl.to_transformer_lens(transformer, positions=positions, n=length)
+        tl.write(model, out, about={"construction": {"name": construction.name,
+                                                     "options": dict(construction.options)}})
     row = {"out": str(out), "to": target, "n": length, "positions": positions,
            **{k: model.cfg[k] for k in ("n_layers", "n_heads", "d_model", "d_head", "d_mlp",
                                         "attention_dir")}}

@@ -9,7 +9,11 @@ parameters (a flag per option, positional arguments first), and
 keyword arguments and builds the construction through `Family.make`, which
 checks every value. A ``program`` argument that names no file but an example
 shipped in the package (``countdown.subleq``, ``examples/programs/countdown.subleq``)
-is read from the package (`compilers.programs.shipped.resolve`).
+is read from the package (`compilers.programs.shipped.resolve`). A program or
+machine argument given as ``-`` is read from stdin (`compilers.cli.inputs`):
+a SUBLEQ program (metavar FILE) through a temporary file, so that its
+semantics come from ``--semantics`` (default esolang); a RASP or LTL program
+as program text (its ``--language`` needed); a machine as its code or table.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Callable
 
 import click
 
+from compilers.cli import inputs
 from compilers.constructions import families, get
 from compilers.constructions.base import Family, Option
 from compilers.programs import shipped
@@ -76,7 +81,10 @@ def _parameter(option: Option, default):
     if option.argument:
         extra = {} if option.required else {"required": False, "default": default}
         if name == "program":  # a file, or an example shipped in the package by its name
-            extra["callback"] = lambda ctx, param, value: shipped.resolve(value)
+            extra["callback"] = lambda ctx, param, value: shipped.resolve(
+                _from_stdin(option, value))
+        elif name == "machine":
+            extra["callback"] = lambda ctx, param, value: _from_stdin(option, value)
         return click.argument(name, metavar=option.metavar or name.upper(), **extra)
     common = {"help": option.help, "default": default, "show_default": default is not None}
     if option.kind == "flag":
@@ -86,6 +94,19 @@ def _parameter(option: Option, default):
     if option.kind == "choice":
         return click.option(flag, name, type=click.Choice(list(option.choices)), **common)
     return click.option(flag, name, **common)  # number, text: checked by the family
+
+
+def _from_stdin(option: Option, value):
+    """`value`, or for ``-`` what stdin holds (see the module docstring)."""
+    if value != inputs.STDIN:
+        return value
+    what = option.metavar or option.name.upper()
+    if option.metavar == "FILE":  # a reader that takes a path
+        return inputs.stdin_file(what)
+    text = inputs.stdin_text(what)
+    if option.name == "machine" and "\n" not in text.strip():
+        return text.strip()  # a one-line code
+    return text if "\n" in text else text + "\n"  # program text, told from a name by its line
 
 
 def construction(family: Family, params: dict, *, skip: tuple[str, ...] = (), **fixed):

@@ -22,7 +22,12 @@ allowed:
 * `words`: words from the arguments, or one per line from stdin, read as
   bytes and decoded as UTF-8: one line is one word, an empty line the empty
   word, and an empty stdin is an error (there is nothing to answer);
-* `memory_size`: ``4GiB``, ``512M``, ``1e9`` -> bytes (``--max-memory``).
+* `memory_size`: ``4GiB``, ``512M``, ``1e9`` -> bytes (``--max-memory``);
+* `stdin_bytes`, `stdin_text`, `stdin_file`: a FILE argument given as ``-``
+  (`STDIN`) is read from stdin, once per command: a second reader (words after
+  a program read from stdin, say) is refused by name. Where a reader needs a
+  path (a SUBLEQ program), the bytes are written to a file in a temporary
+  folder removed when the command ends.
 
 Files the commands read (circuit files, saved models, programs, machines) are
 checked by their readers (`circuitx.io`, `compilers.runs.saving`,
@@ -32,8 +37,11 @@ and name the key or line at fault.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -44,6 +52,8 @@ import click
 from compilers.errors import CompileError
 
 MAX_STDIN_BYTES = 1 << 30
+STDIN = "-"
+"""A FILE argument that means stdin (and an output file that means stdout)."""
 SEED = click.IntRange(0, 2**63 - 1)
 """Seeds: what numpy and the language samplers accept."""
 
@@ -200,9 +210,13 @@ def words(arguments: Sequence[str], *, max_bytes: int = MAX_STDIN_BYTES) -> list
     """The words: the arguments, else one per line from stdin (see the module docstring)."""
     if arguments:
         return list(arguments)
+    taken = _stdin_taken()
+    if taken is not None:
+        raise click.UsageError(f"stdin gave {taken} already; give the words as arguments")
     stream = sys.stdin
     if stream is None or stream.isatty():
         raise click.UsageError("give words as arguments or one per line on stdin")
+    _take_stdin("the words")
     source = getattr(stream, "buffer", None)
     data = source.read(max_bytes + 1) if source is not None else stream.read(max_bytes + 1)
     if len(data) > max_bytes:
@@ -220,6 +234,66 @@ def words(arguments: Sequence[str], *, max_bytes: int = MAX_STDIN_BYTES) -> list
     if lines[-1] == "":
         lines.pop()  # the newline that ends the last line
     return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def _meta() -> dict:
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta if ctx is not None else {}
+
+
+def _stdin_taken() -> str | None:
+    return _meta().get("circuitx.stdin")
+
+
+def _take_stdin(what: str) -> None:
+    _meta()["circuitx.stdin"] = what
+
+
+def stdin_bytes(what: str, *, max_bytes: int = MAX_STDIN_BYTES) -> bytes:
+    """The bytes on stdin, for `what` (the argument given as ``-``); refused if stdin was
+    read already, is a terminal, is empty or holds more than `max_bytes`."""
+    taken = _stdin_taken()
+    if taken is not None:
+        raise InputError(f"{what} is '-', but stdin gave {taken} already; stdin is read once")
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        raise InputError(f"{what} is '-' (stdin), but stdin is a terminal; pipe it in")
+    _take_stdin(what)
+    source = getattr(stream, "buffer", None)
+    data = source.read(max_bytes + 1) if source is not None else stream.read(max_bytes + 1)
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    if len(data) > max_bytes:
+        raise InputError(f"stdin holds more than {max_bytes} bytes for {what}")
+    if not data:
+        raise InputError(f"stdin is empty, and {what} is '-' (read from stdin)")
+    return data
+
+
+def stdin_text(what: str) -> str:
+    """`stdin_bytes` decoded as UTF-8, or `InputError` naming the first bad byte."""
+    data = stdin_bytes(what)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"stdin ({what}) is not UTF-8 text (byte {error.start}: "
+                         f"{data[error.start:error.start + 1]!r})") from None
+
+
+def stdin_file(what: str, *, name: str = "stdin") -> str:
+    """The path of a file holding `stdin_bytes`, in a temporary folder removed when the
+    running command ends (for readers that take a path)."""
+    data = stdin_bytes(what)
+    folder = tempfile.mkdtemp(prefix="circuitx-stdin.")
+    remove = functools.partial(shutil.rmtree, folder, ignore_errors=True)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(remove)
+    else:
+        atexit.register(remove)
+    path = Path(folder) / name
+    path.write_bytes(data)
+    return str(path)
 
 
 def text_bytes(text: str, *, option: str) -> bytes:
@@ -262,5 +336,6 @@ class MemorySize(click.ParamType):
 
 
 __all__ = ["SEED", "DeviceError", "InapplicableError", "InputError", "MemorySize",
-           "OutputError", "WordsError", "device", "distinct", "given", "inapplicable",
-           "output_file", "output_folder", "text_bytes", "words"]
+           "OutputError", "STDIN", "WordsError", "device", "distinct", "given", "inapplicable",
+           "output_file", "output_folder", "stdin_bytes", "stdin_file", "stdin_text",
+           "text_bytes", "words"]

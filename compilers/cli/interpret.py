@@ -1,8 +1,9 @@
 """`circuitx interpret PROGRAM WORD...`: a program's own semantics, every vector at every position.
 
 PROGRAM is what the ``program`` construction takes (a library name, a file
-``.brasp``/``.crasp``/``.ltl``, `compilers.programs.sources.load`); the words
-come from the arguments or one per line from stdin (`compilers.cli.inputs.words`).
+``.brasp``/``.crasp``/``.ltl``, `compilers.programs.sources.load`; ``-``: program
+text on stdin, with ``--language``); the words come from the arguments or one
+per line from stdin (`compilers.cli.inputs.words`; not both from stdin).
 For each word it prints every vector of the program (every subformula of an
 LTL formula) at every position, by the language's interpreter, with its
 type and depth, and whether the program accepts (its output at the last
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import click
 
+from compilers.cli import inputs
 from compilers.cli.common import json_option, print_json, read_words
 
 
@@ -30,6 +32,9 @@ def interpret_command(program: str, words: tuple[str, ...], language: str | None
     every position, and whether it accepts."""
     from compilers.programs.sources import load
 
+    if program == inputs.STDIN:
+        program = inputs.stdin_text("PROGRAM")
+        program = program if "\n" in program else program + "\n"
     source = load(program, language=language)
     checked = read_words(words)
     reports = []

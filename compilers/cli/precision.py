@@ -1,7 +1,8 @@
 """`circuitx precision NAME --dtype D ...`: how a float dtype fares as the input grows.
 
-* a recogniser: correctness and cross-entropy at lengths 1, 2, 5, 10, ... up
-  to ``--max-length``, beside the length the construction guarantees for the
+* a recogniser: correctness and cross-entropy at ``--lengths`` (by default
+  1, 2, 5, 10, ... up to 1000; the retired ``--max-length N``: that grid up
+  to N), with a progress bar on stderr, beside the length the construction guarantees for the
   options given (``--plot`` draws the cross-entropy curve); a wrong word at a
   length inside the guarantee contradicts it: reported under
   ``"contradicted"`` and exit status 1, never printed as a guarantee that holds;
@@ -24,8 +25,10 @@ from compilers.cli.common import (
     device_option,
     force_option,
     json_option,
+    lengths_options,
     print_json,
     progress,
+    quiet_option,
     seed_option,
     working,
 )
@@ -45,8 +48,7 @@ def _sweep(family) -> click.Command:
     @click.command(name=family.name, help=f"Precision sweep of {family.title}.")
     @with_options(family)
     @dtype_required
-    @click.option("--max-length", default=1000, show_default=True,
-                  type=click.IntRange(1, 10**7))
+    @lengths_options
     @click.option("--samples", default=64, show_default=True, type=click.IntRange(1, 10**6))
     @seed_option
     @click.option("--plot", "plot_file", type=click.Path(dir_okay=False),
@@ -54,25 +56,25 @@ def _sweep(family) -> click.Command:
     @device_option
     @json_option
     @force_option
+    @quiet_option
     @budget_options
-    def command(dtype, max_length, samples, seed, plot_file, device, as_json, force, budget,
+    def command(dtype, sizes, samples, seed, plot_file, device, as_json, force, quiet, budget,
                 **params):
         import math
 
         from compilers.cli.circuit import plot_output
         from compilers.runs import budget as estimates
-        from compilers.runs.precision import largest_correct_length, length_grid, precision_sweep
+        from compilers.runs.precision import largest_correct_length, precision_sweep
 
         device = check_device(device)
         plot_file = plot_output(plot_file, force)
         built = construction(family, params)
-        sizes = length_grid(max_length)
         symbols = max(len(built.alphabet), 2)
         counts = {n: samples if n * math.log(symbols) > math.log(samples)
                   else min(samples, symbols ** n) for n in sizes}
         estimates.recognise(built, counts, backend="torch", dtype=dtype,
                             device=device).check(budget)
-        with progress(as_json) as bar:
+        with progress(quiet) as bar:
             task = bar.add_task(f"{family.name} in {dtype}", total=len(sizes))
             points = precision_sweep(built, sizes, dtype=dtype, samples=samples, device=device,
                                      seed=seed, progress=lambda k: bar.advance(task, k))
@@ -122,8 +124,9 @@ def _machine(family) -> click.Command:
     @click.option("--max-steps", default=1000, show_default=True, type=click.IntRange(0, 10**7))
     @device_option
     @json_option
+    @quiet_option
     @budget_options
-    def command(dtype, max_steps, device, as_json, budget, **params):
+    def command(dtype, max_steps, device, as_json, quiet, budget, **params):
         from compilers.runs import budget as estimates
         from compilers.runs.precision import departure
 
@@ -133,7 +136,7 @@ def _machine(family) -> click.Command:
         steps, _ = built.reference(built.word, max_steps=max_steps)
         cost = estimates.run(built, [built.word], steps=[len(steps)], backend="torch",
                              dtype=dtype, device=device).check(budget)
-        with working(f"running {family.name} in {dtype}", cost.seconds, as_json):
+        with working(f"running {family.name} in {dtype}", cost.seconds, quiet):
             found = departure(built, built.word, dtype=dtype, max_steps=max_steps,
                               device=device)
         report = {**built.options, "dtype": dtype, "max_steps": max_steps, **found}
@@ -156,9 +159,10 @@ def _program(family) -> click.Command:
     @click.option("--max-steps", default=1000, show_default=True, type=click.IntRange(0, 10**7))
     @device_option
     @json_option
+    @quiet_option
     @budget_options
     @click.pass_context
-    def command(ctx, dtype, text, max_steps, device, as_json, budget, **params):
+    def command(ctx, dtype, text, max_steps, device, as_json, quiet, budget, **params):
         from compilers.cli.run import for_run, program_inputs, reference_steps
         from compilers.runs import budget as estimates
         from compilers.runs.precision import loop_departure
@@ -172,7 +176,7 @@ def _program(family) -> click.Command:
         loops = reference_steps(built, built.prepare((built.program, data)), max_steps)
         cost = estimates.loop(built, [loops], backend="torch", dtype=dtype,
                               device=device).check(budget)
-        with working(f"running {family.name} in {dtype}", cost.seconds, as_json):
+        with working(f"running {family.name} in {dtype}", cost.seconds, quiet):
             found = loop_departure(built, (built.program, data), dtype=dtype,
                                    max_steps=max_steps, device=device)
         report = {"construction": family.name, **shown, "dtype": dtype, "max_steps": max_steps,

@@ -12,10 +12,11 @@ symbol. Its commands:
   ``{"word", "positions": [{"t", "next", "predicted"}], "trusted",
   "agrees_with_reference"}`` (the reference: ``{"word", "positions"}``). A
   float run past what its precision guarantees warns on stderr and exits 1.
-* ``precision NAME --dtype D``: at lengths 1, 2, 5, ... up to
-  ``--max-length``, the sampled words a torch run in D predicted right at
-  every position, beside the length the construction guarantees; a wrong word
-  inside the guarantee is reported under ``"contradicted"`` with exit 1.
+* ``precision NAME --dtype D``: at ``--lengths`` (by default 1, 2, 5, ... up
+  to 1000; the retired ``--max-length N``: that grid up to N), the sampled
+  words a torch run in D predicted right at every position, beside the length
+  the construction guarantees; a wrong word inside the guarantee is reported
+  under ``"contradicted"`` with exit 1.
 
 Options that do not apply (``--dtype``/``--device`` outside the torch backend,
 a family's own, such as an n-gram's ``--order`` beside ``--table``) are refused
@@ -37,10 +38,13 @@ from compilers.cli.common import (
     device_option,
     dtype_option,
     json_option,
+    lengths_options,
     print_json,
     progress,
+    quiet_option,
     read_words,
     seed_option,
+    working,
 )
 from compilers.cli.families import construction, with_options
 from compilers.dtypes import DTYPE_NAMES
@@ -68,9 +72,10 @@ def run_command(family) -> click.Command:
     @dtype_option
     @device_option
     @json_option
+    @quiet_option
     @budget_options
     @click.pass_context
-    def command(ctx, words, backend, dtype, device, as_json, budget, **params) -> None:
+    def command(ctx, words, backend, dtype, device, as_json, quiet, budget, **params) -> None:
         from compilers.runs import budget as estimates
         from compilers.runs import run
 
@@ -88,9 +93,10 @@ def run_command(family) -> click.Command:
             rows = [{"word": w, **built.reference(w).as_dict()} for w in batch]
             results = []
         else:
-            estimates.run(built, batch, backend=backend, dtype=dtype,
-                          device=device).check(budget)
-            results = run(built, batch, backend=backend, dtype=dtype, device=device)
+            cost = estimates.run(built, batch, backend=backend, dtype=dtype,
+                                 device=device).check(budget)
+            with working(f"running {family.name}", cost.seconds, quiet):
+                results = run(built, batch, backend=backend, dtype=dtype, device=device)
             rows = [r.as_dict() for r in results]
         if as_json:
             print_json(rows)
@@ -134,31 +140,29 @@ def precision_command(family) -> click.Command:
     @click.command(name=family.name, help=f"Precision sweep of {family.title}.")
     @with_options(family)
     @click.option("--dtype", type=click.Choice(list(DTYPE_NAMES)), required=True)
-    @click.option("--max-length", default=1000, show_default=True,
-                  type=click.IntRange(1, 10**7))
+    @lengths_options
     @click.option("--samples", default=64, show_default=True, type=click.IntRange(1, 10**6))
     @seed_option
     @device_option
     @json_option
+    @quiet_option
     @budget_options
     @click.pass_context
-    def command(ctx, dtype, max_length, samples, seed, device, as_json, budget, **params):
+    def command(ctx, dtype, sizes, samples, seed, device, as_json, quiet, budget, **params):
         import math
 
         from compilers.runs import budget as estimates
-        from compilers.runs.precision import length_grid
         from compilers.runs.predict_precision import prediction_sweep
 
         _refuse(ctx, family, params, True)
         device = check_device(device)
         built = construction(family, params)
-        sizes = length_grid(max_length)
         symbols = max(len(built.alphabet), 2)
         counts = {n: samples if n * math.log(symbols) > math.log(samples)
                   else min(samples, symbols ** n) for n in sizes}
         estimates.recognise(built, counts, backend="torch", dtype=dtype,
                             device=device).check(budget)
-        with progress(as_json) as bar:
+        with progress(quiet) as bar:
             task = bar.add_task(f"{family.name} in {dtype}", total=len(sizes))
             points = prediction_sweep(built, sizes, dtype=dtype, samples=samples,
                                       device=device, seed=seed,

@@ -45,6 +45,7 @@ from compilers.cli.common import (
     json_option,
     precision_option,
     print_json,
+    quiet_option,
     read_words,
     working,
 )
@@ -60,6 +61,14 @@ backend_option = click.option(
     "--backend", type=click.Choice(BACKENDS), default="reference", show_default=True,
     help="Who runs it: the reference (language, interpreter), or the transformer in exact "
          "arithmetic, in torch, or as threshold circuits.")
+lookups_option = click.option(
+    "--lookups", type=click.Choice(("dense", "index")), default="dense", show_default=True,
+    help="index: each loop recomputes only the columns whose inputs changed, with indexed "
+         "attention lookups (exact and torch; see docs/backends.md).")
+dense_every_option = click.option(
+    "--dense-every", type=click.IntRange(0, MAX_STEPS), default=None,
+    help="With --lookups index: also run the dense loop every K loops and compare the whole "
+         "punchcard (the last loop is always compared; 0: never).")
 max_steps_option = click.option(
     "--max-steps", type=click.IntRange(0, MAX_STEPS), default=DEFAULT_MAX_STEPS,
     show_default=True, help="Stop after this many steps; not halting by then is an error "
@@ -101,9 +110,10 @@ def _recogniser(family) -> click.Command:
     @device_option
     @precision_option
     @json_option
+    @quiet_option
     @budget_options
     @click.pass_context
-    def command(ctx, words, backend, dtype, device, precision, as_json, budget,
+    def command(ctx, words, backend, dtype, device, precision, as_json, quiet, budget,
                 **params) -> None:
         from compilers.runs import budget as estimates
         from compilers.runs import run
@@ -118,7 +128,7 @@ def _recogniser(family) -> click.Command:
             results = []
         else:
             cost = estimates.run(built, batch, **options).check(budget)
-            with working(f"running {family.name}", cost.seconds, as_json):
+            with working(f"running {family.name}", cost.seconds, quiet):
                 results = run(built, batch, **options)
             rows = [r.as_dict() for r in results]
         if as_json:
@@ -170,20 +180,25 @@ def _machine(family) -> click.Command:
     @dtype_option
     @device_option
     @precision_option
+    @lookups_option
     @json_option
+    @quiet_option
     @budget_options
     @click.pass_context
-    def command(ctx, max_steps, backend, dtype, device, precision, as_json, budget,
-                **params) -> None:
+    def command(ctx, max_steps, backend, dtype, device, precision, lookups, as_json, quiet,
+                budget, **params) -> None:
         from compilers.runs import budget as estimates
 
         backend_applies(ctx, backend)
+        inputs.inapplicable(ctx, {"lookups": None if backend in ("exact", "torch") else
+                                  "applies to --backend exact or torch only; this run uses "
+                                  f"--backend {backend}"})
         options = _options(backend, dtype, device, precision)
         estimates.reference(max_steps, "the machine's interpreter").check(budget)
         if backend == "reference":
             word = params.get("word", "")
             with working("running the machine", max_steps * estimates.RATES["reference"],
-                         as_json):
+                         quiet):
                 result = family.interpret(params, word, max_steps=max_steps)
             shown, trusted = result.as_dict(), True
         else:
@@ -193,8 +208,9 @@ def _machine(family) -> click.Command:
             steps, _ = built.reference(built.word, max_steps=max_steps)
             cost = estimates.run(built, [built.word], steps=[len(steps)], **options)
             cost.check(budget)
-            with working(f"running {family.name}", cost.seconds, as_json):
-                (done,) = run(built, [built.word], max_steps=max_steps, **options)
+            with working(f"running {family.name}", cost.seconds, quiet):
+                (done,) = run(built, [built.word], max_steps=max_steps, lookups=lookups,
+                              **options)
             result, shown, trusted = done.answer, done.as_dict(), done.trusted
             if not trusted:
                 click.echo(f"warning: the {done.dtype or backend} run is guaranteed for "
@@ -253,20 +269,29 @@ def _program(family) -> click.Command:
     @dtype_option
     @device_option
     @precision_option
+    @lookups_option
+    @dense_every_option
     @json_option
+    @quiet_option
     @budget_options
     @click.pass_context
-    def command(ctx, text, max_steps, backend, dtype, device, precision, as_json, budget,
-                **params) -> None:
+    def command(ctx, text, max_steps, backend, dtype, device, precision, lookups, dense_every,
+                as_json, quiet, budget, **params) -> None:
         from compilers.runs import budget as estimates
 
         backend_applies(ctx, backend)
+        indexed = backend in ("exact", "torch")
+        inputs.inapplicable(ctx, {name: None if indexed else "applies to --backend exact or "
+                                  f"torch only; this run uses --backend {backend}"
+                                  for name in ("lookups", "dense_every")})
+        if dense_every is not None and lookups != "index":
+            raise click.UsageError("--dense-every applies to --lookups index only")
         data = program_inputs(ctx, family, params, text)
         options = _options(backend, dtype, device, precision)
         estimates.reference(max_steps, "the program's interpreter").check(budget)
         if backend == "reference":
             with working("running the program", max_steps * estimates.RATES["reference"],
-                         as_json):
+                         quiet):
                 result = family.interpret(params, data, max_steps=max_steps)
             shown = result.as_dict()
             semantics = _semantics(params)
@@ -278,8 +303,9 @@ def _program(family) -> click.Command:
             program = built.prepare((built.program, data))
             steps = reference_steps(built, program, max_steps)
             cost = estimates.run(built, [program], steps=[steps], **options).check(budget)
-            with working(f"running {family.name}", cost.seconds, as_json):
-                (done,) = run(built, [program], max_steps=max_steps, **options)
+            with working(f"running {family.name}", cost.seconds, quiet):
+                (done,) = run(built, [program], max_steps=max_steps, lookups=lookups,
+                              dense_every=dense_every, **options)
             if done.error is not None:
                 raise done.error
             result, shown, semantics = done.answer, done.as_dict(), built.semantics

@@ -24,7 +24,7 @@ from compilers.errors import CompileError
 
 BUILTIN = ("parity", "first", "tm", "subleq", "induction", "ngram", "modcount", "compare_counts",
            "dyck1", "dyck", "cot",
-           "cot_parity", "cot_even_pairs", "program")
+           "cot_parity", "cot_even_pairs", "program", "rasp")
 """The modules of `compilers.constructions` that define a family, in listing order."""
 
 ENTRY_POINTS = "circuitx.constructions"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from compilers.backends import BACKENDS, make
 from compilers.backends.circuit.fixed import UnsupportedError
+from compilers.backends.lookups_option import LOOKUPS
 from compilers.errors import CompileError
 from compilers.runs import validate
 
@@ -22,12 +23,21 @@ VALUES = {"exact": "exact", "torch": "float", "circuit": "sign"}
 
 def backend_for(construction, name: str = "exact", *, dtype: str = "float64",
                 device: str = "cpu", precision="auto", module=None,
-                stacked: Sequence | None = None):
+                stacked: Sequence | None = None, lookups: str = "dense",
+                dense_every: int | None = None):
     """The backend `name` for `construction` (or, torch, for `stacked` same-shape ones);
-    the arguments are checked first (`compilers.runs.validate`)."""
+    the arguments are checked first (`compilers.runs.validate`). `lookups` and
+    `dense_every` are the exact and torch backends' (`compilers.backends.lookups_option`)."""
     validate.construction(construction)
     if not isinstance(name, str) or name not in BACKENDS:
         raise CompileError(f"unknown backend {name!r}; allowed: {', '.join(BACKENDS)}")
+    if lookups not in LOOKUPS:
+        raise CompileError(f"unknown lookups {lookups!r}; allowed: {', '.join(LOOKUPS)}")
+    indexed = {} if lookups == "dense" and dense_every is None else {
+        "lookups": lookups, "dense_every": dense_every}
+    if indexed and name == "circuit":
+        raise CompileError("lookups and dense_every apply to the exact and torch backends, "
+                           "not 'circuit'")
     if module is not None and name != "torch":
         raise CompileError(f"a prebuilt module runs on the torch backend, not {name!r}; "
                            "pass backend='torch'")
@@ -37,13 +47,13 @@ def backend_for(construction, name: str = "exact", *, dtype: str = "float64",
         if hasattr(construction, "check_dtype"):
             construction.check_dtype(dtype)
         if module is not None:
-            return make("torch", None, module=module)
+            return make("torch", None, module=module, **indexed)
         irs = (construction.transformer if stacked is None
                else [c.transformer for c in stacked])
-        return make("torch", irs, dtype=dtype, device=device)
+        return make("torch", irs, dtype=dtype, device=device, **indexed)
     if name == "exact":
         return make("exact", construction.transformer,
-                    precision_bits=getattr(construction, "precision_bits", 256))
+                    precision_bits=getattr(construction, "precision_bits", 256), **indexed)
     return make("circuit", construction.transformer, precision=precision,
                 **circuit_hints(construction))
 

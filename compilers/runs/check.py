@@ -20,7 +20,14 @@ language's own membership test; the machine's or program's interpreter):
 For each backend it counts the inputs checked, those it got wrong, those it
 did not vouch for (untrusted) and the *silent* failures, wrong while
 trusted: that count is the toolkit's promise and must be zero. The first
-counterexample is kept. Seeds are ``seed + length`` per length.
+counterexample is kept.
+
+Seeds: the inputs of one length are drawn from `length_seed(seed, length)`,
+numpy's `SeedSequence` with entropy `seed` and spawn key ``(length,)``
+hashed to one 63-bit integer, so that every (seed, length) pair has a stream
+of its own (``seed + length`` would give seed 1 at n = 4 and seed 0 at n = 5
+the same words) and a check over many lengths draws, at each length, what a
+check of that length alone draws (`compilers.runs.sweep` relies on it).
 """
 
 from __future__ import annotations
@@ -34,6 +41,13 @@ import numpy as np
 from compilers.errors import CompileError
 from compilers.runs import run, validate
 from compilers.runs.backends import backend_for
+
+
+def length_seed(seed: int, length: int) -> int:
+    """The seed of the inputs of one length: ``SeedSequence(seed, spawn_key=(length,))``'s
+    first 64-bit word, halved to 0..2**63-1 (what the samplers take)."""
+    state = np.random.SeedSequence(seed, spawn_key=(length,)).generate_state(1, np.uint64)
+    return int(state[0]) >> 1
 
 
 def words_for(language, length: int, samples: int, seed: int) -> list[str]:
@@ -144,14 +158,15 @@ def _inputs(construction, lengths: Sequence[int], samples: int, seed: int):
     mode = construction.mode
     if mode == "recognise":
         for length in lengths:
-            yield length, recogniser_words(construction, length, samples, seed + length)
+            yield length, recogniser_words(construction, length, samples, length_seed(seed, length))
     elif mode == "generate":
         symbols = construction.machine.symbols
         for length in lengths:
-            yield length, symbol_words(symbols, length, samples, seed + length)
+            yield length, symbol_words(symbols, length, samples, length_seed(seed, length))
     elif mode == "predict":
         for length in lengths:
-            yield length, symbol_words(construction.alphabet, length, samples, seed + length)
+            yield length, symbol_words(construction.alphabet, length, samples,
+                                       length_seed(seed, length))
     elif mode == "loop":
         programs = [] if construction.program is None else [construction.program]
         programs += random_programs(construction, samples, seed)

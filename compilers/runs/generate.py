@@ -38,7 +38,8 @@ from compilers.runs.results import Result, UntrustedRunError
 def generate(construction, inputs: Sequence, *, backend: str = "exact",
              dtype: str = "float64", device: str = "cpu", precision="auto",
              max_steps: int = 1000, strict: bool = False, reference: bool = True,
-             stacked: Sequence | None = None, module=None) -> list[Result]:
+             stacked: Sequence | None = None, module=None,
+             lookups: str = "dense") -> list[Result]:
     """Run a generating construction on every input (see the module docstring).
 
     Args:
@@ -51,6 +52,9 @@ def generate(construction, inputs: Sequence, *, backend: str = "exact",
         stacked: one construction per input, all of one shape (torch stacks their
             weights; the other backends run them one after another).
         module: a prebuilt `TorchTransformer` for the batch.
+        lookups: ``"index"`` answers uniform causal heads by running sums and hard
+            ``-|<q, k>|`` heads by an index, so that a step costs its width, not t
+            (exact backend; `compilers.backends.lookups_generate`).
     """
     require_mode(construction, "generate")
     max_steps = _check_max_steps(max_steps)
@@ -72,7 +76,7 @@ def generate(construction, inputs: Sequence, *, backend: str = "exact",
         batch = [owners[k] for k in indices]
         same = all(c is batch[0] for c in batch)
         be = backend_for(batch[0], backend, dtype=dtype, device=device, precision=precision,
-                         module=module, stacked=None if same else batch)
+                         module=module, stacked=None if same else batch, lookups=lookups)
         done = _batch(batch, [inputs[k] for k in indices], be, max_steps, precision, reference)
         for k, result in zip(indices, done, strict=True):
             results[k] = result

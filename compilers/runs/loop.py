@@ -38,7 +38,8 @@ LIMIT = 0.25  # how far a persistent entry may drift from its exact value
 def loop(construction, inputs: Sequence, *, backend: str = "exact", dtype: str = "float64",
          device: str = "cpu", precision="auto", max_steps: int, check_every: int | None = None,
          trace: bool = False, stop_at_halt: bool = True, reference: bool = True,
-         module=None, runner=None) -> list[Result]:
+         module=None, runner=None, lookups: str = "dense",
+         dense_every: int | None = None) -> list[Result]:
     """Run a looped construction on every input (see the module docstring).
 
     Args:
@@ -52,6 +53,9 @@ def loop(construction, inputs: Sequence, *, backend: str = "exact", dtype: str =
             halted punchcards included, and trace every loop).
         reference: also run the interpreter and compare.
         module, runner: a prebuilt `TorchTransformer`, or a prebuilt backend.
+        lookups, dense_every: ``"index"`` runs each loop incrementally with indexed
+            lookups (exact and torch), ``dense_every=K`` compares a dense loop every K
+            loops besides the last (`compilers.backends.lookups_option`).
     """
     require_mode(construction, "loop")
     max_steps = validate.integer(max_steps, "max_steps", 0, 10**9)
@@ -59,7 +63,8 @@ def loop(construction, inputs: Sequence, *, backend: str = "exact", dtype: str =
         check_every = validate.integer(check_every, "check_every", 1)
     inputs = [construction.prepare(x) for x in validate.sequence(inputs, "inputs")]
     be = validate.prebuilt(runner, "runner", "start", "loop") or backend_for(
-        construction, backend, dtype=dtype, device=device, precision=precision, module=module)
+        construction, backend, dtype=dtype, device=device, precision=precision, module=module,
+        lookups=lookups, dense_every=dense_every)
     every = check_every or (32 if be.name == "torch" else 1)
     n = construction.positions
     state = be.start([construction.encode(x) for x in inputs], n=n)
@@ -73,8 +78,12 @@ def loop(construction, inputs: Sequence, *, backend: str = "exact", dtype: str =
     traces: list[list] = [[] for _ in inputs]
     index = be.index()
     loops = 0
+    # indexed loops read the halt every loop: a loop past a halt may break the promise
+    # and cost a dense loop (`compilers.backends.incremental`), far more than the read
+    indexed = getattr(getattr(be, "lookups", None), "index", False)
     for step in range(1, max_steps + 1):
-        host_stop = be.host(stop) if (step - 1) % every == 0 or trace else None
+        host_stop = (be.host(stop) if (step - 1) % every == 0 or trace or indexed
+                     else None)
         if stop_at_halt and host_stop is not None and bool(host_stop.all()):
             break
         loops = step
@@ -94,6 +103,9 @@ def loop(construction, inputs: Sequence, *, backend: str = "exact", dtype: str =
                 if not (stop_at_halt and host_stop[b]):
                     traces[b].append(construction.decode(streams[b], index, x))
     _check(be, state, persistent, kinds, loops)
+    finish = getattr(be, "finish", None)
+    if finish is not None:  # lookups='index': the last loop against the dense loop
+        finish(state)
     return _results(construction, be, inputs, state, be.host(steps), printed, traces, trace,
                     max_steps, reference, precision)
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from compilers.runs import validate
 from compilers.runs.backends import backend_for
-from compilers.runs.check import recogniser_words
+from compilers.runs.check import length_seed, recogniser_words
 from compilers.runs.generate import generate
 from compilers.runs.recognise import recognise
 
@@ -56,7 +56,7 @@ def precision_sweep(recognizer, lengths: Sequence[int], *, dtype: str, samples: 
     runner = backend_for(recognizer, "torch", dtype=dtype, device=device)
     points = []
     for length in lengths:
-        words = recogniser_words(recognizer, length, samples, seed + length)
+        words = recogniser_words(recognizer, length, samples, length_seed(seed, length))
         results = recognise(recognizer, words, runner=runner)
         logits = [float(r.values["logit"]) for r in results]
         truth = [r.reference for r in results]

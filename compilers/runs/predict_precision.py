@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from compilers.runs import validate
 from compilers.runs.backends import backend_for
-from compilers.runs.check import symbol_words
+from compilers.runs.check import length_seed, symbol_words
 from compilers.runs.predict import predict
 
 
@@ -43,7 +43,8 @@ def prediction_sweep(construction, lengths: Sequence[int], *, dtype: str, sample
     runner = backend_for(construction, "torch", dtype=dtype, device=device)
     points = []
     for length in lengths:
-        words = symbol_words(construction.alphabet, length, samples, seed + length)
+        words = symbol_words(construction.alphabet, length, samples,
+                             length_seed(seed, length))
         results = predict(construction, words, runner=runner)
         points.append(PredictPoint(
             length=length, words=len(words),

@@ -40,7 +40,7 @@ def show(console: Console, out_dir: Path) -> None:
                   f"{agree}")
     path = Path(out_dir) / "adder4.graphml"
     io.to_graphml(adder, path)
-    console.print(f"wrote {path} (also: circuitx gadget addition --n 4 --graphml FILE)")
+    console.print(f"wrote {path} (also: circuitx gadget addition --length 4 --graphml FILE)")
 
 
 def _add_reference(bits: np.ndarray) -> np.ndarray:

@@ -49,4 +49,4 @@ def show(console: Console, out_dir: Path) -> None:
                   f"or a Dyck path, vectorised): 100,000 labelled PARITY words of length 100 "
                   f"took {time.perf_counter() - big:.2f} s; the section "
                   f"{time.perf_counter() - start:.2f} s. Try `circuitx sample dyck2 --length 20 "
-                  f"--count 5` and `circuitx contains tomita3 1000 100`.")
+                  f"--samples 5` and `circuitx contains tomita3 1000 100`.")

@@ -29,7 +29,7 @@ def test_circuit_json_reports_the_measures_of_the_compiled_parity_circuit():
 def test_circuit_writes_graphml_and_json_that_load_back(tmp_path):
     saved, graph = tmp_path / "c.json", tmp_path / "c.graphml"
     result = _run("circuit", "parity", "--attention", "average-hard", "--layernorm",
-                  "--length", "5", "--save", str(saved), "--graphml", str(graph))
+                  "--length", "5", "--out", str(saved), "--graphml", str(graph))
     assert result.exit_code == 0, result.output
     assert "depth" in result.output
     circuit = io.load(saved)

@@ -28,7 +28,7 @@ FACTORIAL = Path(__file__).resolve().parents[3] / "examples" / "programs" / "fac
 def test_cli_compiles_one_loop_and_runs_multiply_to_its_halt(tmp_path):
     saved = tmp_path / "loop.json"
     result = CliRunner().invoke(main, ["circuit", "subleq", str(MULTIPLY), "--bits", "4",
-                                       "--run", "30", "--json", "--save", str(saved)])
+                                       "--max-steps", "30", "--json", "--out", str(saved)])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     program = _multiply(4)[0]
@@ -52,7 +52,7 @@ def test_cli_scaling_subleq_has_a_flat_depth_in_the_columns():
 
 def test_cli_runs_countdown_on_the_esolang_loop_circuit_with_every_loop_proved():
     path = MULTIPLY.parent / "countdown.subleq"
-    result = CliRunner().invoke(main, ["circuit", "subleq", str(path), "--run", "100",
+    result = CliRunner().invoke(main, ["circuit", "subleq", str(path), "--max-steps", "100",
                                        "--json"])
     assert result.exit_code == 0, result.output
     run_report = json.loads(result.output)["run"]

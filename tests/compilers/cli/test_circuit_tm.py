@@ -42,7 +42,7 @@ def test_circuit_tm_decodes_the_reference_machines_next_state_at_every_step(word
 
 def test_circuit_tm_writes_files_that_load_back_with_the_step_inputs(tmp_path):
     saved, graph = tmp_path / "step.json", tmp_path / "step.graphml"
-    result = _run("circuit", "tm", MACHINE, "--step", "2", "--length", "1", "--save", str(saved),
+    result = _run("circuit", "tm", MACHINE, "--step", "2", "--length", "1", "--out", str(saved),
                   "--graphml", str(graph))
     assert result.exit_code == 0, result.output
     assert "step t = 2" in result.output and "depth" in result.output

@@ -74,7 +74,7 @@ def test_an_installed_package_adds_a_construction_that_every_command_offers(
     scaling = json.loads(_run("scaling", "majority", "--lengths", "4,8", "--json").output)
     assert [p["n"] for p in scaling["points"]] == [4, 8]
     precision = json.loads(_run("precision", "majority", "--dtype", "float16",
-                                "--max-length", "20", "--samples", "8", "--json").output)
+                                "--lengths", "1,2,5,10,20", "--samples", "8", "--json").output)
     assert precision["largest_correct_length"] == 20
     out = tmp_path / "m"
     assert _run("compile", "majority", "--scale", "3", "-o", out).exit_code == 0

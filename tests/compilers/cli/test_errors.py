@@ -24,7 +24,11 @@ def _run(*args: str):
 @pytest.mark.parametrize(("args", "message"), [
     (("nosuch",), "error: no such command 'nosuch'; see 'circuitx --help'"),
     (("run", "tm"), "error: missing argument 'MACHINE'; see 'circuitx run tm --help'"),
-    (("run", "tm", TM, "--bogus"), "error: no such option '--bogus'; see 'circuitx run tm --help'"),
+    (("run", "tm", TM, "--zzz"), "error: no such option '--zzz'; see 'circuitx run tm --help'"),
+    (("sample", "parity", "--lenght", "3"), "error: no such option '--lenght' (did you mean "
+                                            "'--length'?); see 'circuitx sample --help'"),
+    (("sample", "parity", "--cont", "3"), "error: no such option '--cont' (did you mean "
+                                          "'--json'?); see 'circuitx sample --help'"),
     (("run", "tm", TM, "--backend", "torch", "--dtype", "float8"),
      "error: invalid value for '--dtype': 'float8' is not one of 'float64', 'float32', "
      "'bfloat16', 'float16'"),

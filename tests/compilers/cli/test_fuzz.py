@@ -202,7 +202,7 @@ PLAUSIBLE = {
     "model_dir": st.sampled_from(["model", "mutated:model", "mutated:model"]),
     "file": st.sampled_from(["circuit.json", "mutated:circuit.json"]),
     "out_dir": st.sampled_from(["outdir", "model"]),
-    "save": st.sampled_from(["out.json"]), "graphml": st.sampled_from(["out.graphml"]),
+    "out": st.sampled_from(["out.json", "-"]), "graphml": st.sampled_from(["out.graphml"]),
     "dot": st.sampled_from(["out.dot"]), "plot_path": st.sampled_from(["out.png", "out.svg"]),
     "plot_file": st.sampled_from(["out.png"]),
     "word": st.text(alphabet="01", max_size=4), "words": st.text(alphabet="01", max_size=6),
@@ -253,7 +253,7 @@ def _hostile(draw, param: click.Parameter):
         return draw(BUDGETS)
     if name == "machine":
         return draw(MACHINES)
-    if name in ("program", "model_dir", "file", "out_dir", "save", "graphml", "dot",
+    if name in ("program", "model_dir", "file", "out_dir", "out", "graphml", "dot",
                 "plot_path", "plot_file") or isinstance(kind, click.Path):
         return draw(PATHS)
     if name in ("word", "text", "words"):

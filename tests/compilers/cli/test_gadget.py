@@ -14,27 +14,27 @@ def run(*args):
 
 
 def test_parity_stats_as_json():
-    result = run("parity", "--n", "6", "--json")
+    result = run("parity", "--length", "6", "--json")
     assert result.exit_code == 0
     data = json.loads(result.output)
     assert (data["depth"], data["size"], data["wires"], data["max_weight_bits"]) == (2, 7, 42, 1)
 
 
 def test_iterated_addition_takes_m_and_writes_files(tmp_path):
-    result = run("iterated-addition", "--n", "4", "--m", "3", "--save", str(tmp_path / "c.json"),
-                 "--graphml", str(tmp_path / "c.graphml"))
+    result = run("iterated-addition", "--length", "4", "--m", "3", "--out",
+                 str(tmp_path / "c.json"), "--graphml", str(tmp_path / "c.graphml"))
     assert result.exit_code == 0 and "depth" in result.output
     assert io.load(tmp_path / "c.json") == io.from_graphml(tmp_path / "c.graphml")
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["nope", "--n", "3"], "error: unknown gadget 'nope'; choose one of addition, "),
-    (["parity", "--n", "-2"], "error: --n must be >= 0, got -2"),
-    (["exactly", "--n", "4"], "error: gadget 'exactly' needs --k"),
-    (["mod", "--n", "4", "--m", "-1"], "error: --m must be >= 0, got -1"),
-    (["mod", "--n", "4", "--m", "0"], "error: m must be >= 1, got 0"),
-    (["parity", "--n", "4", "--k", "2"], "error: gadget 'parity' takes no --k"),
-    (["parity", "--n", "4", "--signed"], "error: gadget 'parity' takes no --signed"),
+    (["nope", "--length", "3"], "error: unknown gadget 'nope'; choose one of addition, "),
+    (["parity", "--length", "-2"], "error: --length must be >= 0, got -2"),
+    (["exactly", "--length", "4"], "error: gadget 'exactly' needs --k"),
+    (["mod", "--length", "4", "--m", "-1"], "error: --m must be >= 0, got -1"),
+    (["mod", "--length", "4", "--m", "0"], "error: m must be >= 1, got 0"),
+    (["parity", "--length", "4", "--k", "2"], "error: gadget 'parity' takes no --k"),
+    (["parity", "--length", "4", "--signed"], "error: gadget 'parity' takes no --signed"),
 ])
 def test_bad_requests_are_one_line_errors_with_status_2(args, message):
     result = run(*args)
@@ -43,7 +43,7 @@ def test_bad_requests_are_one_line_errors_with_status_2(args, message):
 
 
 def test_stats_reads_a_saved_circuit_and_writes_dot(tmp_path):
-    assert run("parity", "--n", "6", "--save", str(tmp_path / "p.json")).exit_code == 0
+    assert run("parity", "--length", "6", "--out", str(tmp_path / "p.json")).exit_code == 0
     result = CliRunner().invoke(main, ["stats", str(tmp_path / "p.json"), "--json",
                                        "--dot", str(tmp_path / "p.dot")])
     assert result.exit_code == 0

@@ -43,7 +43,7 @@ def _one_line_error(result, message: str) -> None:
 def test_first_with_a_tiny_sharpness_is_guaranteed_for_no_word_in_float32(tmp_path):
     assert first.build(sharpness="1e-10").limits["float32"] == 0  # the empty word only
     report = json.loads(_run("precision", "first", "--sharpness", "1e-10", "--dtype",
-                             "float32", "--max-length", "10", "--json").output)
+                             "float32", "--lengths", "1,2,5,10", "--json").output)
     assert report["guaranteed_up_to"] == 0 and report["contradicted"] == []
     assert _run("compile", "first", "--sharpness", "1e-10", "-o", tmp_path / "D").exit_code == 0
     result = _run("eval", tmp_path / "D", "1", "10", "0")
@@ -55,7 +55,7 @@ def test_first_with_a_tiny_sharpness_is_guaranteed_for_no_word_in_float32(tmp_pa
                                      ("--layernorm", "--epsilon", "1e5")])
 def test_parity_options_that_underflow_or_overflow_float16_are_guaranteed_nowhere(
         tmp_path, options):
-    result = _run("compile", "parity", *options, "--save-dtype", "float16", "-o", tmp_path / "D")
+    result = _run("compile", "parity", *options, "--dtype", "float16", "-o", tmp_path / "D")
     assert result.exit_code == 0, result.output
     assert "guaranteed for no input in float16" in result.output
     evaluated = _run("eval", tmp_path / "D", "1", "0", "111", "--json")
@@ -76,7 +76,7 @@ def test_the_guarantee_follows_every_option_it_rests_on():
 def test_precision_reports_a_guarantee_the_data_contradict_and_exits_one(monkeypatch):
     monkeypatch.setattr(parity, "guaranteed_length", lambda dtype, **options: 10**6)
     result = _run("precision", "parity", "--output-scale", "1e-18", "--dtype", "float16",
-                  "--max-length", "5", "--samples", "8", "--json")
+                  "--lengths", "1,2,5", "--samples", "8", "--json")
     assert result.exit_code == 1
     report = json.loads(result.output.split("\nerror:")[0])
     assert report["contradicted"] == [1, 2, 5]
@@ -115,7 +115,7 @@ def test_subleq_whose_words_outgrow_64_bits_is_refused_naming_the_step(tmp_path)
 def test_a_circuit_at_a_low_precision_says_it_no_longer_computes_the_construction(tmp_path):
     saved = tmp_path / "c.json"
     result = _run("circuit", "parity", "--attention", "average-hard", "--length", "8",
-                  "--precision", "2.4", "--save", saved, "--json")
+                  "--precision", "2.4", "--out", saved, "--json")
     assert result.exit_code == 1
     report = json.loads(result.output.split("\nwarning:")[0])
     assert report["verified"]["computes_exact"] is False
@@ -128,7 +128,7 @@ def test_a_circuit_at_a_low_precision_says_it_no_longer_computes_the_constructio
 
 
 def test_empty_words_survive_a_pipe_one_row_per_line(tmp_path):
-    empties = _run("sample", "dyck1", "--length", "0", "--count", "5").output
+    empties = _run("sample", "dyck1", "--length", "0", "--samples", "5").output
     assert empties == "\n" * 5
     rows = json.loads(_run("contains", "dyck1", "--json", input=empties).output)
     assert rows == [{"word": "", "member": True}] * 5
@@ -211,9 +211,11 @@ def test_a_device_torch_cannot_run_here_is_refused_by_name(device, message):
      "not a valid integer"),
     (("circuit", "parity", "--attention", "average-hard", "--length", "1000000000000000000"),
      "is estimated at 1e+36 gates and wires, past the limit of 2e+07 (--max-gates)"),
-    (("gadget", "parity", "--n", "1000000000000000000"), "--n is 1000000000000000000; at most"),
-    (("gadget", "multiplication", "--n", "10000"), "past the limit of 2e+07 (--max-gates)"),
-    (("gadget", "exactly", "--n", "4", "--k", "100"), "--k must be between 0 and --n (4)"),
+    (("gadget", "parity", "--length", "1000000000000000000"),
+     "--length is 1000000000000000000; at most"),
+    (("gadget", "multiplication", "--length", "10000"), "past the limit of 2e+07 (--max-gates)"),
+    (("gadget", "exactly", "--length", "4", "--k", "100"),
+     "--k must be between 0 and --length (4)"),
     (("scaling", "parity", "--attention", "average-hard", "--lengths", "1..100000"),
      "is estimated at"),
     (("check", "parity", "--lengths", "0..10000000"), "names 10000001 values; at most 100000"),
@@ -260,9 +262,9 @@ def test_a_deep_or_overflowing_circuit_file_is_one_line(tmp_path, text):
     _one_line_error(result, "circuit file")
 
 
-@pytest.mark.parametrize("option", ["--save", "--graphml"])
+@pytest.mark.parametrize("option", ["--out", "--graphml"])
 def test_an_output_in_a_missing_folder_is_refused_before_any_work(tmp_path, option):
-    suffix = ".json" if option == "--save" else ".graphml"
+    suffix = ".json" if option == "--out" else ".graphml"
     result = _run("circuit", "parity", "--attention", "average-hard", "--length", "4", option,
                   tmp_path / "missing" / f"c{suffix}")
     _one_line_error(result, "does not exist")
@@ -273,7 +275,7 @@ def test_output_paths_are_checked_before_any_work(tmp_path):
                          "--plot", tmp_path / "nope" / "p.png"), "does not exist")
     _one_line_error(_run("precision", "parity", "--dtype", "float32", "--plot",
                          tmp_path / "p.unknown"), "a plot is written as")
-    _one_line_error(_run("gadget", "parity", "--n", "3", "--save", tmp_path / "c.txt"),
+    _one_line_error(_run("gadget", "parity", "--length", "3", "--out", tmp_path / "c.txt"),
                     "ends in '.txt'")
     _one_line_error(_run("stats", tmp_path / "c.json", "--dot", tmp_path / "no" / "c.dot"),
                     "does not exist")
@@ -281,7 +283,7 @@ def test_output_paths_are_checked_before_any_work(tmp_path):
 
 def test_nothing_is_lost_outputs_never_overwrite_inputs_or_each_other(tmp_path):
     circuit = tmp_path / "c.json"
-    assert _run("gadget", "parity", "--n", "3", "--save", circuit).exit_code == 0
+    assert _run("gadget", "parity", "--length", "3", "--out", circuit).exit_code == 0
     before = circuit.read_bytes()
     for option in ("--dot", "--graphml"):  # the suffix alone refuses these
         _one_line_error(_run("stats", circuit, option, circuit, "--force"), "ends in '.json'")
@@ -292,12 +294,12 @@ def test_nothing_is_lost_outputs_never_overwrite_inputs_or_each_other(tmp_path):
                                 "replaces an input")
         assert (tmp_path / name).read_bytes() == before
     assert circuit.read_bytes() == before
-    both = _run("gadget", "parity", "--n", "3", "--save", tmp_path / "x.json", "--graphml",
+    both = _run("gadget", "parity", "--length", "3", "--out", tmp_path / "x.json", "--graphml",
                 tmp_path / "x.json")
     assert both.exit_code == 2
     program = tmp_path / "p.subleq"
     program.write_text("0 0 -1\n")
-    result = _run("circuit", "subleq", program, "--save", tmp_path / "p.subleq")
+    result = _run("circuit", "subleq", program, "--out", tmp_path / "p.subleq")
     assert result.exit_code == 2
 
 
@@ -308,9 +310,9 @@ def test_existing_outputs_are_replaced_only_with_force(tmp_path):
     _one_line_error(again, "already holds config.json, model.safetensors; add --force")
     assert _run("compile", "parity", "--layernorm", "-o", out, "--force").exit_code == 0
     circuit = tmp_path / "c.json"
-    assert _run("gadget", "parity", "--n", "3", "--save", circuit).exit_code == 0
-    _one_line_error(_run("gadget", "parity", "--n", "4", "--save", circuit), "add --force")
-    assert _run("gadget", "parity", "--n", "4", "--save", circuit, "--force").exit_code == 0
+    assert _run("gadget", "parity", "--length", "3", "--out", circuit).exit_code == 0
+    _one_line_error(_run("gadget", "parity", "--length", "4", "--out", circuit), "add --force")
+    assert _run("gadget", "parity", "--length", "4", "--out", circuit, "--force").exit_code == 0
 
 
 @pytest.mark.parametrize("out", ["", ".", "./"])
@@ -349,14 +351,14 @@ def test_a_json_answer_past_4300_digits_is_printed_exactly_in_hexadecimal(tmp_pa
 
 def test_a_write_that_fails_is_one_line_and_leaves_the_old_file_whole(tmp_path, monkeypatch):
     circuit = tmp_path / "c.json"
-    assert _run("gadget", "parity", "--n", "3", "--save", circuit).exit_code == 0
+    assert _run("gadget", "parity", "--length", "3", "--out", circuit).exit_code == 0
     before = circuit.read_bytes()
 
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("circuitx.jsonfile.os.replace", full)
-    result = _run("gadget", "parity", "--n", "4", "--save", circuit, "--force")
+    result = _run("gadget", "parity", "--length", "4", "--out", circuit, "--force")
     _one_line_error(result, f"cannot write circuit file '{circuit}': No space left on device")
     assert circuit.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["c.json"]  # no temporary file left
@@ -369,7 +371,7 @@ def test_a_folder_where_no_file_can_be_made_is_refused_before_any_work(tmp_path,
     monkeypatch.setattr("compilers.cli.inputs.tempfile.mkstemp", refused)
     _one_line_error(_run("compile", "parity", "-o", tmp_path / "m"),
                     "is not writable (Permission denied)")
-    _one_line_error(_run("gadget", "parity", "--n", "3", "--save", tmp_path / "c.json"),
+    _one_line_error(_run("gadget", "parity", "--length", "3", "--out", tmp_path / "c.json"),
                     "is not writable (Permission denied)")
     assert list(tmp_path.iterdir()) == []
 
@@ -409,7 +411,7 @@ def test_a_closed_pipe_ends_quietly():
     import sys
 
     code = ("import sys; from compilers.cli import main; sys.argv = ['circuitx', 'sample', "
-            "'parity', '--length', '64', '--count', '200000']; main()")
+            "'parity', '--length', '64', '--samples', '200000']; main()")
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
     assert len(process.stdout.readline()) == 65
@@ -446,7 +448,7 @@ def test_a_rounded_loop_in_a_sweep_is_checked_on_random_programs():
 @pytest.mark.parametrize("args", [
     ("check", "{p}", "--samples", "0", "--max-steps", "1000"),
     ("precision", "{p}", "--dtype", "float64"),
-    ("circuit", "{p}", "--run", "1000"),
+    ("circuit", "{p}", "--max-steps", "1000"),
 ])
 def test_every_command_refuses_a_subleq_run_whose_words_outgrow_64_bits(tmp_path, args):
     source = tmp_path / "doubling.subleq"
@@ -478,8 +480,8 @@ def test_a_circuit_that_outgrows_its_estimate_is_stopped_at_the_gate_limit(monke
 def test_every_writer_refuses_a_missing_folder_before_any_work(tmp_path):
     missing = tmp_path / "missing"
     for args in (("compile", "parity", "-o", missing / "m"),
-                 ("gadget", "parity", "--n", "3", "--save", missing / "c.json"),
-                 ("gadget", "parity", "--n", "3", "--graphml", missing / "c.graphml"),
+                 ("gadget", "parity", "--length", "3", "--out", missing / "c.json"),
+                 ("gadget", "parity", "--length", "3", "--graphml", missing / "c.graphml"),
                  ("precision", "parity", "--dtype", "float32", "--plot", missing / "p.png"),
                  ("tour", "--out", missing / "deeper")):
         _one_line_error(_run(*args), "does not exist")

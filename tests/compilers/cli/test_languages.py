@@ -38,7 +38,7 @@ def test_languages_table_names_every_language():
 
 @pytest.mark.parametrize("label", ["member", "nonmember"])
 def test_sample_prints_one_word_per_line_with_the_label(label):
-    result = _run("sample", "dyck2", "--length", "14", "--count", "50", "--label", label,
+    result = _run("sample", "dyck2", "--length", "14", "--samples", "50", "--label", label,
                   "--seed", "3")
     assert result.exit_code == 0, result.output
     words = result.output.splitlines()
@@ -48,19 +48,19 @@ def test_sample_prints_one_word_per_line_with_the_label(label):
 
 
 def test_sample_any_is_balanced_and_the_seed_reproduces():
-    first = _run("sample", "tomita3", "--length", "30", "--count", "101", "--label", "any",
+    first = _run("sample", "tomita3", "--length", "30", "--samples", "101", "--label", "any",
                  "--seed", "9").output
-    assert first == _run("sample", "tomita3", "--length", "30", "--count", "101", "--label",
+    assert first == _run("sample", "tomita3", "--length", "30", "--samples", "101", "--label",
                          "any", "--seed", "9").output
     words = first.splitlines()
     assert sum(ORACLES["tomita3"](w) for w in words) == 51
 
 
 def test_sample_of_the_empty_word_prints_empty_lines():
-    result = _run("sample", "tomita1", "--length", "0", "--count", "3")
+    result = _run("sample", "tomita1", "--length", "0", "--samples", "3")
     assert result.exit_code == 0
     assert result.output == "\n\n\n"
-    assert _run("sample", "parity", "--length", "5", "--count", "0").output == ""
+    assert _run("sample", "parity", "--length", "5", "--samples", "0").output == ""
 
 
 def test_contains_plain_and_json():
@@ -83,9 +83,9 @@ def test_contains_plain_and_json():
      "error: length must be between 0 and 100000, got -3"),
     (("sample", "dyck1", "--length", "1000000000"),
      "error: length must be between 0 and 100000, got 1000000000"),
-    (("sample", "dyck1", "--length", "4", "--count", "-1"),
+    (("sample", "dyck1", "--length", "4", "--samples", "-1"),
      "error: count must be between 0 and 100000000, got -1"),
-    (("sample", "parity", "--length", "100000", "--count", "100000"),
+    (("sample", "parity", "--length", "100000", "--samples", "100000"),
      "error: 100000 words of length 100000 are 10000000000 symbols; one sample holds at most"),
     (("sample", "dyck1", "--length", "3"), "error: dyck1 has no members of length 3"),
     (("sample", "anbn", "--length", "0", "--label", "nonmember"),

@@ -117,7 +117,7 @@ def test_check_rejects_bad_lengths():
 def test_precision_json_and_plot(tmp_path):
     plot = tmp_path / "ce.png"
     result = _run("precision", "parity", "--layernorm", "--dtype", "float16",
-                  "--max-length", "50", "--samples", "8", "--json", "--plot", str(plot))
+                  "--lengths", "1,2,5,10,20,50", "--samples", "8", "--json", "--plot", str(plot))
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["guaranteed_up_to"] == parity.guaranteed_length("float16")

@@ -45,7 +45,7 @@ RECOGNISERS = [
     ("compare_counts", {}, ("exact", "torch", "circuit")),
 ]
 CASES = {"parity", "first", "tm", "subleq", "modcount", "compare_counts", "induction", "ngram",
-         "dyck1", "dyck", "cot", "cot_parity", "even_pairs", "program"}
+         "dyck1", "dyck", "cot", "cot_parity", "even_pairs", "program", "rasp"}
 
 
 def _depths(word: str) -> list[int]:

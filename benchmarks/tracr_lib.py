@@ -1,0 +1,270 @@
+"""Tracr's library programs beside tracr's own compiler: correctness, size and speed, in one run.
+
+Every program of tracr's ``compiler/lib.py`` (Lindner et al. 2023), built
+once with tracr's ``rasp`` and ``lib`` and once with ours (`languages.rasp`,
+`languages.rasp_lib`: the same program, operation for operation), compiled
+at each maximum length L in ``--lengths`` (8, 16, 32, 64, 128):
+
+* tracr: ``compile_rasp_to_model(program, vocab, max_seq_len=L)`` with its
+  defaults (``mlp_exactness`` 100, attention softmax coldness 100);
+* ours: `compilers.programs.rasp_compile.compile_rasp`, then the torch module.
+
+On the same batch of ``--words`` random inputs of length L (over the program's
+vocabulary; a permutation of ``0 .. L-1`` for ``sort_unique``, whose keys must
+be distinct), the script reports, for both: the fraction of inputs whose every
+position equals the RASP evaluator's value (ours: `languages.rasp.evaluate`;
+tracr's evaluator gives the same values), compile time, parameters (tracr:
+every entry of its weight arrays; ours: the dense count of `compile` and
+`stats`), layers (tracr: its model's layers, an attention and an MLP each;
+ours: the Cookbook's count, `compilers.library.size`), and the forward time
+on that batch (float32, CPU, the best of ``--repeats`` after a warm-up:
+tracr's jitted JAX forward, our module under ``torch.inference_mode``). Each
+cell runs in a fresh child process; tracr compiles a tiny program first, untimed,
+so that JAX's start-up is not counted as its compile time. Both run on one
+CPU thread (``torch.set_num_threads(1)``; XLA's single-threaded CPU flags), so
+that a shared machine's load disturbs both alike.
+
+Decoding, the same for both: a categorical output is read by argmax (tracr's
+own unembedding; ours rounds each one-hot entry and takes the one at 1, the
+zero vector being None); a numerical output is taken to the nearest value of
+the exact value set that our compiler infers (generous to tracr, whose raw
+numbers are off by more than float rounding). A cell that raises, or runs past
+``--timeout`` seconds (each compile runs in a child process), is reported as
+such; ours is not run past ``--max-params`` dense parameters.
+
+Needs tracr and JAX beside this project, in a separate environment::
+
+    python -m venv /work/.venv-tracr && . /work/.venv-tracr/bin/activate
+    pip install torch==2.13.0 && pip install -e . tracr-pypi jax
+    python -m benchmarks.tracr_lib [--lengths 8,16,32,64,128] [--words 64] [--json]
+
+``--json`` prints one JSON object per line, one line per program and length.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import time
+from fractions import Fraction
+
+import numpy as np
+
+PROGRAMS = ("length", "reverse", "hist", "frac_prevs", "pair_balance", "shuffle_dyck",
+            "shuffle_dyck2", "sort_unique", "sort", "sort_freq", "shift_by", "detect_pattern",
+            "count_less_freq", "count", "nary_sequencemap")
+
+
+def program(name: str, L: int, rasp, lib):
+    """`name` built with a `rasp` module and its `lib` (tracr's or ours), and its vocab."""
+    t = rasp.tokens
+    table = {
+        "length": (lambda: lib.make_length(), set("abc")),
+        "reverse": (lambda: lib.make_reverse(t), set("abc")),
+        "hist": (lambda: lib.make_hist(), set("abc")),
+        "frac_prevs": (lambda: lib.make_frac_prevs(t == "x"), set("xy")),
+        "pair_balance": (lambda: lib.make_pair_balance(t, "(", ")"), set("()")),
+        "shuffle_dyck": (lambda: lib.make_shuffle_dyck(["()"]), set("()")),
+        "shuffle_dyck2": (lambda: lib.make_shuffle_dyck2(), set("(){}")),
+        "sort_unique": (lambda: lib.make_sort_unique(t, t), set(range(L))),
+        "sort": (lambda: lib.make_sort(t, t, max_seq_len=L, min_key=1), {1, 2, 3, 4, 5}),
+        "sort_freq": (lambda: lib.make_sort_freq(L), {1, 2, 3}),
+        "shift_by": (lambda: lib.shift_by(1, t), set("abc")),
+        "detect_pattern": (lambda: lib.detect_pattern(t, "abc"), set("abc")),
+        "count_less_freq": (lambda: lib.make_count_less_freq(2), set("abc")),
+        "count": (lambda: lib.make_count(t, "a"), set("abc")),
+        "nary_sequencemap": (lambda: lib.make_nary_sequencemap(
+            lambda x, y, z: (x + y + z) % 3, t, t, rasp.indices), {0, 1, 2}),
+    }
+    build, vocab = table[name]
+    return build(), vocab
+
+
+def inputs(name: str, vocab: set, L: int, count: int, seed: int) -> list:
+    rng = np.random.default_rng(seed)
+    if name == "sort_unique":
+        return [[int(x) for x in rng.permutation(L)] for _ in range(count)]
+    ordered = sorted(vocab, key=repr)
+    return [[ordered[k] for k in rng.integers(len(ordered), size=L)] for _ in range(count)]
+
+
+def _best_of(repeats: int, call):
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = call()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def _nearest(value: float, values) -> Fraction:
+    ordered = np.asarray([float(v) for v in values])
+    k = int(np.argmin(np.abs(ordered - value)))
+    return values[k]
+
+
+def _right(got: list, expected: list) -> bool:
+    for g, e in zip(got, expected, strict=True):
+        if (e is None) != (g is None):
+            return False
+        if e is None:
+            continue
+        if isinstance(e, bool | str | tuple) or isinstance(g, str | tuple):
+            if g != e:
+                return False
+        elif abs(float(g) - float(e)) > 1e-9 * max(1.0, abs(float(e))):
+            return False
+    return True
+
+
+def run_ours(name: str, L: int, words: int, seed: int, repeats: int, max_params: int) -> dict:
+    import torch
+
+    from compilers.backends.torch_module import TorchTransformer
+    from compilers.library import size
+    from compilers.programs.rasp_compile import compile_rasp
+    from compilers.runs.stats import transformer_stats
+    from languages import rasp, rasp_lib
+
+    torch.set_num_threads(1)
+    expr, vocab = program(name, L, rasp, rasp_lib)
+    start = time.perf_counter()
+    compiled = compile_rasp(expr, vocab=vocab, max_seq_len=L, bos="BOS")
+    params = transformer_stats(compiled.transformer)["parameters (dense)"]
+    out = {"params": params, "layers": size(compiled.transformer).layers}
+    if params > max_params:
+        out["compile_s"] = time.perf_counter() - start
+        out["skipped"] = f"{params} dense parameters > --max-params"
+        return out
+    module = TorchTransformer(compiled.transformer, dtype="float32")
+    out["compile_s"] = time.perf_counter() - start
+    batch = inputs(name, vocab, L, words, seed)
+    ids = module.encode_tokens([[compiled.bos, *(compiled.tokens[x] for x in xs)]
+                                for xs in batch])
+    with torch.inference_mode():
+        for _ in range(3):
+            module(ids, n=L)
+        out["forward_s"], result = _best_of(repeats, lambda: module(ids, n=L))
+    columns = [result.outputs[o].double().numpy() for o in compiled.outputs]
+    right = 0
+    for b, xs in enumerate(batch):
+        got = []
+        for t in range(1, L + 1):
+            row = [c[b, t] for c in columns]
+            if compiled.numerical:
+                got.append(_nearest(row[0], compiled.values) if compiled.values else row[0])
+            else:
+                hot = [k for k, v in enumerate(row) if round(v) == 1]
+                got.append(compiled.values[hot[0]] if len(hot) == 1 else None)
+        right += _right(got, rasp.evaluate(expr, xs))
+    out["accuracy"] = right / len(batch)
+    return out
+
+
+def run_tracr(name: str, L: int, words: int, seed: int, repeats: int) -> dict:
+    import jax
+    import jax.numpy as jnp
+    from tracr.compiler import compiling
+    from tracr.compiler import lib as tracr_lib
+    from tracr.rasp import rasp as tracr_rasp
+
+    from compilers.programs.rasp_values import ValueSets
+    from languages import rasp, rasp_lib
+
+    compiling.compile_rasp_to_model(tracr_lib.make_length(), vocab={"a"}, max_seq_len=2,
+                                    compiler_bos="BOS")  # JAX's start-up, not timed
+    expr, vocab = program(name, L, tracr_rasp, tracr_lib)
+    start = time.perf_counter()
+    model = compiling.compile_rasp_to_model(expr, vocab=vocab, max_seq_len=L,
+                                            compiler_bos="BOS")
+    out = {"compile_s": time.perf_counter() - start,
+           "params": int(sum(np.size(w) for layer in model.params.values()
+                             for w in layer.values())),
+           "layers": int(model.model_config.num_layers)}
+    ours, _ = program(name, L, rasp, rasp_lib)
+    values = None
+    if rasp.is_numerical(ours):  # the exact value set at L, for the nearest-value decoding
+        values = sorted(Fraction(v) for v in ValueSets(vocab, L).flat(ours))
+    batch = inputs(name, vocab, L, words, seed)
+    encode = model.input_encoder.encoding_map
+    ids = jnp.asarray([[encode["BOS"], *(encode[x] for x in xs)] for xs in batch])
+    forward = jax.jit(lambda params, x: model.forward(params, x).unembedded_output)
+    forward(model.params, ids).block_until_ready()  # compiles the jit
+    out["forward_s"], result = _best_of(repeats, lambda: forward(model.params, ids)
+                                        .block_until_ready())
+    raw = np.asarray(result)
+    right = 0
+    for b, xs in enumerate(batch):
+        if values is not None:
+            got = [_nearest(float(v), values) for v in raw[b, 1:].reshape(-1)[:L]]
+        else:
+            got = model.output_encoder.decode([int(v) for v in raw[b, 1:]])
+        right += _right(got, rasp.evaluate(ours, xs))
+    out["accuracy"] = right / len(batch)
+    return out
+
+
+def _child(queue, fn, args):
+    try:
+        queue.put(fn(*args))
+    except Exception as error:  # reported in the table, not raised
+        queue.put({"error": f"{type(error).__name__}: {str(error)[:160]}"})
+
+
+def cell(fn, args, timeout: float) -> dict:
+    """`fn(*args)` in a child process, or ``{"error": ...}`` past `timeout` seconds."""
+    queue = multiprocessing.get_context("fork").Queue()
+    child = multiprocessing.get_context("fork").Process(target=_child, args=(queue, fn, args))
+    child.start()
+    child.join(timeout)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        return {"error": f"more than {timeout:.0f} s"}
+    return queue.get() if not queue.empty() else {"error": f"exit status {child.exitcode}"}
+
+
+def _shown(result: dict) -> str:
+    if "error" in result:
+        return f"error: {result['error']}"
+    text = f"params {result['params']:,}, layers {result['layers']}, compile " \
+           f"{result['compile_s']:.2f} s"
+    if "skipped" in result:
+        return text + f", not run ({result['skipped']})"
+    return text + f", forward {result['forward_s'] * 1e3:.2f} ms, right " \
+                  f"{result['accuracy']:.3f}"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lengths", default="8,16,32,64,128")
+    parser.add_argument("--programs", default=",".join(PROGRAMS))
+    parser.add_argument("--words", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--max-params", type=int, default=200_000_000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    os.environ["XLA_FLAGS"] = ("--xla_cpu_multi_thread_eigen=false "
+                               "intra_op_parallelism_threads=1")  # before JAX loads
+    rows = []
+    for name in args.programs.split(","):
+        for L in (int(x) for x in args.lengths.split(",")):
+            row = {"program": name, "L": L,
+                   "ours": cell(run_ours, (name, L, args.words, args.seed, args.repeats,
+                                           args.max_params), args.timeout),
+                   "tracr": cell(run_tracr, (name, L, args.words, args.seed, args.repeats),
+                                 args.timeout)}
+            rows.append(row)
+            if args.json:  # one JSON object a line, as each cell finishes
+                print(json.dumps(row, default=str), flush=True)
+            else:
+                print(f"{name:16s} L={L:3d}  ours: {_shown(row['ours'])}\n"
+                      f"{'':16s}        tracr: {_shown(row['tracr'])}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

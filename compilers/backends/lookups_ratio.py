@@ -1,0 +1,125 @@
+"""The lookup of Pérez et al.'s "last write to this cell" score, ``-|<q, k>|``.
+
+Pérez, Barceló & Marinković (2021), Def. 3 and Appendix B.4: a head scores
+``s_j = -|<q, k_j>|``, largest (0) where ``<q, k_j> = 0``. Where the keys
+have the form ``k_j = (a_j, b_j, 0, ...)`` with ``a_j != 0`` (*plain* keys:
+the first two key rows carry them, every other row is 0), with
+``r_j = b_j / a_j`` and the query ``q = (x, y, ...)``, ``y != 0``:
+
+    <q, k_j> = a_j (x + y r_j) = a_j y (r_j - r*),     r* = -x / y,
+
+so the score is 0 exactly at the keys with ``r_j = r*`` (in the Turing-machine
+decoder r_j is minus the cell that step j - 1 wrote and r* minus the cell
+under the head: the last write to this cell), found by a sorted list of the
+distinct ratios (bisection, O(log t)), and every other plain key scores at most
+``-min_j |a_j| |y| d``, d the distance from r* to the nearest other ratio.
+The other keys (*special*: the start position's sentinel) are few and scored
+directly. Nothing is assumed: a query with y = 0, or whose bound on the
+unmatched keys is not below the best score found by `margin`, is scanned key
+by key (`scan`), and a tie is broken by the head's rule (``last``, ``first``)
+or, without one, raises `PromiseError`.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+from compilers.backends.lookups import PromiseError
+
+MAX_SPECIALS = 64  # beyond this many special keys, every query is scanned
+
+
+class RatioIndex:
+    """The keys of one ``-|<q, k>|`` head, added one position at a time.
+
+    Args:
+        tie: the head's tie rule (``"first"``, ``"last"`` or None).
+        tol: how far a float may be from 0 and count as 0 (0: exact).
+        window: how far, relative to the target, a float ratio may be from it and count
+            as equal (0: exact).
+        label: the head, for messages.
+    """
+
+    def __init__(self, *, tie: str | None, tol=0, window=0, label: str = "head"):
+        self.tie, self.tol, self.window, self.label = tie, tol, window, label
+        self.keys: list = []
+        self.ratios: list = []  # sorted, distinct
+        self.at: dict = {}  # ratio -> its columns, ascending
+        self.specials: list[int] = []
+        self.least = None  # the least |a_j| over plain keys
+        self.scanned = 0  # queries answered by `scan` (a measure of what the index missed)
+
+    def add(self, key) -> None:
+        """Append the key of the next position (a list of Fractions or floats)."""
+        j = len(self.keys)
+        key = list(key)
+        self.keys.append(key)
+        a = key[0] if key else 0
+        plain = len(key) >= 2 and abs(a) > self.tol and all(
+            abs(v) <= self.tol for v in key[2:])
+        if not plain:
+            self.specials.append(j)
+            return
+        ratio = key[1] / a
+        if ratio not in self.at:
+            bisect.insort(self.ratios, ratio)
+            self.at[ratio] = []
+        self.at[ratio].append(j)
+        self.least = abs(a) if self.least is None else min(self.least, abs(a))
+
+    def _score(self, q, j):
+        return -abs(sum(x * k for x, k in zip(q, self.keys[j], strict=False)))
+
+    def lookup(self, q, margin) -> int | None:
+        """The argmax column of query `q` (None: undecided, `scan` it)."""
+        found = self.candidates(q, margin)
+        if found is None:
+            return None
+        scored, best = found
+        return self._choose([j for s, j in scored if s >= best - self.tol], best, scored,
+                            margin)
+
+    def candidates(self, q, margin) -> tuple[list, object] | None:
+        """``([(score, column)], best)``: every key that may score within `margin` of the
+        best (the specials and the matches), or None where undecided (`scan` it)."""
+        if len(self.specials) > MAX_SPECIALS or len(q) < 2 or abs(q[1]) <= self.tol:
+            return None
+        x, y = q[0], q[1]
+        target = -x / y
+        window = self.window * max(1, abs(target))
+        lo = bisect.bisect_left(self.ratios, target - window)
+        hi = bisect.bisect_right(self.ratios, target + window)
+        scored = [(self._score(q, j), j) for j in self.specials]
+        # every key of one ratio scores alike: the first and the last decide any tie rule
+        matched = sorted({j for r in self.ratios[lo:hi] for j in (self.at[r][0], self.at[r][-1])})
+        scored += [(self._score(q, j), j) for j in matched]
+        if not scored:
+            return None
+        best = max(s for s, _ in scored)
+        nearest = [abs(self.ratios[k] - target) for k in (lo - 1, hi) if 0 <= k < len(self.ratios)]
+        if nearest:  # every unmatched plain key scores at most this
+            bound = -self.least * abs(y) * min(nearest)
+            if bound > best - max(margin, self.tol):
+                return None
+        return scored, best
+
+    def scan(self, q, margin) -> int:
+        """The argmax column of query `q` over every key."""
+        self.scanned += 1
+        scored = [(self._score(q, j), j) for j in range(len(self.keys))]
+        best = max(s for s, _ in scored)
+        return self._choose([j for s, j in scored if s >= best - self.tol], best, scored,
+                            margin)
+
+    def _choose(self, top: list[int], best, scored, margin) -> int:
+        if self.tol:  # floats: a score between tol and the margin below the best is a near tie
+            near = [j for s, j in scored if best - margin < s < best - self.tol]
+            if near:
+                raise PromiseError(f"head {self.label}: position {near[0]} scores within "
+                                   f"{margin:.3g} of the maximum (a near tie)")
+        if len(top) == 1 or self.tie == "last":
+            return max(top)
+        if self.tie == "first":
+            return min(top)
+        raise PromiseError(f"head {self.label}: positions {sorted(top)[:6]} tie and the head "
+                           "has no tie rule")

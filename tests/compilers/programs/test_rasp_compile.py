@@ -1,0 +1,223 @@
+"""RASP compiled to the IR: the RASP evaluator == exact == torch float64, position by position.
+
+The oracle is `languages.rasp.evaluate` (Tracr's semantics, exact means),
+which shares no code with `compilers.programs.rasp_compile`. The read-out is
+decoded here by hand (a one-hot entry exactly 1, or the number), not by the
+construction's decoder.
+"""
+
+import itertools
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compilers.backends import make
+from compilers.programs.booleans import ProgramCompileError
+from compilers.programs.rasp_compile import compile_rasp
+from compilers.programs.rasp_values import ValueSets
+from languages import rasp
+from languages import rasp_lib as lib
+from languages.rasp_strategies import rasp_inputs, rasp_programs
+from tests.languages import rasp_cases
+
+T = rasp.tokens
+
+
+def _decoded(compiled, outputs: dict, b: int, length: int, *, rounded: bool) -> list:
+    values = []
+    for t in range(1, length + 1):
+        row = [outputs[o][b][t] for o in compiled.outputs]
+        if compiled.numerical:
+            values.append(Fraction(row[0]) if not rounded else float(row[0]))
+            continue
+        bits = [round(float(x)) if rounded else x for x in row]
+        hot = [k for k, x in enumerate(bits) if x == 1]
+        assert all(x in (0, 1) for x in bits) and len(hot) <= 1, (t, row)
+        values.append(compiled.values[hot[0]] if hot else None)
+    return values
+
+
+def _agree(got: list, expected: list, *, tolerance: float = 0.0) -> bool:
+    if len(got) != len(expected):
+        return False
+    for g, e in zip(got, expected, strict=True):
+        if e is None or g is None or isinstance(e, str) or isinstance(g, str):
+            if g != e:
+                return False
+        elif abs(Fraction(g) - Fraction(e)) > tolerance:
+            return False
+    return True
+
+
+def assert_runs(program, vocab, n: int, inputs: list, *, causal: bool = False,
+                backends=("exact", "torch")) -> None:
+    """Every input, on every backend, equals the evaluator's values at every position."""
+    compiled = compile_rasp(program, vocab=vocab, max_seq_len=n, causal=causal)
+    by_length: dict = {}
+    for xs in inputs:
+        by_length.setdefault(len(xs), []).append(list(xs))
+    for backend in backends:
+        runner = make(backend, compiled.transformer,
+                      **({"dtype": "float64"} if backend == "torch" else {}))
+        for length, group in by_length.items():
+            rows = [[compiled.bos, *(compiled.tokens[x] for x in xs)] for xs in group]
+            result = runner.forward(rows, n=length)
+            for b, xs in enumerate(group):
+                expected = rasp.evaluate(program, xs, causal=causal, exact=True)
+                got = _decoded(compiled, result.outputs, b, length, rounded=backend != "exact")
+                tol = 0 if backend == "exact" else 1e-9
+                assert _agree(got, expected, tolerance=tol), (backend, xs, got, expected)
+
+
+def every_input(vocab, up_to: int) -> list:
+    return [list(w) for n in range(up_to + 1) for w in itertools.product(sorted(vocab), repeat=n)]
+
+
+LIB = {  # name -> (program for max_seq_len N, vocab, exhaustive up to, causal)
+    "length": (lambda n: lib.make_length(), "ab", 5, False),
+    "reverse": (lambda n: lib.make_reverse(T), "abc", 4, False),
+    "hist": (lambda n: lib.make_hist(), "abc", 4, False),
+    "frac_prevs": (lambda n: lib.make_frac_prevs(T == "x"), "xy", 5, False),
+    "frac_prevs_causal": (lambda n: lib.make_frac_prevs(T == "x"), "xy", 5, True),
+    "pair_balance": (lambda n: lib.make_pair_balance(T, "(", ")"), "()", 5, False),
+    "shuffle_dyck": (lambda n: lib.make_shuffle_dyck(["()"]), "()", 5, False),
+    "shuffle_dyck2": (lambda n: lib.make_shuffle_dyck2(), "(){}", 3, False),
+    "sort_unique": (lambda n: lib.make_sort_unique(T, T), {1, 2, 3, 4}, 3, False),
+    "sort": (lambda n: lib.make_sort(T, T, max_seq_len=n, min_key=1), {1, 2, 3}, 4, False),
+    "sort_freq": (lambda n: lib.make_sort_freq(n), {1, 2, 3}, 4, False),
+    "shift_by": (lambda n: lib.shift_by(2, T), "abc", 4, True),
+    "detect_pattern": (lambda n: lib.detect_pattern(T, "ab"), "ab", 5, True),
+    "count_less_freq": (lambda n: lib.make_count_less_freq(2), "abc", 4, False),
+    "count": (lambda n: lib.make_count(T, "a"), "ab", 5, False),
+    "nary_sequencemap": (lambda n: lib.make_nary_sequencemap(
+        lambda x, y, z: (x + y + z) % 3, T, T, rasp.indices), {0, 1, 2}, 3, False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LIB))
+def test_tracr_lib_programs_equal_the_evaluator_on_every_short_input(name):
+    build, vocab, up_to, causal = LIB[name]
+    vocab = set(vocab)
+    unique = name == "sort_unique"  # its keys must be distinct
+    inputs = [xs for xs in every_input(vocab, up_to) if not unique or len(set(xs)) == len(xs)]
+    assert_runs(build(6), vocab, 6, inputs, causal=causal)
+
+
+@pytest.mark.parametrize("name", sorted(LIB))
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_tracr_lib_programs_equal_the_evaluator_up_to_the_compiled_length(name, data):
+    build, vocab, _, causal = LIB[name]
+    n = 16 if name in ("shuffle_dyck2", "sort", "hist", "frac_prevs_causal") else 8
+    symbols = st.sampled_from(sorted(set(vocab)))
+    inputs = data.draw(st.lists(st.lists(symbols, min_size=n // 2, max_size=n,
+                                         unique=name == "sort_unique"), min_size=1, max_size=3))
+    assert_runs(build(n), set(vocab), n, inputs, causal=causal)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=rasp_programs(vocab="abc", max_seq_len=5, max_operations=5), data=st.data())
+def test_drawn_programs_equal_the_evaluator(program, data):
+    inputs = data.draw(st.lists(rasp_inputs("abc", max_seq_len=5), min_size=1, max_size=4))
+    assert_runs(program, set("abc"), 5, inputs)
+
+
+def test_selector_width_is_exact_at_every_length_up_to_48():
+    program = lib.make_length()
+    assert_runs(program, {"a"}, 48, [["a"] * n for n in range(49)])
+
+
+def test_selector_and_or_not_over_different_sops_compile():
+    parity = rasp.Map(lambda i: i % 2, rasp.indices)
+    same = rasp.Select(T, T, rasp.Comparison.EQ)
+    before = rasp.Select(rasp.indices, rasp.indices, rasp.Comparison.LT)
+    odd = rasp.Select(parity, parity, rasp.Comparison.EQ)
+    programs = [
+        rasp.SelectorWidth(rasp.SelectorAnd(same, before)),
+        rasp.SelectorWidth(rasp.SelectorOr(same, before)),
+        rasp.SelectorWidth(rasp.SelectorNot(rasp.SelectorAnd(same, odd))),
+        rasp.numerical(rasp.Aggregate(rasp.SelectorOr(before, odd),
+                                      rasp.numerical(rasp.Map(lambda x: int(x == "a"), T)),
+                                      default=0)),
+    ]
+    for program in programs:
+        assert_runs(program, set("ab"), 5, every_input("ab", 5))
+
+
+def test_aggregate_defaults_fill_where_nothing_is_selected():
+    later = rasp.Select(rasp.indices, rasp.indices, rasp.Comparison.GT)  # key > query
+    categorical = rasp.Aggregate(rasp.Select(T, T, rasp.Comparison.FALSE), T, default="z")
+    numerical = rasp.numerical(rasp.Aggregate(
+        later, rasp.numerical(rasp.Map(lambda x: 2 if x == "a" else -1, T)), default=5))
+    for program in (categorical, numerical):
+        assert_runs(program, set("ab"), 5, every_input("ab", 5))
+
+
+def test_numerical_map_of_a_mean_is_exact_on_its_value_set():
+    frac = lib.make_frac_prevs(T == "a")
+    program = rasp.numerical(rasp.Map(lambda x: x * x if x < Fraction(1, 2) else 1 - x, frac))
+    assert_runs(program, set("ab"), 6, every_input("ab", 6))
+
+
+def test_value_sets_keep_the_width_of_a_shared_selector():
+    sets = ValueSets(set("()"), 8)
+    balance = lib.make_pair_balance(T, "(", ")")
+    values = sets.flat(balance)
+    expected = {Fraction(d, w) for w in range(1, 9) for d in range(-w, w + 1)} | {0}
+    assert values == expected
+    assert sets.flat(lib.make_frac_prevs(T == "(")) == {Fraction(k, w) for w in range(1, 9)
+                                                         for k in range(w + 1)}
+
+
+def test_constructs_tracr_does_not_compile_are_refused_by_name():
+    with pytest.raises(ProgramCompileError, match="ConstantSOp"):
+        compile_rasp(rasp.Map(lambda x: x, rasp.ConstantSOp([1, 2])), vocab={1}, max_seq_len=2)
+    with pytest.raises(ProgramCompileError, match="max_seq_len 0"):
+        compile_rasp(T, vocab={"a"}, max_seq_len=0)
+    with pytest.raises(ProgramCompileError, match="BOS"):
+        compile_rasp(T, vocab={"$"}, max_seq_len=2)
+    wide = rasp.numerical(rasp.SequenceMap(lambda x, y: x * 1000 + y, T, T))  # 66 049 values
+    squared = rasp.numerical(rasp.Map(lambda x: x * x, wide))
+    with pytest.raises(ProgramCompileError, match="MAX_VALUES"):
+        compile_rasp(squared, vocab=set(range(257)), max_seq_len=4)
+    with pytest.raises(ProgramCompileError, match="past 2097152 weights"):
+        compile_rasp(lib.make_sort_freq(128), vocab={1, 2, 3}, max_seq_len=128)
+
+
+@pytest.mark.parametrize("case", [*rasp_cases.CASES, *rasp_cases.CAUSAL_CASES],
+                         ids=lambda case: case.name)
+def test_tracr_test_cases_compile_to_their_expected_outputs(case):
+    causal = case in rasp_cases.CAUSAL_CASES
+    program = case.build()
+    assert rasp.evaluate(program, case.xs, causal=causal) == case.expected
+    compiled = compile_rasp(program, vocab=set(case.vocab), max_seq_len=case.max_seq_len,
+                            causal=causal)
+    row = [compiled.bos, *(compiled.tokens[x] for x in case.xs)]
+    for backend in ("exact", "torch"):
+        runner = make(backend, compiled.transformer,
+                      **({"dtype": "float64"} if backend == "torch" else {}))
+        outputs = runner.forward([row], n=len(case.xs)).outputs
+        got = _decoded(compiled, outputs, 0, len(case.xs), rounded=backend != "exact")
+        assert _agree(got, case.expected, tolerance=1e-9), (backend, got, case.expected)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(LIB))
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_tracr_lib_programs_equal_the_evaluator_at_length_32(name, data):
+    build, vocab, _, causal = LIB[name]
+    symbols = st.sampled_from(sorted(set(vocab)))
+    inputs = data.draw(st.lists(st.lists(symbols, min_size=1, max_size=32,
+                                         unique=name == "sort_unique"), min_size=1, max_size=4))
+    assert_runs(build(32), set(vocab), 32, inputs, causal=causal)
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=rasp_programs(vocab="abc", max_seq_len=8, max_operations=14), data=st.data())
+def test_many_drawn_programs_equal_the_evaluator(program, data):
+    inputs = data.draw(st.lists(rasp_inputs("abc", max_seq_len=8), min_size=1, max_size=6))
+    assert_runs(program, set("abc"), 8, inputs)
