@@ -30,7 +30,6 @@ from compilers.cli.common import (
     progress,
     quiet_option,
     seed_option,
-    working,
 )
 from compilers.cli.families import construction, family_group, shown_options, with_options
 from compilers.cli.predict import precision_command as _predictor
@@ -134,11 +133,12 @@ def _machine(family) -> click.Command:
         estimates.reference(max_steps, "the machine's interpreter").check(budget)
         built = construction(family, params)
         steps, _ = built.reference(built.word, max_steps=max_steps)
-        cost = estimates.run(built, [built.word], steps=[len(steps)], backend="torch",
+        estimates.run(built, [built.word], steps=[len(steps)], backend="torch",
                              dtype=dtype, device=device).check(budget)
-        with working(f"running {family.name} in {dtype}", cost.seconds, quiet):
+        with progress(quiet) as bar:
+            task = bar.add_task(f"{family.name} in {dtype}", total=len(steps) + 1)
             found = departure(built, built.word, dtype=dtype, max_steps=max_steps,
-                              device=device)
+                              device=device, progress=lambda k: bar.advance(task, k))
         report = {**built.options, "dtype": dtype, "max_steps": max_steps, **found}
         _print(report, as_json, f"{report.get('machine', family.name)} on {built.word!r} in "
                                 f"{dtype}")
@@ -174,11 +174,13 @@ def _program(family) -> click.Command:
         built = construction(family, for_run(family, params, data, max_steps),
                              input_size=len(data))
         loops = reference_steps(built, built.prepare((built.program, data)), max_steps)
-        cost = estimates.loop(built, [loops], backend="torch", dtype=dtype,
+        estimates.loop(built, [loops], backend="torch", dtype=dtype,
                               device=device).check(budget)
-        with working(f"running {family.name} in {dtype}", cost.seconds, quiet):
+        with progress(quiet) as bar:
+            task = bar.add_task(f"{family.name} in {dtype}", total=loops)
             found = loop_departure(built, (built.program, data), dtype=dtype,
-                                   max_steps=max_steps, device=device)
+                                   max_steps=max_steps, device=device,
+                                   progress=lambda k: bar.advance(task, k))
         report = {"construction": family.name, **shown, "dtype": dtype, "max_steps": max_steps,
                   **found}
         _print(report, as_json, f"{family.name} {shown.get('program')} in {dtype}")

@@ -45,6 +45,7 @@ from compilers.cli.common import (
     json_option,
     precision_option,
     print_json,
+    progress,
     quiet_option,
     read_words,
     working,
@@ -208,9 +209,10 @@ def _machine(family) -> click.Command:
             steps, _ = built.reference(built.word, max_steps=max_steps)
             cost = estimates.run(built, [built.word], steps=[len(steps)], **options)
             cost.check(budget)
-            with working(f"running {family.name}", cost.seconds, quiet):
+            with progress(quiet) as bar:
+                task = bar.add_task(f"{family.name} ({backend})", total=len(steps) + 1)
                 (done,) = run(built, [built.word], max_steps=max_steps, lookups=lookups,
-                              **options)
+                              progress=lambda k: bar.advance(task, k), **options)
             result, shown, trusted = done.answer, done.as_dict(), done.trusted
             if not trusted:
                 click.echo(f"warning: the {done.dtype or backend} run is guaranteed for "
@@ -302,10 +304,12 @@ def _program(family) -> click.Command:
                                  input_size=len(data))
             program = built.prepare((built.program, data))
             steps = reference_steps(built, program, max_steps)
-            cost = estimates.run(built, [program], steps=[steps], **options).check(budget)
-            with working(f"running {family.name}", cost.seconds, quiet):
+            estimates.run(built, [program], steps=[steps], **options).check(budget)
+            with progress(quiet) as bar:
+                task = bar.add_task(f"{family.name} ({backend})", total=steps)
                 (done,) = run(built, [program], max_steps=max_steps, lookups=lookups,
-                              dense_every=dense_every, **options)
+                              dense_every=dense_every,
+                              progress=lambda k: bar.advance(task, k), **options)
             if done.error is not None:
                 raise done.error
             result, shown, semantics = done.answer, done.as_dict(), built.semantics

@@ -58,6 +58,14 @@ OWN: dict[str, dict[str, str]] = {
     "gadget": {"--k": "exactly: the count k", "--m": "mod: the modulus; iterated-addition: "
                "how many numbers", "--signed": "numbers in two's complement"},
     "interpret": {"--language": "the program's language: brasp, crasp, ltl"},
+    "sweep": {"--study": "what each shard runs: check or precision",
+              "--constructions": "the grid's constructions, comma-separated",
+              "--option": "one option axis of the grid: NAME=V1,V2 (repeatable)",
+              "--seeds": "the grid's seeds: A..B or a list",
+              "--dtypes": "the grid's torch float types, comma-separated",
+              "--resume": "continue the sweep in --out, running only unfinished shards",
+              "--workers": "run the shards in N local processes",
+              "--ray": "run the shards on the Ray cluster at ADDRESS (auto, local, host:port)"},
 }
 """Command -> the flags that command alone takes (beside its construction's options)."""
 

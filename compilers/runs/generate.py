@@ -39,7 +39,7 @@ def generate(construction, inputs: Sequence, *, backend: str = "exact",
              dtype: str = "float64", device: str = "cpu", precision="auto",
              max_steps: int = 1000, strict: bool = False, reference: bool = True,
              stacked: Sequence | None = None, module=None,
-             lookups: str = "dense") -> list[Result]:
+             lookups: str = "dense", progress=None) -> list[Result]:
     """Run a generating construction on every input (see the module docstring).
 
     Args:
@@ -55,6 +55,7 @@ def generate(construction, inputs: Sequence, *, backend: str = "exact",
         lookups: ``"index"`` answers uniform causal heads by running sums and hard
             ``-|<q, k>|`` heads by an index, so that a step costs its width, not t
             (exact backend; `compilers.backends.lookups_generate`).
+        progress: called with 1 after each decoding step of each batch (a progress bar).
     """
     require_mode(construction, "generate")
     max_steps = _check_max_steps(max_steps)
@@ -77,7 +78,8 @@ def generate(construction, inputs: Sequence, *, backend: str = "exact",
         same = all(c is batch[0] for c in batch)
         be = backend_for(batch[0], backend, dtype=dtype, device=device, precision=precision,
                          module=module, stacked=None if same else batch, lookups=lookups)
-        done = _batch(batch, [inputs[k] for k in indices], be, max_steps, precision, reference)
+        done = _batch(batch, [inputs[k] for k in indices], be, max_steps, precision, reference,
+                      progress)
         for k, result in zip(indices, done, strict=True):
             results[k] = result
     if strict:
@@ -92,7 +94,7 @@ def generate(construction, inputs: Sequence, *, backend: str = "exact",
 
 
 def _batch(constructions: list, inputs: list, be, max_steps: int, precision,
-           reference: bool) -> list[Result]:
+           reference: bool, progress=None) -> list[Result]:
     """One batch of inputs of one length on one backend."""
     first = constructions[0]
     encoded = [c.encode(x) for c, x in zip(constructions, inputs, strict=True)]
@@ -113,6 +115,8 @@ def _batch(constructions: list, inputs: list, be, max_steps: int, precision,
             if newly[b] and not decoder.done:
                 first_flag[b] = position
             decoder.feed(position, fields[b])
+        if progress is not None:
+            progress(1)
         if all(d.done for d in decoders):
             break
         vector = generator.next_input(values)

@@ -39,7 +39,7 @@ def loop(construction, inputs: Sequence, *, backend: str = "exact", dtype: str =
          device: str = "cpu", precision="auto", max_steps: int, check_every: int | None = None,
          trace: bool = False, stop_at_halt: bool = True, reference: bool = True,
          module=None, runner=None, lookups: str = "dense",
-         dense_every: int | None = None) -> list[Result]:
+         dense_every: int | None = None, progress=None) -> list[Result]:
     """Run a looped construction on every input (see the module docstring).
 
     Args:
@@ -56,6 +56,7 @@ def loop(construction, inputs: Sequence, *, backend: str = "exact", dtype: str =
         lookups, dense_every: ``"index"`` runs each loop incrementally with indexed
             lookups (exact and torch), ``dense_every=K`` compares a dense loop every K
             loops besides the last (`compilers.backends.lookups_option`).
+        progress: called with 1 after each loop (a progress bar).
     """
     require_mode(construction, "loop")
     max_steps = validate.integer(max_steps, "max_steps", 0, 10**9)
@@ -95,6 +96,8 @@ def loop(construction, inputs: Sequence, *, backend: str = "exact", dtype: str =
             printed.append(((be.read(state, [halting.printed]) > 0.5)[:, 0] & running,
                             be.read(state, halting.byte)))
         stop = _stopped(be, state, halting, targets)
+        if progress is not None:
+            progress(1)
         if step % every == 0:
             _check(be, state, persistent, kinds, step)
         if trace:

@@ -83,7 +83,7 @@ def largest_correct_length(points: Sequence[SweepPoint]) -> int | None:
 
 
 def departure(construction, input, *, dtype: str = "float32", max_steps: int = 1000,
-              device: str = "cpu") -> dict:
+              device: str = "cpu", progress=None) -> dict:
     """Where a torch run in `dtype` departs from the reference trace, and what was promised.
 
     Returns a dict: `steps_run`, `reference_steps`, `first_departure` (the first
@@ -91,9 +91,10 @@ def departure(construction, input, *, dtype: str = "float32", max_steps: int = 1
     ended differently; None if none), `guaranteed_steps` (the error analysis's
     bound), `first_flagged` (the first step the gap check flagged),
     `trusted_steps`, and `silent` (a departure at or before `trusted_steps`).
+    `progress` is called with 1 after each step.
     """
     (result,) = generate(construction, [input], backend="torch", dtype=dtype, device=device,
-                         max_steps=max_steps)
+                         max_steps=max_steps, progress=progress)
     ours, reference = result.trace, result.reference_trace
     first = next((k + 1 for k, (a, b) in enumerate(zip(ours, reference, strict=False))
                   if a != b), None)
@@ -120,10 +121,10 @@ def length_grid(max_length: int) -> list[int]:
 
 
 def loop_departure(construction, input, *, dtype: str = "float32", max_steps: int = 1000,
-                   device: str = "cpu") -> dict:
+                   device: str = "cpu", progress=None) -> dict:
     """A looped construction in `dtype`: refused (the dtype cannot carry its sizes), or
     run loop by loop beside the interpreter: the first loop whose state departs, or the
-    drift check that stopped the run."""
+    drift check that stopped the run. `progress` is called with 1 after each loop."""
     from compilers.errors import CompileError, EvaluationError
     from compilers.runs.loop import loop
 
@@ -136,7 +137,7 @@ def loop_departure(construction, input, *, dtype: str = "float32", max_steps: in
                 "first_departure": None, "stopped": None}
     try:
         (result,) = loop(construction, [input], backend="torch", dtype=dtype, device=device,
-                         max_steps=max_steps, trace=True)
+                         max_steps=max_steps, trace=True, progress=progress)
     except EvaluationError as stopped:
         return {"guaranteed": True, "refused": None, "loops_run": None,
                 "first_departure": None, "stopped": str(stopped)}

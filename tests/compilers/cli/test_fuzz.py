@@ -215,6 +215,11 @@ PLAUSIBLE = {
     "output_scale": st.sampled_from(["5", "1e-3", "12.5", "1/3", "1e-18"]),
     "epsilon": st.sampled_from(["0", "1e-5", "1e5"]),
     "sharpness": st.sampled_from(["10", "1e-10", "0.5"]),
+    "constructions": st.sampled_from(["parity", "parity,majority", "dyck1", "parity,nope"]),
+    "seeds": st.sampled_from(["0", "0..2", "1,3"]),
+    "dtypes": st.sampled_from(["float64", "float32,float64", "float16"]),
+    "option_axes": st.sampled_from(["layernorm=true,false", "attention=softmax", "bits=x"]),
+    "workers": st.sampled_from(["1", "2"]),
 }
 """Values the commands accept (most of a case), so that hostile ones meet real work."""
 

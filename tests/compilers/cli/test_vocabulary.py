@@ -26,7 +26,7 @@ DOCS = Path(__file__).parents[3] / "docs" / "cli.md"
 VERBS = {"compile", "run", "check", "precision", "circuit", "scaling"}
 KNOWN = {"tour", "languages", "sample", "contains", "constructions", "compile", "eval",
          "export", "interpret", "run", "check", "precision", "circuit", "scaling", "gadget",
-         "stats"}
+         "stats", "sweep"}
 """The commands this table was written for: held to it strictly. A command added later is
 held to the rest (no retired spelling) until its own flags are named in `OWN`."""
 

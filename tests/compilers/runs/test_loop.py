@@ -34,3 +34,13 @@ def test_a_run_that_halts_in_the_loop_that_prints_prints_once_while_the_batch_go
         assert result.answer.output == expected.output
         assert result.agrees_with_reference
     assert [r.answer.output for r in results] == [b"A", b"9876543210\n"]
+
+
+def test_progress_is_called_once_per_loop_and_the_loops_are_the_interpreters_steps():
+    countdown = reference.parse_program(COUNTDOWN.read_text(), semantics="esolang")
+    expected = reference.run(countdown, max_steps=500, bits=8)
+    ticks: list[int] = []
+    (result,) = loop(subleq.build(countdown, bits=8), [countdown], backend="exact",
+                     max_steps=500, progress=ticks.append)
+    assert result.answer.output == expected.output
+    assert ticks == [1] * expected.steps

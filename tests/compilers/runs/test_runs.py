@@ -137,6 +137,15 @@ def test_the_turing_machine_agrees_with_the_interpreter_step_by_step(backend):
         assert result.values["trusted_steps"] == len(result.trace)
 
 
+def test_progress_ticks_once_per_decoding_step_the_halting_read_included():
+    machine = TuringMachine.from_bbchallenge(BB2)
+    ticks: list[int] = []
+    (result,) = run(get("tm").make(machine=BB2), [""], backend="exact", max_steps=20,
+                    progress=ticks.append)
+    assert result.trace == tuple(trace(machine, "", max_steps=20))
+    assert ticks == [1] * (len(result.trace) + 1)
+
+
 @pytest.mark.parametrize("backend", ["exact", "torch", "circuit"])
 @pytest.mark.parametrize(("file", "options"), LOOPS, ids=[f for f, _ in LOOPS])
 def test_the_subleq_computer_agrees_with_the_interpreter(file, options, backend):
