@@ -8,6 +8,7 @@ on random programs, and hand-written programs against oracles written here
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
@@ -175,7 +176,21 @@ def test_programs_shrink_to_one_short_line():
     assert counting == crasp_text.parse('alphabet "ab"\nP1(i) := #[j <= i] Q_a(j) < 0\n')
 
 
+def _names_read(node) -> set[str]:
+    """Every `Var` name under `node` (a plain walk over the dataclass tree)."""
+    if isinstance(node, Var):
+        return {node.name}
+    if not dataclasses.is_dataclass(node):
+        return set()
+    return set().union(*(_names_read(getattr(node, f.name)) for f in dataclasses.fields(node)))
+
+
 @given(crasp_programs(min_definitions=3, max_definitions=5))
 def test_strategy_draws_well_typed_programs_with_a_boolean_output(program):
+    # definitions the output does not read are dropped after the draw (the strategy's
+    # docstring), so fewer than min_definitions may remain, never more than the maximum
     assert 1 <= len(program.definitions) <= 5
+    assert program.output == program.definitions[-1].name
     assert program.types[program.output] == "bool"
+    read = set().union(*(_names_read(d.operation) for d in program.definitions))
+    assert read | {program.output} == {d.name for d in program.definitions}  # none unused

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from fractions import Fraction
 
 import pytest
@@ -176,9 +175,10 @@ def test_step_gap_bounds_every_other_key(k):
     for j in range(0, 4 * k + 8):
         if j != k:
             assert (k * j + 1) ** 2 <= (1 - gap) ** 2 * (k * k + 1) * (j * j + 1)
-    # and the bound is nearly tight at j = k + 1
-    tight = Fraction(k * (k + 1) + 1) ** 2 / ((k * k + 1) * ((k + 1) ** 2 + 1))
-    assert 1 - math.sqrt(tight) < 8 * gap
+    # and the bound is within a factor 8 of the true gap at j = k + 1, exactly:
+    # 1 - cos t < 8 gap  <=>  cos^2 t > (1 - 8 gap)^2  (where 1 - 8 gap > 0)
+    cos2 = Fraction(k * (k + 1) + 1) ** 2 / ((k * k + 1) * ((k + 1) ** 2 + 1))
+    assert 8 * gap >= 1 or cos2 > (1 - 8 * Fraction(gap)) ** 2
 
 
 def test_width_formula_is_the_built_width():
