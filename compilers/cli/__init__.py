@@ -128,3 +128,17 @@ class _Root(click.Group):
 @click.version_option(package_name="circuitx")
 def main() -> None:
     """circuitx: transformer constructions from theory papers, made executable."""
+
+
+def leaves() -> list[tuple[str, ...]]:
+    """Every leaf of the command tree as its path: ``("tour",)``, ``("run", "tm")``, ...
+    (each verb's subcommand per construction included; importing every command)."""
+    ctx = click.Context(main)
+    found: list[tuple[str, ...]] = []
+    for name in COMMANDS:
+        command = main.get_command(ctx, name)
+        if isinstance(command, click.Group):
+            found += [(name, sub) for sub in command.list_commands(ctx)]
+        else:
+            found.append((name,))
+    return found

@@ -49,7 +49,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from compilers.cli import COMMANDS, main
+from compilers.cli import COMMANDS, leaves, main
 from compilers.constructions import families
 from compilers.dtypes import DTYPE_NAMES
 
@@ -61,19 +61,7 @@ PROGRAMS = Path(__file__).parents[3] / "examples" / "programs"
 TALLY: dict[str, dict] = {}  # command -> cases, clean, and the exit statuses seen
 
 
-def _leaves() -> list[tuple[str, ...]]:
-    ctx = click.Context(main)
-    leaves = []
-    for name in COMMANDS:
-        command = main.get_command(ctx, name)
-        if isinstance(command, click.Group):
-            leaves += [(name, sub) for sub in command.list_commands(ctx)]
-        else:
-            leaves.append((name,))
-    return leaves
-
-
-LEAVES = _leaves()
+LEAVES = leaves()
 
 
 def _command(path: tuple[str, ...]) -> click.Command:

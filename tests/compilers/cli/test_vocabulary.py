@@ -18,7 +18,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from compilers.cli import COMMANDS, main
+from compilers.cli import leaves, main
 from compilers.cli.vocabulary import OWN, RETIRED, SHORT, VOCABULARY
 from compilers.constructions import families
 
@@ -31,19 +31,7 @@ KNOWN = {"tour", "languages", "sample", "contains", "constructions", "compile", 
 held to the rest (no retired spelling) until its own flags are named in `OWN`."""
 
 
-def _leaves() -> list[tuple[str, ...]]:
-    ctx = click.Context(main)
-    leaves = []
-    for name in COMMANDS:
-        command = main.get_command(ctx, name)
-        if isinstance(command, click.Group):
-            leaves += [(name, sub) for sub in command.list_commands(ctx)]
-        else:
-            leaves.append((name,))
-    return leaves
-
-
-LEAVES = _leaves()
+LEAVES = leaves()
 
 
 def _run(*args, **kwargs):
