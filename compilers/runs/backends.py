@@ -3,8 +3,8 @@
 The backends know IRs, not constructions; `backend_for` passes them what they
 cannot know: the exact backend's working precision, the dtype check of a
 construction that refuses some dtypes, and the circuit backend's shape hints
-(a recogniser's constant tokens and alphabet; a decoder's one-hot input
-groups; a looped model's input entries).
+(a recogniser's or predictor's constant tokens and alphabet; a decoder's
+one-hot input groups; a looped model's input entries).
 """
 
 from __future__ import annotations
@@ -18,7 +18,12 @@ from compilers.errors import CompileError
 from compilers.runs import validate
 
 VALUES = {"exact": "exact", "torch": "float", "circuit": "sign"}
-"""What a backend's read-out values are: Fractions, floats, or the circuit's signs."""
+"""What a backend's read-out values are when generating: Fractions, floats, or the circuit's
+signs."""
+
+FORWARD_VALUES = {"exact": "exact", "torch": "float", "circuit": "exact"}
+"""What a forward pass's values are: Fractions, floats, or the exact values the circuit
+holds (a recogniser's logit, a predictor's outputs at every position)."""
 
 
 def backend_for(construction, name: str = "exact", *, dtype: str = "float64",
@@ -63,6 +68,9 @@ def circuit_hints(construction) -> dict:
     if construction.mode == "recognise":
         return {"bos": construction.bos, "eos": construction.eos,
                 "alphabet": tuple(construction.alphabet), "accept": construction.accept}
+    if construction.mode == "predict":  # the word's symbols are its tokens
+        return {"bos": tuple(construction.bos), "eos": tuple(construction.eos),
+                "alphabet": tuple(construction.alphabet)}
     interface = getattr(construction, "circuit_interface", None)
     if interface is None:
         raise UnsupportedError(f"{construction.name}: the circuit backend needs the "

@@ -11,7 +11,11 @@ Trust, as for `recognise`: the exact backend is the ground truth; a torch run
 is trusted where the construction's error analysis covers the length in that
 dtype (`Predictor.trusted`), no guarded decision came within float error and
 nothing in the IR stands in the way (`Plan.float_doubts`). The circuit
-backend does not lower a read-out at every position, and says so.
+backend compiles one circuit per length with the read-out at every position
+(`compilers.backends.circuit.lower_positions`) and gives each value exactly,
+decoded as the exact backend's: trusted at ``precision="auto"`` (exact
+wherever it lowers, and refused where it cannot be); at a stated fixed
+precision it rounds, and the run says so.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import numpy as np
 
 from compilers.constructions.base import require_mode
 from compilers.runs import validate
-from compilers.runs.backends import VALUES, backend_for
+from compilers.runs.backends import FORWARD_VALUES, backend_for
 from compilers.runs.batches import Batches
 from compilers.runs.results import Result
 
@@ -35,9 +39,9 @@ def predict(construction, words: Sequence[str], *, backend: str = "exact",
     Args:
         construction: a predictor (``mode == "predict"``).
         words: the words, over the construction's alphabet.
-        backend: ``exact`` or ``torch`` (``circuit`` is refused by the backend).
+        backend: ``exact``, ``torch`` or ``circuit``.
         dtype, device: the torch backend's float type and device.
-        precision: the circuit backend's precision (for a uniform signature).
+        precision: the circuit backend's precision (``auto`` or ``I.F``).
         batch_size: words per forward pass.
         reference: also compute the reference's distributions.
         runner: a backend already built for this construction (reused across calls).
@@ -47,7 +51,7 @@ def predict(construction, words: Sequence[str], *, backend: str = "exact",
     batch_size = validate.integer(batch_size, "batch_size", 1)
     be = validate.prebuilt(runner, "runner", "forward", "check") or backend_for(
         construction, backend, dtype=dtype, device=device, precision=precision)
-    kind = VALUES[be.name]
+    kind = FORWARD_VALUES[be.name]
     answers: list = [None] * len(words)
     batches = Batches(be, construction, words, batch_size)
     for chunk, done in batches:
@@ -59,7 +63,7 @@ def predict(construction, words: Sequence[str], *, backend: str = "exact",
     doubts = batches.doubts()
     results = []
     for k, word in enumerate(words):
-        trusted, reason = (True, None) if be.name != "torch" else batches.float_trust(k, doubts)
+        trusted, reason = _trust(batches, k, doubts)
         results.append(Result(
             construction=construction.name, mode="predict", backend=be.name, dtype=be.dtype,
             input=word, answer=answers[k],
@@ -68,3 +72,16 @@ def predict(construction, words: Sequence[str], *, backend: str = "exact",
             values={"suspect": bool(batches.suspect[k])}))
     return results
 
+
+
+def _trust(batches: Batches, k: int, doubts: str) -> tuple[bool, str | None]:
+    name = batches.backend.name
+    if name == "exact":
+        return True, None
+    if name == "circuit":
+        stated = str(batches.backend.precision)
+        if stated == "auto":
+            return True, None
+        return False, (f"the circuit rounds at the stated precision {stated}; only 'auto' "
+                       "is exact")
+    return batches.float_trust(k, doubts)

@@ -8,6 +8,10 @@ demand and keeps each circuit it compiled:
   before and after the word (`bos`, `eos`) as constants and the word's
   symbols (`alphabet`) as one-hot inputs; the output is the exact value the
   circuit holds for the `accept` logit (`CircuitModel.logits`).
+* `forward` (a predictor at length n, read out at every position):
+  `lower_positions.to_positions`, the same inputs; the outputs are the exact
+  values (Fractions) of every read-out output at every position, shape
+  (batch, positions) per output (`PositionsModel.values`).
 * `generator` (a decoder with an encoder and vector or token feedback):
   `lower_step.step_circuit` at each step t (n, the encoder's length, counts
   the `encoder_bos` tokens before the word); each fed-back vector must be one
@@ -25,9 +29,9 @@ demand and keeps each circuit it compiled:
   unique-argmax promise bit is 0 is flagged (`flags`): its outputs are not
   proved.
 
-Values are numpy integer arrays (signs and exact 0/±1 entries); a logit is a
-Fraction. Nothing here knows which construction it runs: the run layer
-passes the shape hints above from the construction.
+Values are numpy integer arrays (signs and exact 0/±1 entries); a logit, and
+a predictor's outputs, are Fractions. Nothing here knows which construction
+it runs: the run layer passes the shape hints above from the construction.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from compilers.backends.base import Pass
 from compilers.backends.circuit.fixed import UnsupportedError
 from compilers.backends.circuit.lower import to_circuit
 from compilers.backends.circuit.lower_loop import Entry, loop_circuit
+from compilers.backends.circuit.lower_positions import PositionsModel, to_positions
 from compilers.backends.circuit.lower_promise import PROMISE
 from compilers.backends.circuit.lower_step import step_circuit
 from compilers.errors import EvaluationError
@@ -73,13 +78,20 @@ class CircuitBackend:
     # -- a recogniser at length n ----------------------------------------------------
 
     def recogniser(self, n: int):
-        """The `CircuitModel` at word length n (compiled once); at n = 0, the empty word,
-        a circuit without inputs."""
+        """The circuit at word length n (compiled once): a `CircuitModel` (the accept logit),
+        or for a model read out at every position (a predictor) a `PositionsModel`; at
+        n = 0, the empty word, a circuit without inputs."""
         key = ("n", n)
         if key not in self.models:
-            self.models[key] = to_circuit(self.transformer, n, precision=self.precision,
-                                          bos=self.bos, eos=self.eos, alphabet=self.alphabet,
-                                          accept=self.accept, allow_empty=True)
+            if self.transformer.readout.position == "all":
+                self.models[key] = to_positions(self.transformer, n, precision=self.precision,
+                                                bos=self.bos, eos=self.eos,
+                                                alphabet=self.alphabet)
+            else:
+                self.models[key] = to_circuit(self.transformer, n, precision=self.precision,
+                                              bos=self.bos, eos=self.eos,
+                                              alphabet=self.alphabet, accept=self.accept,
+                                              allow_empty=True)
         return self.models[key]
 
     def forward(self, inputs, *, n: int, encoder_inputs=None) -> Pass:
@@ -89,6 +101,10 @@ class CircuitBackend:
         end = len(self.eos)
         words = ["".join(seq[len(self.bos):len(seq) - end if end else None]) for seq in inputs]
         model = self.recogniser(n)
+        if isinstance(model, PositionsModel):
+            values = model.values(words)  # (batch, positions, outputs)
+            return Pass(outputs={o: values[:, :, j] for j, o in enumerate(model.outputs)},
+                        suspect=np.zeros(len(words), dtype=bool))
         logits = np.empty(len(words), dtype=object)
         logits[:] = model.logits(words) if words else []
         accept = self.accept or self.transformer.readout.outputs[0]

@@ -92,6 +92,23 @@ class Gates:
                 return None
         return min(common) if common else None
 
+    def chain(self, wires: list[int]) -> None:
+        """Declare `wires` (in order) nested: each one's value implies every earlier one's
+        (``[y >= v_1] >= [y >= v_2] >= ...`` for increasing thresholds of one value y).
+
+        They become the step gates ``s = 1, 2, ...`` of a fresh base of their own, so a
+        form over them is a thermometer form (`_thermometer`): its functions are re-expressed
+        over the same wires and its bounds are tight. The base has no weighted sum behind it
+        and `base_step` is never asked for it (only step gates of a form's own sum are).
+        """
+        wires = [w for w in wires if w > TRUE]
+        if not wires:
+            return
+        base = len(self.bases)
+        self.bases.append(((), (), 0, len(wires)))
+        for s, wire in enumerate(wires, start=1):
+            self.steps.setdefault(wire, {}).setdefault(base, s)
+
     def bounds(self, form: Form) -> tuple[Fraction, Fraction]:
         """The exact interval of a form: tight for a thermometer form (one piece per
         threshold), else with the wires taken as independent bits."""

@@ -71,6 +71,7 @@ class Context:
     """What every lowering reads: the gates, n, the precision, and the bits it used."""
 
     group_sums = False  # MLPs lowered unit by unit (`lower_pieces.lower_mlp`)
+    exact_means = False  # averages over selected keys rounded (`lower_attention._divide`)
 
     def __init__(self, n: int, precision):
         self.gates = Gates()

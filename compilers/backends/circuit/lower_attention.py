@@ -44,6 +44,7 @@ the rounded softmax weights ``1/Z``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from fractions import Fraction
 
@@ -200,9 +201,12 @@ def _selected(ctx, head: Head, scores: list[Form], values: list[dict]) -> dict:
 
 
 def _divide(ctx, head: Head, total: Form, count: Form, column: list[Form]) -> Form:
-    """``floor(R total / count) / R`` in unary: one gate ``[R T - t C >= 0]`` per value t."""
+    """``floor(R total / count) / R`` in unary: one gate ``[R T - t C >= 0]`` per value t;
+    where the context asks for exact means (`Context.exact_means`), `_exact_mean`."""
     ranges = [ctx.gates.bounds(v) for v in column]
     low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    if getattr(ctx, "exact_means", False):
+        return _exact_mean(ctx, head, total, count, low, high)
     den = total.den
     bits = ctx.average_bits(den, len(column))
     scale = 1 << bits
@@ -223,6 +227,66 @@ def _divide(ctx, head: Head, total: Form, count: Form, column: list[Form]) -> Fo
         elif wire > 1:
             terms[wire] = terms.get(wire, 0) + 1
     return Form(terms, const, scale).reduced()
+
+
+def _exact_mean(ctx, head: Head, total: Form, count: Form, low: Fraction,
+                high: Fraction) -> Form:
+    """``T / C`` exactly, in unary over the values it can take (module docstring, step 3).
+
+    T's numerator is an integer t over its denominator D and C is an integer k in
+    ``[k_lo, k_hi]`` (at least 1: the argmax set is never empty), so the mean is one of
+    ``v = t / (D k)`` in ``[low, high]`` (the column's bounds). With those values in
+    increasing order ``v_0 < v_1 < ...``,
+
+    .. math:: T / C = v_0 + \\sum_{i \\ge 1} (v_i - v_{i-1}) [T - v_i C \\ge 0],
+
+    one threshold gate ``[q T - p C >= 0]`` per value ``v_i = p / q`` (a comparison,
+    never a division). The gates are nested (a mean at least ``v_i`` is at least every
+    smaller value), so they are declared a chain (`Gates.chain`): every later function
+    of the mean (a RASP selector width's table, a step on a numerical aggregate) reuses
+    them. More than `MAX_RANGE` values is refused, naming the head.
+    """
+    den = total.den
+    if count.den != 1:
+        raise UnsupportedError(f"{head.label}: the count of selected keys is not an integer "
+                               "form")
+    t_lo, t_hi = total.numerator_range()
+    k_lo, k_hi = (max(int(b), 1) for b in ctx.gates.bounds(count))
+    values: set[Fraction] = set()
+    for k in range(k_lo, k_hi + 1):
+        first = max(t_lo, math.ceil(low * den * k))
+        last = min(t_hi, math.floor(high * den * k))
+        if len(values) + max(last - first + 1, 0) > MAX_RANGE:
+            raise UnsupportedError(
+                f"{head.label}: the exact mean of its selected values takes more than "
+                f"{MAX_RANGE} values (means of up to {k_hi} values over denominator {den}, in "
+                f"[{low}, {high}]); the circuit backend cannot hold it exactly: give a "
+                "precision I.F to round it")
+        values.update(Fraction(t, den * k) for t in range(first, last + 1))
+    ordered = sorted(values)
+    if not ordered:
+        return Form.constant(low)
+    scale = 1
+    for v in ordered:
+        scale = math.lcm(scale, v.denominator)
+    const = ordered[0] * scale
+    terms: dict[int, int] = {}
+    chain = []
+    for previous, v in itertools.pairwise(ordered):
+        p, q = v.numerator, v.denominator
+        weights = {x: q * w for x, w in total.terms.items()}
+        for x, w in count.terms.items():
+            weights[x] = weights.get(x, 0) - p * den * w
+        wire = ctx.gates.builder.gate(list(weights), list(weights.values()),
+                                      p * den * count.const - q * total.const, head.label)
+        step = (v - previous) * scale
+        if wire == 1:
+            const += step
+        elif wire > 1:
+            terms[wire] = terms.get(wire, 0) + int(step)
+            chain.append(wire)
+    ctx.gates.chain(chain)
+    return Form(terms, int(const), scale).reduced()
 
 
 def _check_saturation(ctx, head: Head, scores: list[Form], position: int) -> None:

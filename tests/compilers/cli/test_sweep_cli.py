@@ -77,11 +77,11 @@ def test_a_precision_study_prints_each_group(tmp_path):
 
 
 def test_a_refused_shard_exits_one_and_says_so():
-    result = _run("sweep", "--constructions", "induction", "--lengths", "2", "--backends",
+    result = _run("sweep", "--constructions", "parity", "--lengths", "2", "--backends",
                   "circuit", "--samples", "2")
     assert result.exit_code == 1
     shown = " ".join(result.output.split())
-    assert "refused: induction at n = 2: induction: the circuit backend needs" in shown
+    assert "refused: parity at n = 2: odd: softmax does not saturate" in shown
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 from compilers.cli import main
 from compilers.constructions import get
 from compilers.constructions.base import OptionError
-from compilers.errors import CompileError
 from compilers.library import size
 from compilers.runs import run
 from compilers.runs.saving import load
@@ -128,9 +127,11 @@ def test_two_attention_layers_two_heads_and_no_positional_encoding():
     assert construction.transformer.positions is None
 
 
-def test_the_circuit_backend_refuses_a_read_out_at_every_position():
-    with pytest.raises(CompileError, match="circuit"):
-        run(get("induction").make(), ["abab"], backend="circuit")
+@pytest.mark.parametrize("word", ["", "a", "abab", "abcab", "cabbca"])
+def test_the_circuit_reads_out_every_position_as_the_oracle(word):
+    (row,) = run(get("induction").make(), [word], backend="circuit")
+    assert row.agrees_with_reference and row.trusted
+    assert [p["predicted"] for p in row.as_dict()["positions"]] == oracle(word)
 
 
 @pytest.mark.parametrize(("alphabet", "message"), [

@@ -216,13 +216,13 @@ def test_a_machines_precision_study_is_its_departure():
 
 
 def test_a_refused_shard_is_recorded_and_fails_the_sweep():
-    # the circuit backend does not run a predictor: each shard is refused, by name
-    grid = sweeps.grid({"constructions": {"induction": {}, "parity": {
-                            "attention": "average-hard"}}, "lengths": [1, 2],
+    # softmax PARITY does not saturate at the circuit's fraction bits: each shard is
+    # refused, with the reason
+    grid = sweeps.grid({"constructions": {"parity": {}, "first": {}}, "lengths": [1, 2],
                         "backends": ["circuit"], "samples": 2})
     refused, fine = sweeps.sweep(grid).groups
     assert [e["length"] for e in refused["errors"]] == [1, 2] and not refused["ok"]
-    assert "induction: the circuit backend needs" in refused["errors"][0]["error"]
+    assert "softmax does not saturate" in refused["errors"][0]["error"]
     assert fine["ok"] and fine["backends"]["circuit"]["checked"] == 2 + 2
 
 
