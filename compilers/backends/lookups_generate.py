@@ -36,6 +36,7 @@ class ExactGenerationLookups:
         self.exact = exact
         self.indexes: dict[str, RatioIndex] = {}
         self.values: dict[str, list] = {}
+        self.keys: dict[str, list] = {}  # every key, for a query the index cannot decide
         self.sums: dict[str, list] = {}
         for label, plan in exact.heads.items():
             head = plan.head
@@ -45,6 +46,7 @@ class ExactGenerationLookups:
                   and (head.mask, head.source) in (("causal", "self"), ("none", "encoder"))):
                 self.indexes[label] = RatioIndex(tie=head.kind.tie, label=label)
                 self.values[label] = []
+                self.keys[label] = []
                 if head.source == "encoder":
                     self._add(label, plan, encoder_rows)
 
@@ -52,6 +54,7 @@ class ExactGenerationLookups:
         keys, values = plan.keys_values(rows)
         for key in to_values(keys).tolist():
             self.indexes[label].add(key)
+            self.keys[label].append(key)
         self.values[label].extend((values.num[k], values.den[k]) for k in range(len(values)))
 
     def attend(self, plan, query: Rows, x: Rows, position: int) -> Rows | None:
@@ -75,7 +78,7 @@ class ExactGenerationLookups:
         try:
             found = index.lookup(q, 0)
             if found is None:
-                found = index.scan(q, 0)
+                found = index.scan(q, 0, self.keys[label])
         except PromiseError as broken:
             raise EvaluationError(f"lookups='index', position {position}: {broken}") from None
         num, den = self.values[label][found]

@@ -32,6 +32,11 @@ MAX_SPECIALS = 64  # beyond this many special keys, every query is scanned
 class RatioIndex:
     """The keys of one ``-|<q, k>|`` head, added one position at a time.
 
+    Only what a lookup reads is kept: the special keys, and for each distinct
+    ratio its first and last column with their keys (every key of one ratio
+    scores alike where it matches, so these two decide any tie rule); `scan`
+    takes every key from the caller, who caches them anyway.
+
     Args:
         tie: the head's tie rule (``"first"``, ``"last"`` or None).
         tol: how far a float may be from 0 and count as 0 (0: exact).
@@ -42,33 +47,37 @@ class RatioIndex:
 
     def __init__(self, *, tie: str | None, tol=0, window=0, label: str = "head"):
         self.tie, self.tol, self.window, self.label = tie, tol, window, label
-        self.keys: list = []
+        self.size = 0  # keys added
         self.ratios: list = []  # sorted, distinct
-        self.at: dict = {}  # ratio -> its columns, ascending
-        self.specials: list[int] = []
+        self.at: dict = {}  # ratio -> [first column, its key, last column, its key]
+        self.specials: list[tuple[int, list]] = []  # (column, key)
         self.least = None  # the least |a_j| over plain keys
         self.scanned = 0  # queries answered by `scan` (a measure of what the index missed)
 
     def add(self, key) -> None:
-        """Append the key of the next position (a list of Fractions or floats)."""
-        j = len(self.keys)
-        key = list(key)
-        self.keys.append(key)
-        a = key[0] if key else 0
+        """Append the key of the next position (a sequence of Fractions or floats)."""
+        j = self.size
+        self.size += 1
+        a = key[0] if len(key) else 0
         plain = len(key) >= 2 and abs(a) > self.tol and all(
             abs(v) <= self.tol for v in key[2:])
         if not plain:
-            self.specials.append(j)
+            self.specials.append((j, key))
             return
         ratio = key[1] / a
-        if ratio not in self.at:
+        seen = self.at.get(ratio)
+        if seen is None:
             bisect.insort(self.ratios, ratio)
-            self.at[ratio] = []
-        self.at[ratio].append(j)
-        self.least = abs(a) if self.least is None else min(self.least, abs(a))
+            self.at[ratio] = [j, key, j, key]
+        else:
+            seen[2], seen[3] = j, key
+        a = abs(a)
+        if self.least is None or a < self.least:
+            self.least = a
 
-    def _score(self, q, j):
-        return -abs(sum(x * k for x, k in zip(q, self.keys[j], strict=False)))
+    @staticmethod
+    def _score(q, key):
+        return -abs(sum(x * k for x, k in zip(q, key, strict=False)))
 
     def lookup(self, q, margin) -> int | None:
         """The argmax column of query `q` (None: undecided, `scan` it)."""
@@ -86,27 +95,36 @@ class RatioIndex:
             return None
         x, y = q[0], q[1]
         target = -x / y
-        window = self.window * max(1, abs(target))
-        lo = bisect.bisect_left(self.ratios, target - window)
-        hi = bisect.bisect_right(self.ratios, target + window)
-        scored = [(self._score(q, j), j) for j in self.specials]
-        # every key of one ratio scores alike: the first and the last decide any tie rule
-        matched = sorted({j for r in self.ratios[lo:hi] for j in (self.at[r][0], self.at[r][-1])})
-        scored += [(self._score(q, j), j) for j in matched]
+        ratios = self.ratios
+        if self.window:
+            window = self.window * max(1, abs(target))
+            lo = bisect.bisect_left(ratios, target - window)
+            hi = bisect.bisect_right(ratios, target + window)
+        else:
+            lo = bisect.bisect_left(ratios, target)
+            hi = lo + 1 if lo < len(ratios) and ratios[lo] == target else lo
+        score = self._score
+        scored = [(score(q, key), j) for j, key in self.specials]
+        for r in ratios[lo:hi]:
+            first, key, last, last_key = self.at[r]
+            scored.append((score(q, key), first))
+            if last != first:
+                scored.append((score(q, last_key), last))
         if not scored:
             return None
         best = max(s for s, _ in scored)
-        nearest = [abs(self.ratios[k] - target) for k in (lo - 1, hi) if 0 <= k < len(self.ratios)]
+        nearest = [abs(ratios[k] - target) for k in (lo - 1, hi) if 0 <= k < len(ratios)]
         if nearest:  # every unmatched plain key scores at most this
             bound = -self.least * abs(y) * min(nearest)
             if bound > best - max(margin, self.tol):
                 return None
+        scored.sort(key=lambda pair: pair[1])
         return scored, best
 
-    def scan(self, q, margin) -> int:
-        """The argmax column of query `q` over every key."""
+    def scan(self, q, margin, keys) -> int:
+        """The argmax column of query `q` over every key (`keys`, in column order)."""
         self.scanned += 1
-        scored = [(self._score(q, j), j) for j in range(len(self.keys))]
+        scored = [(self._score(q, key), j) for j, key in enumerate(keys)]
         best = max(s for s, _ in scored)
         return self._choose([j for s, j in scored if s >= best - self.tol], best, scored,
                             margin)

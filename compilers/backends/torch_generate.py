@@ -47,6 +47,7 @@ import math
 
 import torch
 
+from compilers.backends.lookups_step import float_step
 from compilers.backends.lookups_torch import TorchRatioLookups
 from compilers.backends.torch_attention import refuse_ties
 from compilers.backends.torch_flags import Flags
@@ -100,6 +101,7 @@ class TorchGenerator:
         if self._vector_inputs and model.ir.positions is not None:
             overlap = set(model.ir.inputs.dims) & set(model.ir.positions.features)
             self._vector_inputs = not overlap  # else embed's order of additions is kept
+        self.fast = float_step(self) if lookups else None  # lookups='index', CPU float64
 
     def _head_plan(self, block: Attention) -> list:
         """How each head of `block` runs at one new position (see the module docstring)."""
@@ -235,6 +237,8 @@ class TorchGenerator:
     @torch.inference_mode()
     def push_values(self, inputs: torch.Tensor) -> torch.Tensor:
         """One position: the read-out values (batch, outputs), in `readout.outputs` order."""
+        if self.fast is not None:
+            return self.fast.push(inputs)
         model = self.model
         x = self._embed(inputs)
         streams = []
@@ -248,42 +252,43 @@ class TorchGenerator:
 
     def attention(self, model, block: Attention, params, x: torch.Tensor) -> torch.Tensor:
         """The rule of an attention block at the new position (`TorchTransformer._attention`)."""
-        position = self.position
         delta = None
-        for how, head, query, key, value in self._heads[block.label]:
-            if how == "sum":
-                v = torch.matmul(x, value)  # (batch, 1, width)
-                before = self.sums.get(head.label)
-                total = before + v if before is not None else v
-                self.sums[head.label] = total
-                if head.mask == "strict_causal":  # the mean over 0..p-1; nothing seen at 0
-                    out = before / position if before is not None else torch.zeros_like(v)
-                else:
-                    out = total / (position + 1)
-            elif how == "general":
-                k, v = self.cache[head.label][:2]
-                positions = torch.tensor([position], device=model.device)
-                out = model._attend(head, torch.matmul(x, query), k, v, positions, self.n,
-                                    self.flags)
-            else:
-                if how == "self":
-                    k, v = self._append(head.label, x, key, value)
-                    if head.mask == "strict_causal":  # keys 0..p-1: all but the new one
-                        k, v = k[:, :-1], v[:, :-1]
-                else:
-                    k, v = self.cache[head.label][:2]
-                if head.label in self.lookups.heads and k.shape[1]:  # lookups='index'
-                    pick = self.lookups.candidates(head, how, torch.matmul(x, query), k,
-                                                   position)
-                    if pick is not None:
-                        out = self._attend(head, torch.matmul(x, query), k[self._rows, pick],
-                                           v[self._rows, pick], position)
-                        delta = out if delta is None else delta + out
-                        continue
-                out = (self._attend(head, torch.matmul(x, query), k, v, position) if k.shape[1]
-                       else x.new_zeros(x.shape[0], 1, v.shape[-1]))  # no key seen: adds 0
+        for plan in self._heads[block.label]:
+            out = self.head_output(plan, x)
             delta = out if delta is None else delta + out
         return x if delta is None else x + delta
+
+    def head_output(self, plan: tuple, x: torch.Tensor) -> torch.Tensor:
+        """One head's output at the new position, (batch, 1, width); `plan` from `_head_plan`."""
+        model, position = self.model, self.position
+        how, head, query, key, value = plan
+        if how == "sum":
+            v = torch.matmul(x, value)  # (batch, 1, width)
+            before = self.sums.get(head.label)
+            total = before + v if before is not None else v
+            self.sums[head.label] = total
+            if head.mask == "strict_causal":  # the mean over 0..p-1; nothing seen at 0
+                return before / position if before is not None else torch.zeros_like(v)
+            return total / (position + 1)
+        if how == "general":
+            k, v = self.cache[head.label][:2]
+            positions = torch.tensor([position], device=model.device)
+            return model._attend(head, torch.matmul(x, query), k, v, positions, self.n,
+                                 self.flags)
+        if how == "self":
+            k, v = self._append(head.label, x, key, value)
+            if head.mask == "strict_causal":  # keys 0..p-1: all but the new one
+                k, v = k[:, :-1], v[:, :-1]
+        else:
+            k, v = self.cache[head.label][:2]
+        if head.label in self.lookups.heads and k.shape[1]:  # lookups='index'
+            pick = self.lookups.candidates(head, how, torch.matmul(x, query), k, position)
+            if pick is not None:
+                return self._attend(head, torch.matmul(x, query), k[self._rows, pick],
+                                    v[self._rows, pick], position)
+        if not k.shape[1]:  # no key seen: adds 0
+            return x.new_zeros(x.shape[0], 1, v.shape[-1])
+        return self._attend(head, torch.matmul(x, query), k, v, position)
 
     def mlp(self, model, block: MLP, params, x: torch.Tensor) -> torch.Tensor:
         """The rule of an MLP block at the new position (`TorchTransformer._mlp`): plain

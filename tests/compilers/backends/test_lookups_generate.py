@@ -91,14 +91,16 @@ def test_indexed_float32_flags_the_same_steps_as_dense():
 
 def test_ratio_index_finds_the_last_write_and_the_sentinel():
     index = RatioIndex(tie="last")
-    index.add([Fraction(0), Fraction(0), Fraction(1, 2)])  # the start sentinel: special
-    for j, cell in enumerate([0, 1, 0, -1, 1], start=1):
-        index.add([Fraction(1, j + 1), Fraction(-cell, j + 1), Fraction(0)])
+    keys = [[Fraction(0), Fraction(0), Fraction(1, 2)]]  # the start sentinel: special
+    keys += [[Fraction(1, j + 1), Fraction(-cell, j + 1), Fraction(0)]
+             for j, cell in enumerate([0, 1, 0, -1, 1], start=1)]
+    for key in keys:
+        index.add(key)
     position = 6
     for cell, last in [(0, 3), (1, 5), (-1, 4), (7, 0)]:
         q = [Fraction(cell, position + 1), Fraction(1, position + 1),
              Fraction(1, (position + 1) ** 2)]
-        assert index.lookup(q, 0) == last == index.scan(q, 0)
+        assert index.lookup(q, 0) == last == index.scan(q, 0, keys)
 
 
 def test_ratio_index_without_a_tie_rule_names_the_tie():
@@ -122,4 +124,21 @@ def test_indexed_exact_steps_never_scan_the_keys():
     assert set(lookups.indexes) == {"last_write", "input_cell"}
     assert set(lookups.sums) == {"prev_moves", "moves"}  # running sums
     assert [index.scanned for index in lookups.indexes.values()] == [0, 0]
-    assert len(lookups.indexes["last_write"].keys) == 150
+    assert lookups.indexes["last_write"].size == 150
+
+
+def test_float64_indexed_step_runs_in_python_floats_and_equals_the_dense_read_outs():
+    construction = tm.build(BB2_4, "0121")
+    encoded = construction.encode(construction.word)
+    steps = []
+    for lookups in ("dense", "index"):
+        runner = backend_for(construction, "torch", dtype="float64", lookups=lookups)
+        generator = runner.generator(n=encoded.n, batch=1, encoder_inputs=[encoded.encoder])
+        assert (generator.generator.fast is not None) == (lookups == "index")
+        vector, values = runner.inputs([encoded.first]), []
+        for _ in range(300):
+            out = generator.push(vector)
+            values.append(runner.host(out).tolist())
+            vector = generator.next_input(out)
+        steps.append(values)
+    assert steps[0] == steps[1]  # every read-out, step by step, float for float

@@ -1,0 +1,288 @@
+"""Torch generation with ``lookups='index'`` on the CPU in float64: one step in Python floats.
+
+With lookups a decoder step is a few products at one position plus the index
+queries, so on the CPU its cost is the overhead per operation, not arithmetic:
+about 2-4 microseconds per small torch or numpy call, against about 0.1 for
+one multiply-add on Python floats (IEEE doubles, as float64 tensors). The
+weights of the decoders that generate (Pérez et al.'s Turing-machine decoder:
+one-hot transitions, moves, reads) are sparse, so `FloatStep` runs the step
+of a `torch_generate.TorchGenerator` on the module's own float64 weights, kept
+as their nonzero entries, output column by output column, block by block as
+`TorchGenerator.push_values` does:
+
+* embedding: the positional row (computed by the module for 256 positions at
+  a time, as the generator does) with the inputs in their columns;
+* an MLP: ``x + (relu(x W_in + b_in) W_out) + b_out``;
+* a head with constant scores (Pérez et al.'s uniform causal averages): the
+  running sum of its values over positions 0..p, divided by p + 1 (0..p-1 over
+  p where strictly causal);
+* a hard ``-|<q, k>|`` head with a `lookups_ratio.RatioIndex` (last write,
+  input cell): the index names the candidate keys (the matches and the special
+  keys, every other key certified at least the head's gap below the best, as
+  in `lookups_torch`), and the hard-attention rule of `TorchGenerator._attend`
+  runs on them: winners within ``gap/2`` of the best, the tie rule, the suspect
+  flag for a candidate ``gap/4 .. 3 gap/4`` below. Where the index cannot
+  certify, the same rule runs over every cached key (numpy).
+
+Each entry is the sum of its nonzero terms in the order of the input columns,
+then the bias: the floats of the torch step up to the order in which a
+product's terms are summed, which torch's own kernels do not fix either
+(`torch_generate` says the same of its step); a zero weight's term is left
+out (it adds 0, or turns an infinite entry into NaN where the product keeps
+it: the per-step non-finite check fires in both). The non-finite check, the
+suspect flags and the read-out are the generator's.
+
+Taken only where every block is covered (MLPs, and attention whose heads are
+all constant-score or ratio-indexed), the weights are one model's (not
+stacked), the inputs are vectors and the dtype float64 on the CPU; otherwise
+the torch step runs (a GPU keeps it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from compilers.errors import EvaluationError
+from compilers.ir import MLP, Attention
+from compilers.ir.plan import argmax_positions
+
+MAX_BATCH = 8  # beyond this many examples the batched torch step is cheaper
+
+
+def float_step(generator) -> FloatStep | None:
+    """The Python-float step of `generator`, or None where the torch step must run."""
+    model = generator.model
+    if (model.device.type != "cpu" or model.float_dtype != torch.float64
+            or not generator._vector_inputs or generator.batch > MAX_BATCH):
+        return None
+    for _rule, block, _params in generator._rules:
+        if isinstance(block, Attention):
+            for how, head, *weights in generator._heads[block.label]:
+                if not (how == "sum" or head.label in generator.lookups.heads):
+                    return None
+                if any(w.dim() != 2 for w in weights):
+                    return None
+        elif not isinstance(block, MLP):
+            return None
+    if any(w.dim() > 2 for plan in generator._mlps.values() for w in plan):
+        return None
+    return FloatStep(generator)
+
+
+class _Affine:
+    """``y = x M + b`` on a list `x`, from M (inputs, outputs) and b, kept as nonzero terms."""
+
+    def __init__(self, matrix: torch.Tensor, bias: torch.Tensor | None = None):
+        m = matrix.detach().cpu().numpy()
+        self.outputs = m.shape[1]
+        self.bias = ([0.0] * self.outputs if bias is None
+                     else bias.detach().cpu().numpy().reshape(-1).tolist())
+        self.rows = []  # (output column, ((input column, weight), ...)), outputs with terms
+        for o in range(self.outputs):
+            terms = tuple((int(i), float(m[i, o])) for i in np.flatnonzero(m[:, o]))
+            if terms:
+                self.rows.append((o, terms))
+        self.touched = sorted({o for o, _ in self.rows}
+                              | {o for o, b in enumerate(self.bias) if b != 0})
+
+    def products(self, x: list) -> dict:
+        """Output column -> ``sum_i x_i M_io`` (no bias), for the columns with terms."""
+        out = {}
+        for o, terms in self.rows:
+            s = 0.0
+            for i, w in terms:
+                s += x[i] * w
+            out[o] = s
+        return out
+
+    def sparse(self, x: list) -> list:
+        """``x M + b`` at the `touched` columns only (every other output is 0)."""
+        products = self.products(x)
+        return [products.get(o, 0.0) + self.bias[o] for o in self.touched]
+
+    def full(self, x: list) -> list:
+        """Every output: ``x M + b``."""
+        y = list(self.bias)
+        for o, s in self.products(x).items():
+            y[o] = s + y[o]
+        return y
+
+
+class FloatStep:
+    """One position of a `TorchGenerator` in Python floats (see the module docstring)."""
+
+    def __init__(self, generator):
+        self.g = generator
+        model = generator.model
+        self.batch = generator.batch
+        self.blocks = []
+        for _rule, block, _params in generator._rules:
+            if isinstance(block, MLP):
+                w_in, b_in, w_out, b_out = generator._mlps[block.label]
+                self.blocks.append(("mlp", block, (_Affine(w_in, b_in), _Affine(w_out, b_out))))
+            else:
+                heads = []
+                for how, head, query, key, value in generator._heads[block.label]:
+                    heads.append((how, head, _Affine(query), _Affine(key), _Affine(value)))
+                self.blocks.append(("attention", block, heads))
+        matrix, bias = generator._readout
+        self.readout = _Affine(matrix, bias)
+        self.sums: dict[str, list[dict]] = {}
+        self.caches: dict[str, list] = {}  # head -> [keys, values, used], (batch, cap, dims)
+        self.self_heads = []
+        for how, head, _, key, value in (h for kind, _, heads in self.blocks
+                                         if kind == "attention" for h in heads):
+            if how == "encoder":  # the encoder's keys, and its values where they can be nonzero
+                k, v = generator.cache[head.label][:2]
+                self.caches[head.label] = [k.cpu().numpy(), v.cpu().numpy()[:, :, value.touched],
+                                           k.shape[1]]
+            elif how == "self":
+                self.self_heads.append(head.label)
+                self.caches[head.label] = [np.zeros((self.batch, 16, key.outputs)),
+                                           np.zeros((self.batch, 16, len(value.touched))), 0]
+        self.columns = model.input_columns.tolist()
+        self._positions: tuple[int, list] | None = None
+
+    # -- one position ---------------------------------------------------------------
+
+    def push(self, inputs: torch.Tensor) -> torch.Tensor:
+        """One position: the read-out values (batch, outputs), as `push_values`."""
+        g = self.g
+        position = g.position
+        xs = self._embed(inputs)
+        for label in self.self_heads:
+            self._grow(label)
+        out = []
+        for b, x in enumerate(xs):
+            streams = []
+            for kind, block, plan in self.blocks:
+                x = self._mlp(plan, x) if kind == "mlp" else self._attention(plan, x, b, position)
+                streams.append((block.label, x))
+            if not math.isfinite(sum(x)) and not all(map(math.isfinite, x)):
+                # a non-finite entry persists through every later block (`torch_generate`)
+                label = next(label for label, s in streams if not all(map(math.isfinite, s)))
+                raise EvaluationError(f"{label}: non-finite values at position {position}")
+            out.append(self.readout.full(x))
+        for label in self.self_heads:
+            self.caches[label][2] += 1
+        g.position += 1
+        return torch.tensor(out, dtype=torch.float64)
+
+    def _grow(self, label: str) -> None:
+        cache = self.caches[label]
+        keys, values, used = cache
+        if used == keys.shape[1]:
+            cache[0] = np.concatenate([keys, np.zeros_like(keys)], axis=1)
+            cache[1] = np.concatenate([values, np.zeros_like(values)], axis=1)
+
+    def _embed(self, inputs: torch.Tensor) -> list[list]:
+        g = self.g
+        position = g.position
+        first, rows = self._positions or (0, None)
+        if rows is None or position - first >= len(rows):
+            if g._positional_row() is not None:
+                first, placed = g._features
+                rows = placed.tolist()
+                self._positions = (first, rows)
+            else:
+                rows = None
+        if rows is None or position - first >= len(rows):  # features computed alone
+            return g._embed(inputs)[:, 0].tolist()
+        values = inputs.tolist()
+        row = rows[position - first]
+        xs = []
+        for vector in values:
+            if len(vector) != len(self.columns):
+                g._embed(inputs)  # raises, naming the input dims
+            x = list(row)
+            for c, v in zip(self.columns, vector, strict=True):
+                x[c] = v
+            xs.append(x)
+        return xs
+
+    # -- the rules ------------------------------------------------------------------
+
+    @staticmethod
+    def _mlp(plan, x: list) -> list:
+        w_in, w_out = plan
+        hidden = [v if v > 0 else 0.0 for v in w_in.full(x)]
+        products = w_out.products(hidden)
+        x = list(x)
+        for o in w_out.touched:
+            x[o] = (x[o] + products.get(o, 0.0)) + w_out.bias[o]
+        return x
+
+    def _attention(self, heads, x: list, b: int, position: int) -> list:
+        delta: dict = {}
+        for how, head, query, key, value in heads:
+            if how == "sum":
+                v = value.products(x)
+                sums = self.sums.setdefault(head.label, [None] * self.batch)
+                before = sums[b]
+                total = v if before is None else {o: before[o] + v[o] for o in v}
+                sums[b] = total
+                if head.mask == "strict_causal":
+                    out = ({o: 0.0 for o in v} if before is None
+                           else {o: s / position for o, s in before.items()})
+                else:
+                    out = {o: s / (position + 1) for o, s in total.items()}
+            else:
+                out = self._hard(head, how, query, key, value, x, b, position)
+            for o, s in out.items():
+                delta[o] = delta[o] + s if o in delta else s
+        if not delta:
+            return x
+        x = list(x)
+        for o, s in delta.items():
+            x[o] = x[o] + s
+        return x
+
+    def _hard(self, head, how: str, query, key, value, x: list, b: int, position: int):
+        """The hard ``-|<q, k>|`` rule (`TorchGenerator._attend`) on the candidates the
+        index names, or on every cached key where it names none."""
+        g = self.g
+        cache = self.caches[head.label]
+        index = g.lookups.heads[head.label][b]
+        if how == "self":
+            k = key.full(x)
+            used = cache[2]
+            cache[0][b, used] = k
+            cache[1][b, used] = value.sparse(x)
+            index.add(k)
+            used += 1
+        else:
+            used = cache[2]
+        q = query.full(x)
+        kind = head.kind
+        half = quarter = three_quarters = None
+        margin = 0.0
+        if kind.gap is not None:
+            half, quarter, three_quarters = g._gap(head, position)
+            margin = 2 * half
+        found = index.candidates(q, margin)
+        if found is not None:
+            columns = [j for _, j in found[0]]
+            scores = [-s for s, _ in found[0]]  # |<q, k_j>|
+        else:
+            columns = list(range(used))
+            scores = np.abs(cache[0][b, :used] @ np.asarray(q)).tolist()
+        least = min(scores)
+        below = [s - least for s in scores]
+        if half is not None:
+            winners = [j for j, d in zip(columns, below, strict=True) if d < half]
+            if any(quarter <= d < three_quarters for d in below):
+                fired = torch.zeros(self.batch, dtype=torch.bool)
+                fired[b] = True
+                g.flags.mark(head.label, fired)
+        else:
+            winners = [j for j, d in zip(columns, below, strict=True) if d == 0]
+        if kind.tie is None and len(winners) > 1:
+            argmax_positions(head, winners)  # raises, naming the positions
+        chosen = min(winners) if kind.tie == "first" else max(winners)
+        return dict(zip(value.touched, cache[1][b, chosen].tolist(), strict=True))
+
+
+__all__ = ["FloatStep", "float_step"]
