@@ -7,7 +7,10 @@ at each maximum length L in ``--lengths`` (8, 16, 32, 64, 128):
 
 * tracr: ``compile_rasp_to_model(program, vocab, max_seq_len=L)`` with its
   defaults (``mlp_exactness`` 100, attention softmax coldness 100);
-* ours: `compilers.programs.rasp_compile.compile_rasp`, then the torch module.
+* ours: `compilers.programs.rasp_compile.compile_rasp`, then the torch module;
+  ``--attention softmax`` compiles ours with softmax heads at the derived
+  inverse temperature (`compilers.programs.rasp_softmax`), ``both`` adds that
+  as a third column (``ours_softmax``); ``--skip-tracr`` runs ours only.
 
 On the same batch of ``--words`` random inputs of length L (over the program's
 vocabulary; a permutation of ``0 .. L-1`` for ``sort_unique``, whose keys must
@@ -119,7 +122,8 @@ def _right(got: list, expected: list) -> bool:
     return True
 
 
-def run_ours(name: str, L: int, words: int, seed: int, repeats: int, max_params: int) -> dict:
+def run_ours(name: str, L: int, words: int, seed: int, repeats: int, max_params: int,
+             attention: str = "average-hard") -> dict:
     import torch
 
     from compilers.backends.torch_module import TorchTransformer
@@ -131,9 +135,11 @@ def run_ours(name: str, L: int, words: int, seed: int, repeats: int, max_params:
     torch.set_num_threads(1)
     expr, vocab = program(name, L, rasp, rasp_lib)
     start = time.perf_counter()
-    compiled = compile_rasp(expr, vocab=vocab, max_seq_len=L, bos="BOS")
+    compiled = compile_rasp(expr, vocab=vocab, max_seq_len=L, bos="BOS", attention=attention)
     params = transformer_stats(compiled.transformer)["parameters (dense)"]
     out = {"params": params, "layers": size(compiled.transformer).layers}
+    if compiled.beta is not None:
+        out["beta"] = float(compiled.beta)
     if params > max_params:
         out["compile_s"] = time.perf_counter() - start
         out["skipped"] = f"{params} dense parameters > --max-params"
@@ -233,6 +239,8 @@ def _shown(result: dict) -> str:
            f"{result['compile_s']:.2f} s"
     if "skipped" in result:
         return text + f", not run ({result['skipped']})"
+    if "beta" in result:
+        text += f", beta {result['beta']:.4g}"
     return text + f", forward {result['forward_s'] * 1e3:.2f} ms, right " \
                   f"{result['accuracy']:.3f}"
 
@@ -247,23 +255,32 @@ def main(argv=None) -> None:
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--max-params", type=int, default=200_000_000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--attention", choices=("average-hard", "softmax", "both"),
+                        default="average-hard")
+    parser.add_argument("--skip-tracr", action="store_true")
     args = parser.parse_args(argv)
     os.environ["XLA_FLAGS"] = ("--xla_cpu_multi_thread_eigen=false "
                                "intra_op_parallelism_threads=1")  # before JAX loads
     rows = []
     for name in args.programs.split(","):
         for L in (int(x) for x in args.lengths.split(",")):
-            row = {"program": name, "L": L,
-                   "ours": cell(run_ours, (name, L, args.words, args.seed, args.repeats,
-                                           args.max_params), args.timeout),
-                   "tracr": cell(run_tracr, (name, L, args.words, args.seed, args.repeats),
-                                 args.timeout)}
+            ours = (name, L, args.words, args.seed, args.repeats, args.max_params)
+            row = {"program": name, "L": L}
+            if args.attention in ("average-hard", "both"):
+                row["ours"] = cell(run_ours, ours, args.timeout)
+            if args.attention in ("softmax", "both"):
+                row["ours_softmax"] = cell(run_ours, (*ours, "softmax"), args.timeout)
+            if not args.skip_tracr:
+                row["tracr"] = cell(run_tracr, (name, L, args.words, args.seed, args.repeats),
+                                    args.timeout)
             rows.append(row)
             if args.json:  # one JSON object a line, as each cell finishes
                 print(json.dumps(row, default=str), flush=True)
             else:
-                print(f"{name:16s} L={L:3d}  ours: {_shown(row['ours'])}\n"
-                      f"{'':16s}        tracr: {_shown(row['tracr'])}", flush=True)
+                print(f"{name:16s} L={L:3d}", flush=True)
+                for column in ("ours", "ours_softmax", "tracr"):
+                    if column in row:
+                        print(f"{'':16s} {column:>12s}: {_shown(row[column])}", flush=True)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,14 @@ distinct values of small denominator are never merged). A float run is
 decoded first: a categorical entry rounded to 0 or 1, a number to the
 nearest value of the output's inferred value set.
 
+Attention (``--attention``). ``average-hard`` (the default) builds every head
+average-hard, exact. ``softmax`` builds every head ``Softmax(beta)``, beta
+derived (`compilers.programs.rasp_softmax`) from N, each head's score gap,
+the value bounds, the decoding margins downstream and the dtype, so that the
+model decodes exactly the evaluator's answer at every n <= N; the exact
+backend's softmax (mpmath exponentials) is then decoded as a float run is,
+which that bound proves right. No beta: refused, naming N.
+
 Float guarantees (`limits`): N where the forward error bound of
 `compilers.programs.rasp_precision` shows that every head picks the exact
 head's keys and every output decodes right at every n <= N, else None.
@@ -47,7 +55,7 @@ from compilers.constructions.predictor import MAX_SYMBOLS, checked_alphabet
 from compilers.dtypes import UNIT_ROUNDOFF
 from compilers.errors import EvaluationError
 from compilers.ir import FrozenDict, Transformer, check
-from compilers.programs.rasp_compile import CompiledRasp, compile_rasp
+from compilers.programs.rasp_compile import ATTENTION, CompiledRasp, compile_rasp
 from compilers.programs.rasp_precision import guaranteed
 from languages import rasp
 from languages import rasp_lib as lib
@@ -133,6 +141,7 @@ class RaspProgram:
     program: object = field(compare=False)
     numbers: bool = False
     causal: bool = False
+    attention: str = "average-hard"
     bos: tuple = ("$",)
     eos: tuple = ()
     options: FrozenDict = field(default_factory=FrozenDict)
@@ -172,8 +181,9 @@ class RaspProgram:
         rows = list(values)[1:]  # position 0 is the BOS
         c = self.compiled
         out = []
+        rounded = kind != "exact" or self.attention == "softmax"  # softmax: near, not equal
         for row in rows:
-            if kind == "exact":
+            if kind == "exact" and not rounded:
                 entries = [Fraction(v) for v in row]
             else:
                 array = np.asarray(row, dtype=np.float64)
@@ -181,9 +191,9 @@ class RaspProgram:
                     raise EvaluationError(f"{self.name}: a float run gave a non-finite value")
                 entries = list(array)
             if c.numerical:
-                out.append(canonical(self._number(entries[0], kind)))
+                out.append(canonical(self._number(entries[0], "float" if rounded else kind)))
             else:
-                bits = [round(float(e)) if kind != "exact" else e for e in entries]
+                bits = [round(float(e)) if rounded else e for e in entries]
                 hot = [k for k, b in enumerate(bits) if b == 1]
                 if all(b == 0 for b in bits):
                     out.append(None)
@@ -212,7 +222,8 @@ class RaspProgram:
     def details(self) -> dict:
         return {"program": self.options["program"], "max length": self.max_length,
                 "output": "numerical" if self.compiled.numerical else "categorical",
-                "causal": self.causal}
+                "causal": self.causal, "attention": self.attention,
+                **({"beta": str(self.compiled.beta)} if self.compiled.beta is not None else {})}
 
 
 def _bos(alphabet: str) -> str:
@@ -220,7 +231,7 @@ def _bos(alphabet: str) -> str:
 
 
 def build(*, program: str = "sort", alphabet: str | None = None, max_seq_len: int = 8,
-          causal: bool = False) -> RaspProgram:
+          causal: bool = False, attention: str = "average-hard") -> RaspProgram:
     """The compiled Tracr library program `program` (see the module docstring)."""
     table = _programs()
     if program not in table:
@@ -238,22 +249,25 @@ def build(*, program: str = "sort", alphabet: str | None = None, max_seq_len: in
         allowed = [name for name, entry in table.items() if entry[3]]
         raise OptionError(f"--causal: {program} is not meant for causal evaluation; causal "
                           f"programs: {', '.join(allowed)}")
+    if attention not in ATTENTION:
+        raise OptionError(f"--attention {attention!r}; allowed: {', '.join(ATTENTION)}")
     vocab = {int(c) if numbers else c for c in alphabet}
     bos = _bos(alphabet)
     expr = make(max_length)
-    compiled = compile_rasp(expr, vocab=vocab, max_seq_len=max_length,
-                            causal=causal, bos=bos, label="rasp")
+    compiled = compile_rasp(expr, vocab=vocab, max_seq_len=max_length, causal=causal,
+                            bos=bos, label="rasp", attention=attention)
     limits = {d: max_length if guaranteed(compiled.transformer, d, compiled.bounds, max_length,
                                           numerical=compiled.numerical,
-                                          values=compiled.values, ranges=compiled.ranges)
+                                          values=compiled.values, ranges=compiled.ranges,
+                                          gaps=compiled.gaps)
                   else None
               for d in UNIT_ROUNDOFF}
     return RaspProgram(
         name="rasp", transformer=compiled.transformer, alphabet=alphabet,
         outputs=compiled.outputs, compiled=compiled, program=expr, numbers=numbers,
-        causal=causal, bos=(bos,),
+        causal=causal, attention=attention, bos=(bos,),
         options={"program": program, "alphabet": alphabet, "max_seq_len": max_length,
-                 "causal": causal},
+                 "causal": causal, "attention": attention},
         limits=limits, note="Lindner et al. 2023 (Tracr), compiler/lib.py")
 
 
@@ -270,7 +284,10 @@ FAMILY = Family(
                     help="The largest input length N compiled for (Tracr's max_seq_len)."),
              Option(name="causal", kind="flag", default=False,
                     help="Future-masked heads, checked against the causal evaluator "
-                         "(frac_prevs, shift_by, detect_pattern).")),
+                         "(frac_prevs, shift_by, detect_pattern)."),
+             Option(name="attention", kind="choice", choices=ATTENTION, default="average-hard",
+                    help="average-hard (exact) or softmax (every head Softmax(beta), beta "
+                         "derived from N, the gaps, the values and the dtype).")),
     build=build, inputs="words over the program's vocabulary")
 
 __all__ = ["FAMILY", "PROGRAMS", "RaspOutputs", "RaspProgram", "build", "canonical"]

@@ -42,11 +42,21 @@ the first sublayer of its kind after every S-op it reads is ready):
   head dimension per set of query values with the same keys; where the keys
   are a thermometer (values in order) and that set is a run of consecutive
   values, its key form is the difference of two thermometer steps (an
-  ordered comparison costs O(values), not O(values^2)). ``SelectorNot``
+  ordered comparison costs O(values), not O(values^2); for ``<``, ``<=``,
+  ``>``, ``>=`` of numbers each query value's run of keys is found by
+  bisection, not by a predicate per pair). ``SelectorNot``
   negates the predicate; a conjunction of m selectors adds their scores
   (selected iff the score is m); any other ``SelectorAnd``/``SelectorOr`` of
   selectors over different S-ops is one Select over the tuples of its key
   and query S-ops (one-hot tuples by conjunction units).
+* numbers of categorical S-ops: where a categorical S-op of numbers is read as
+  one number (a numerical ``Map``, an affine ``SequenceMap``), its value is
+  ``sum_v v [s = v]`` over its one-hots, except where a short form is known:
+  ``i - word`` for the indices, the count w of a ``SelectorWidth`` (its own
+  knots or steps on ``1/(w + 1)``, in the MLP that makes its one-hots, built
+  only when read), and an affine ``Map`` of either. (``make_sort_freq``'s
+  keys ``-hist + i/N`` take N^2 values; each of their 2(N^2 - 1) steps reads
+  3 entries, not 2N + 1.)
 * ``Aggregate(S, s, default)``: one average-hard head (Cookbook Def. 5.1)
   scoring a selected key m, another key at most m - 1, and the BOS
   ``m - 1/2`` (its query reads ``one``): the keys selected are exactly the
@@ -90,6 +100,9 @@ Deviations from Tracr, named:
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
+import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -98,7 +111,7 @@ import sympy
 from compilers.ir import AverageHard, I, N, Transformer
 from compilers.library import Model, attention, positions
 from compilers.library import tokens as bos_tokens
-from compilers.programs import rasp_selectors, rasp_tables
+from compilers.programs import rasp_selectors, rasp_softmax, rasp_tables
 from compilers.programs.booleans import ProgramCompileError
 from compilers.programs.rasp_values import (
     ValueSets,
@@ -133,6 +146,8 @@ class Rep:
     order: list | None = None  # values by increasing number, where thermo is known
     thermo: list | None = None  # thermo[c]: the form of [value >= order[c]]
     nullable: bool = False  # None (the zero vector) at some position
+    number: object = None  # categorical with numbers: a compact form of its value, or a
+    # function that makes one (called once, before the layers are built)
 
 
 @dataclass(frozen=True)
@@ -152,6 +167,12 @@ class CompiledRasp:
         bounds: each positional feature's largest absolute value at lengths up to N.
         ranges: the largest absolute value of each direction the compiler writes, on
             every input (one-hot and thermometer entries 1, a number its value set's).
+        attention: ``"average-hard"`` or ``"softmax"`` (every head ``Softmax(beta)``,
+            `compilers.programs.rasp_softmax`).
+        beta: the softmax heads' inverse temperature (None for average-hard).
+        gaps: each softmax head's score gap, by label (what the precision analysis reads).
+        beta_dtype: the least precise dtype beta was derived for (None: given, or
+            average-hard).
     """
 
     transformer: Transformer
@@ -164,6 +185,14 @@ class CompiledRasp:
     causal: bool
     bounds: dict
     ranges: dict
+    attention: str = "average-hard"
+    beta: Fraction | None = None
+    gaps: dict = field(default_factory=dict)
+    beta_dtype: str | None = None
+
+
+ATTENTION = ("average-hard", "softmax")
+"""The kinds of head the compiler builds (`compile_rasp`'s ``attention``)."""
 
 
 def _attn_stage(ready: int) -> int:
@@ -226,9 +255,10 @@ class _Compiler:
         self.entries += entries
         if self.entries > MAX_ENTRIES:
             raise ProgramCompileError(
-                f"RASP compiler: {getattr(sop, 'label', sop)} brings the program past "
-                f"{MAX_ENTRIES} weights at max_seq_len {self.n} (its value sets are too large "
-                "for exact tables); compile it for a shorter maximum length")
+                f"RASP compiler: {getattr(sop, 'label', sop)} needs {entries} weights, which "
+                f"brings the program to {self.entries}, past the limit of {MAX_ENTRIES} "
+                f"(MAX_ENTRIES) at max_seq_len {self.n} (its value sets are too large for "
+                "exact tables); compile it for a shorter maximum length")
 
     def op(self, stage: int, action) -> None:
         self.ops.setdefault(stage, []).append(action)
@@ -264,7 +294,18 @@ class _Compiler:
         r = self.rep(sop)
         if r.numerical:
             return r.form, r.ready
+        compact = self.compact(r)
+        if compact is not None:
+            return compact, r.ready
         return _add(*r.forms.values(), scales=[number(v) for v in r.forms]), r.ready
+
+    def compact(self, r: Rep) -> dict | None:
+        """A categorical S-op's value as a short form where one is known: ``i - word`` for
+        the indices, a table's own number direction (made on demand in the same MLP), or an
+        affine map of either; None elsewhere."""
+        if callable(r.number):
+            r.number = r.number()
+        return r.number
 
     def one_hot(self, sop) -> Rep:
         """The S-op as one-hot forms: itself, or a numerical one through steps (one MLP)."""
@@ -295,7 +336,9 @@ class _Compiler:
             return Rep(False, 0, forms={p: {positions.feature(
                 self.model, f"indices_{p}", sympy.Piecewise((1, sympy.Eq(I, p + 1)),
                                                             (0, True))): Fraction(1)}
-                for p in range(self.n)})
+                for p in range(self.n)},
+                number=lambda: {positions.index(self.model): Fraction(1),
+                                self.word: Fraction(-1)})
         if isinstance(sop, rasp.LengthType):
             if numerical:
                 return Rep(True, 0, form={positions.feature(
@@ -328,18 +371,34 @@ class _Compiler:
         if not inner.numerical:
             table = {v: call(f, v) for v in inner.forms}
             nullable = inner.nullable or None in table.values()
+            line = None
+            if not nullable and numeric(table) and numeric(table.values()) and (
+                    inner.number is not None):
+                line = affine_1d(sorted((number(v), number(y)) for v, y in table.items()))
+            if line is not None:
+                a, b = line
+                scaled = lambda: _add(self.compact(inner), {self.word: Fraction(1)},  # noqa: E731
+                                      scales=[a, b])
+                if numerical:
+                    return Rep(True, inner.ready, form=scaled())
+                out = self._regroup(inner, table)
+                return Rep(False, inner.ready, forms=out, number=scaled)
             if numerical:
                 return Rep(True, inner.ready, nullable=nullable, form=_add(
                     *[inner.forms[v] for v in table if table[v] is not None],
                     scales=[number(y) for y in table.values() if y is not None]))
-            out: dict = {}
-            for v, y in table.items():
-                if y is not None:
-                    out[y] = _add(out.get(y, {}), inner.forms[v])
-            return Rep(False, inner.ready, forms=out, nullable=nullable)
+            return Rep(False, inner.ready, forms=self._regroup(inner, table), nullable=nullable)
         xs = self.numbers(sop.inner)
         points = [(x, call(f, x)) for x in xs]
         return self._table(sop, inner.form, inner.ready, points, numerical)
+
+    def _regroup(self, inner: Rep, table: dict) -> dict:
+        """The one-hot forms of ``f(s)``: each value's form the sum of its preimage's."""
+        out: dict = {}
+        for v, y in table.items():
+            if y is not None:
+                out[y] = _add(out.get(y, {}), inner.forms[v])
+        return out
 
     def _table(self, sop, z: dict, ready: int, points: list, numerical: bool,
                affine_ok: bool = True) -> Rep:
@@ -507,6 +566,9 @@ class _Compiler:
         return self._select_reps(k, q, predicate, negated), max(k.ready, q.ready)
 
     def _select_reps(self, k: Rep, q: Rep, predicate, negated: bool) -> list:
+        ordered = self._ordered(k, q, predicate, negated)
+        if ordered is not None:
+            return ordered
         if len(k.forms) * len(q.forms) > MAX_PREDICATES:
             raise ProgramCompileError(f"RASP compiler: a Select over {len(k.forms)} key and "
                                       f"{len(q.forms)} query values at max_seq_len {self.n}; "
@@ -518,6 +580,41 @@ class _Compiler:
             if chosen:
                 groups[chosen] = _add(groups.get(chosen, {}), qform)
         pairs = [(qform, self._keys(k, chosen)) for chosen, qform in groups.items()]
+        self.spend(sum(len(qf) + len(kf) for qf, kf in pairs), "a Select")
+        return pairs
+
+    def _ordered(self, k: Rep, q: Rep, predicate, negated: bool) -> list | None:
+        """An ordered comparison (``<``, ``<=``, ``>``, ``>=``) of numbers against keys whose
+        thermometer is known: each query value selects a run of the sorted keys, found by
+        bisection (O(values log values), not a predicate per pair); its key form is the
+        difference of two thermometer steps. None where that does not apply."""
+        flip = {rasp.Comparison.LT: rasp.Comparison.GEQ, rasp.Comparison.GEQ: rasp.Comparison.LT,
+                rasp.Comparison.LEQ: rasp.Comparison.GT, rasp.Comparison.GT: rasp.Comparison.LEQ}
+        if predicate not in flip or k.thermo is None or not (
+                numeric(k.order) and numeric(q.forms)):
+            return None
+        if negated:
+            predicate = flip[predicate]
+        keys = [number(a) for a in k.order]
+        if any(a >= b for a, b in itertools.pairwise(keys)):
+            return None
+        groups: dict = {}
+        for b, qform in q.forms.items():
+            x = number(b)
+            if predicate is rasp.Comparison.LT:  # key < query: a prefix
+                run = (0, bisect.bisect_left(keys, x))
+            elif predicate is rasp.Comparison.LEQ:
+                run = (0, bisect.bisect_right(keys, x))
+            elif predicate is rasp.Comparison.GT:  # key > query: a suffix
+                run = (bisect.bisect_right(keys, x), len(keys))
+            else:
+                run = (bisect.bisect_left(keys, x), len(keys))
+            if run[0] < run[1]:
+                groups[run] = _add(groups.get(run, {}), qform)
+        pairs = []
+        for (lo, hi), qform in groups.items():
+            upper = k.thermo[hi] if hi < len(k.thermo) else {}
+            pairs.append((qform, _add(k.thermo[lo], upper, scales=[1, -1])))
         self.spend(sum(len(qf) + len(kf) for qf, kf in pairs), "a Select")
         return pairs
 
@@ -598,7 +695,17 @@ class _Compiler:
             self.op(mlp, lambda units: rasp_tables.numeric(units, _add(z, {self.bos: -1}), ys,
                                                             out, self.word))
             return Rep(True, mlp, form={out: Fraction(1)})
-        return self._table(sop, z, stage, points, False)
+        rep = self._table(sop, z, stage, points, False)
+
+        def count():  # w itself, by the same table's steps, in the same MLP (made on demand)
+            (out,) = self.directions(sop, 1, self.n)
+            ys = [(x, Fraction(w)) for x, w in points]
+            self.op(rep.ready, lambda units: rasp_tables.numeric(
+                units, _add(z, {self.bos: -1}), ys, out, self.word))
+            return {out: Fraction(1)}
+        if rep.ready == _mlp_stage(stage):
+            rep.number = count
+        return rep
 
     # -- the whole ------------------------------------------------------------------------------
 
@@ -633,7 +740,8 @@ class _Compiler:
 
 
 def compile_rasp(program, *, vocab, max_seq_len: int, causal: bool = False, bos: str = "$",
-                 label: str = "rasp") -> CompiledRasp:
+                 label: str = "rasp", attention: str = "average-hard",
+                 beta: Fraction | None = None) -> CompiledRasp:
     """The exact transformer of a RASP S-op (see the module docstring).
 
     Args:
@@ -643,11 +751,23 @@ def compile_rasp(program, *, vocab, max_seq_len: int, causal: bool = False, bos:
         causal: future-mask every head (the evaluator's ``causal=True``).
         bos: the BOS token, not the text of a vocabulary value.
         label: the transformer's label.
+        attention: ``"average-hard"`` (exact), or ``"softmax"``: every head
+            ``Softmax(beta)``, beta derived from N, the gaps, the values and the dtypes
+            (`compilers.programs.rasp_softmax.softmax_beta`).
+        beta: with ``"softmax"``, this inverse temperature instead of the derived one (for
+            tests that show what too small a beta does; nothing is then guaranteed).
 
     Raises:
         ProgramCompileError: a construct not compiled, a value set or table past its
-            limit, a numerical S-op with a value that is not a number; each named.
+            limit, a numerical S-op with a value that is not a number, a softmax model
+            no beta makes decode right; each named.
     """
+    if attention not in ATTENTION:
+        raise ProgramCompileError(f"compile_rasp: attention {attention!r}; allowed: "
+                                  f"{', '.join(ATTENTION)}")
+    if beta is not None and (attention != "softmax" or not Fraction(beta) > 0):
+        raise ProgramCompileError(f"compile_rasp: beta {beta!r} needs attention 'softmax' "
+                                  "and a positive number")
     if not isinstance(program, rasp.SOp):
         raise ProgramCompileError(f"compile_rasp needs a RASP S-op, got {program!r}"[:200])
     if isinstance(max_seq_len, bool) or not isinstance(max_seq_len, int) or not (
@@ -658,7 +778,13 @@ def compile_rasp(program, *, vocab, max_seq_len: int, causal: bool = False, bos:
     if not vocab or None in vocab:
         raise ProgramCompileError(f"compile_rasp: vocab {vocab!r} must be a non-empty set "
                                   "of values (None is not a token)")
-    return _Compiler(program, vocab, max_seq_len, bool(causal), bos, label).build()
+    compiled = _Compiler(program, vocab, max_seq_len, bool(causal), bos, label).build()
+    if attention == "average-hard":
+        return compiled
+    if beta is not None:
+        return rasp_softmax.soften(compiled, Fraction(beta))
+    derived, dtype = rasp_softmax.softmax_beta(compiled)
+    return dataclasses.replace(rasp_softmax.soften(compiled, derived), beta_dtype=dtype)
 
 
-__all__ = ["CompiledRasp", "compile_rasp", "flat"]
+__all__ = ["ATTENTION", "CompiledRasp", "compile_rasp", "flat"]

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compilers.backends import make
+from compilers.programs import rasp_compile
 from compilers.programs.booleans import ProgramCompileError
 from compilers.programs.rasp_compile import compile_rasp
 from compilers.programs.rasp_values import ValueSets
@@ -182,8 +183,21 @@ def test_constructs_tracr_does_not_compile_are_refused_by_name():
     squared = rasp.numerical(rasp.Map(lambda x: x * x, wide))
     with pytest.raises(ProgramCompileError, match="MAX_VALUES"):
         compile_rasp(squared, vocab=set(range(257)), max_seq_len=4)
-    with pytest.raises(ProgramCompileError, match="past 2097152 weights"):
-        compile_rasp(lib.make_sort_freq(128), vocab={1, 2, 3}, max_seq_len=128)
+
+
+def test_a_program_past_the_weight_limit_is_refused_naming_its_size(monkeypatch):
+    monkeypatch.setattr(rasp_compile, "MAX_ENTRIES", 1000)
+    with pytest.raises(ProgramCompileError, match=r"needs \d+ weights, which brings the program "
+                                                  r"to \d+, past the limit of 1000 "
+                                                  r"\(MAX_ENTRIES\) at max_seq_len 16"):
+        compile_rasp(lib.make_sort_freq(16), vocab={1, 2, 3}, max_seq_len=16)
+
+
+@pytest.mark.slow
+def test_sort_freq_compiles_at_length_128_and_sorts_by_frequency():
+    program = lib.make_sort_freq(128)
+    words = [[3, 1, 2, 3, 3, 1] * 21 + [2, 2], [1] * 128, [2, 1] * 64, [3, 2, 1]]
+    assert_runs(program, {1, 2, 3}, 128, words, backends=("torch",))
 
 
 @pytest.mark.parametrize("case", [*rasp_cases.CASES, *rasp_cases.CAUSAL_CASES],
