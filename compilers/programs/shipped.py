@@ -1,9 +1,8 @@
 """The example programs shipped in the package, so that the README's commands run from a wheel.
 
-``examples/programs/`` of a checkout (SUBLEQ programs, ``rasp/`` programs, ...) is
-mirrored, file for file, in this package's ``examples/`` folder (`FOLDER`), which
-the wheel carries as package data (``tests/compilers/test_shipped.py`` keeps the
-two the same). `resolve` turns what a user typed into a path that exists:
+The programs live in this package's ``examples/`` folder (`FOLDER`), which the
+wheel carries as package data; a checkout's ``examples/programs/`` is a symbolic
+link to it (one copy; ``tests/compilers/programs/test_shipped.py`` keeps it so). `resolve` turns what a user typed into a path that exists:
 
 * a path to an existing file is itself (a checkout's ``examples/programs/...``
   and the user's own files are read where they are);
