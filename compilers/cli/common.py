@@ -126,6 +126,24 @@ def print_json(value) -> None:
     click.echo(json.dumps(_printable(value), indent=1, default=str))
 
 
+def show_positions(rows: list[dict]) -> None:
+    """A predictor's rows (``{"word", "positions": [{"t", "next", "predicted"}], ...}``) as a
+    table, a line per position; ``trusted`` and ``agrees_with_reference`` where present."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table()
+    extra = [c for c in ("trusted", "agrees_with_reference") if rows and c in rows[0]]
+    for column in ("word", "t", "next", "predicted", *extra):
+        table.add_column(column)
+    for row in rows:
+        for place in row["positions"]:
+            shown = ", ".join(f"{o}: {p}" for o, p in place["next"].items())
+            table.add_row(row["word"] or "(empty)", str(place["t"]), shown,
+                          str(place["predicted"]), *(str(row[c]) for c in extra))
+    Console().print(table)
+
+
 def _printable(value):
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 14_000:
         return hex(value)

@@ -30,6 +30,7 @@ from compilers.cli.common import (
     print_json,
     quiet_option,
     read_words,
+    show_positions,
     working,
 )
 from compilers.cli.families import construction, family_group, with_options
@@ -98,16 +99,21 @@ compile_group = family_group(
 @budget_options
 def eval_command(model_dir: str, words: tuple[str, ...], backend: str, as_json: bool,
                  quiet: bool, budget) -> None:
-    """Run a saved recognizer on WORDS (or one word per line on stdin)."""
+    """Run a saved recognizer or predictor on WORDS (or one word per line on stdin).
+
+    A recognizer gives each word's accept bit; a predictor (``rasp``, ``ngram``,
+    ``induction``) the next symbol's distribution at every position, as ``run`` prints it.
+    """
     from compilers.runs import budget as estimates
-    from compilers.runs import recognise
+    from compilers.runs import predict, recognise
     from compilers.runs.backends import backend_for
     from compilers.runs.saving import load_with_module
 
     loaded, module = load_with_module(model_dir, max_bytes=budget.memory)
-    if loaded.mode != "recognise":
+    if loaded.mode not in ("recognise", "predict"):
         raise click.BadParameter(f"{model_dir} holds a {loaded.name} construction "
-                                 f"({loaded.mode}), not a language recognizer",
+                                 f"({loaded.mode}), not a recognizer or a predictor (run "
+                                 f"it with `circuitx run {loaded.name}`)",
                                  param_hint="'MODEL_DIR'")
     batch = read_words(words)
     alphabet = set(loaded.transformer.inputs.tokens) - set(loaded.bos) - set(loaded.eos)
@@ -119,13 +125,18 @@ def eval_command(model_dir: str, words: tuple[str, ...], backend: str, as_json: 
     dtype = str(module.float_dtype).removeprefix("torch.")
     cost = estimates.run(loaded, batch, backend=backend, dtype=dtype).check(budget)
     runner = backend_for(loaded, backend, module=module) if backend == "torch" else None
+    runs = recognise if loaded.mode == "recognise" else predict
     with working(f"evaluating {len(batch)} word(s)", cost.seconds, quiet):
-        results = recognise(loaded, batch, backend=backend, runner=runner, reference=False)
-    rows = [{"word": r.input, "accept": r.answer, "p_accept": r.p_accept, "trusted": r.trusted}
-            for r in results]
+        results = runs(loaded, batch, backend=backend, runner=runner, reference=False)
+    if loaded.mode == "recognise":
+        rows = [{"word": r.input, "accept": r.answer, "p_accept": r.p_accept,
+                 "trusted": r.trusted} for r in results]
+    else:
+        rows = [{"word": r.input, **r.answer.as_dict(), "trusted": r.trusted}
+                for r in results]
     if as_json:
         print_json(rows)
-    else:
+    elif loaded.mode == "recognise":
         table = Table()
         for column in ("word", "accept", "p_accept", "trusted"):
             table.add_column(column)
@@ -133,6 +144,8 @@ def eval_command(model_dir: str, words: tuple[str, ...], backend: str, as_json: 
             table.add_row(r["word"] or "(empty)", str(r["accept"]), f"{r['p_accept']:.6g}",
                           "yes" if r["trusted"] else "NO")
         Console().print(table)
+    else:
+        show_positions(rows)
     untrusted = [r for r in results if not r.trusted]
     if untrusted:
         click.echo(f"warning: {len(untrusted)} word(s) are not trusted: "
