@@ -2,7 +2,8 @@
 
 The programs live in this package's ``examples/`` folder (`FOLDER`), which the
 wheel carries as package data; a checkout's ``examples/programs/`` is a symbolic
-link to it (one copy; ``tests/compilers/programs/test_shipped.py`` keeps it so). `resolve` turns what a user typed into a path that exists:
+link to it (one copy; ``tests/compilers/programs/test_shipped.py`` keeps it so).
+`resolve` turns what a user typed into a path that exists:
 
 * a path to an existing file is itself (a checkout's ``examples/programs/...``
   and the user's own files are read where they are);
