@@ -85,11 +85,17 @@ def _reads(family, params: dict) -> dict:
 
 
 def _circuit_command(family) -> click.Command:
-    return {"recogniser": _recogniser, "step": _step, "loop": _loop}[family.circuit](family)
+    return {"recogniser": _recogniser, "predictor": _recogniser, "step": _step,
+            "loop": _loop}[family.circuit](family)
 
 
 def _recogniser(family) -> click.Command:
-    @click.command(name=family.name, help=f"Compile {family.title} into a threshold circuit.")
+    """A recogniser at word length n, or a predictor at n read out at every position."""
+    predictor = family.circuit == "predictor"
+    every = ", read out at every position," if predictor else ""
+
+    @click.command(name=family.name, help=f"Compile {family.title} at word length N{every} "
+                                          "into a threshold circuit.")
     @with_options(family)
     @click.option("--length", "length", required=True, type=int, help="The word length n.")
     @precision_option
@@ -104,32 +110,47 @@ def _recogniser(family) -> click.Command:
                 **params):
         from compilers.backends.circuit import parse_precision
         from compilers.runs import budget as estimates
-        from compilers.runs.circuits import circuit_of, verification_words, verify_recogniser
+        from compilers.runs.backends import backend_for
+        from compilers.runs.circuits import (
+            circuit_length,
+            circuit_of,
+            verification_words,
+            verify_predictor,
+            verify_recogniser,
+        )
 
         parse_precision(precision)
         written = outputs(force, out=out, graphml=graphml, dot=dot, as_json=as_json)
         options = shown_options(family, params)
         built = construction(family, params)
-        cost = estimates.recogniser_circuit(built, max(length, 1), precision=precision)
+        circuit_length(built, length)
+        cost = estimates.recogniser_circuit(built, length, precision=precision)
         words = []
-        if precision != "auto" and length >= 1:
+        if precision != "auto":
             words = verification_words(built, length)
             cost = cost + estimates.recognise(built, {length: len(words)}, backend="exact")
         cost.check(budget)
+        runner = backend_for(built, "circuit", precision=precision)
         with working(f"compiling {family.name} at n = {length}", cost.seconds, quiet):
-            model = circuit_of(built, n=length, precision=precision)
-            verified = verify_recogniser(built, model, words) if words else None
+            model = circuit_of(built, n=length, precision=precision, runner=runner)
+            verified = None if not words else (verify_predictor(built, runner, words)
+                                               if predictor else
+                                               verify_recogniser(built, model, words))
         stats = model.circuit.stats().to_dict()
-        report = {"construction": family.name, "options": options, "n": length,
+        shape = ({"positions": model.positions, "read_out": list(model.outputs)}
+                 if predictor else {})
+        report = {"construction": family.name, "options": options, "n": length, **shape,
                   "precision": str(model.precision), "precision_auto": model.auto, **stats,
-                  "verified": verified or _exact_note()}
+                  "verified": verified or _exact_note(predictor)}
         details = dict(getattr(built, "details", {}))  # a program's depth beside the circuit's
         if details:
             report["details"] = details
         files.write_circuit(model.circuit, **written)
         _show(report, stats, as_json, f"{family.name} at n = {length}, precision "
                                       f"{model.precision}{' (auto)' if model.auto else ''}",
-              {**{k: str(v) for k, v in details.items()}, **_verdict_row(verified)},
+              {**{k: str(v) for k, v in details.items()},
+               **({"positions, outputs": f"{model.positions}, {', '.join(model.outputs)}"}
+                  if predictor else {}), **_verdict_row(verified)},
               stderr=files.to_stdout(written))
         _refuse_silence(verified, precision)
 
@@ -144,9 +165,10 @@ def _refuse_wrong(checked: dict, precision, symbol: str, total: int) -> None:
                         f" at {symbol} = {wrong[0]}; {len(wrong)} of {total} sizes wrong")
 
 
-def _exact_note() -> dict:
-    return {"computes_exact": True, "how": "precision auto: the circuit computes the exact "
-                                           "logit's sign wherever it lowers"}
+def _exact_note(predictor: bool = False) -> dict:
+    what = ("values at every position" if predictor else "logit's sign")
+    return {"computes_exact": True, "how": f"precision auto: the circuit computes the exact "
+                                           f"{what} wherever it lowers"}
 
 
 def _verdict_row(verified: dict | None) -> dict:
@@ -347,8 +369,8 @@ circuit_group = family_group(
 
 
 def _scaling_command(family) -> click.Command:
-    return {"recogniser": _scale_lengths, "step": _scale_steps, "loop": _scale_sizes}[
-        family.circuit](family)
+    return {"recogniser": _scale_lengths, "predictor": _scale_lengths, "step": _scale_steps,
+            "loop": _scale_sizes}[family.circuit](family)
 
 
 plot_option = click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
@@ -368,9 +390,24 @@ def plot_output(path, force: bool, reads: dict | None = None):
     return checked
 
 
+def _grown(family) -> tuple[str, ...]:
+    """The options a predictor family's `sizes` sets from n (RASP: ``max_seq_len``)."""
+    if family.circuit != "predictor" or family.sizes is None:
+        return ()
+    defaults = {o.name: o.default for o in family.options}
+    one, two = family.sizes(1, **defaults), family.sizes(2, **defaults)
+    return tuple(name for name in one if one[name] != two.get(name))
+
+
 def _scale_lengths(family) -> click.Command:
-    @click.command(name=family.name, help=f"Depth and size of {family.title} against n.")
-    @with_options(family)
+    """A recogniser's or predictor's circuit at each n (one construction for every n, or,
+    for a family with `sizes` such as RASP's, the construction of ``sizes(n)`` at each)."""
+    grown = _grown(family)
+
+    @click.command(name=family.name, help=f"Depth and size of {family.title} against n"
+                                          + (f" (compiled for {', '.join(grown)} = n)"
+                                             if grown else "") + ".")
+    @with_options(family, skip=grown)
     @click.option("--lengths", required=True, help="A list such as 8,16,32,64 (or A..B).")
     @precision_option
     @json_option
@@ -382,29 +419,50 @@ def _scale_lengths(family) -> click.Command:
         from compilers.backends.circuit import parse_precision
         from compilers.runs import budget as estimates
         from compilers.runs.backends import backend_for
-        from compilers.runs.circuits import verification_words, verify_recogniser
+        from compilers.runs.circuits import (
+            circuit_length,
+            verification_words,
+            verify_predictor,
+            verify_recogniser,
+        )
         from compilers.runs.scaling import check_lengths, measure
 
         parse_precision(precision)
         plot_path = plot_output(plot_path, force)
         options = shown_options(family, params)
         sizes = check_lengths(parse_lengths(lengths))
-        built = construction(family, params)
-        cost = estimates.recogniser_circuits(built, sizes, precision=precision)
+        if grown:  # one construction per n, each checked and estimated before any compiles
+            built = {n: family.make(**family.sizes(n, **params)) for n in sizes}
+        else:
+            one = construction(family, params)
+            built = dict.fromkeys(sizes, one)
+        for n in sizes:
+            circuit_length(built[n], n)
+        distinct = list({id(b): b for b in built.values()}.values())
+        costs = [estimates.recogniser_circuits(b, [n for n in sizes if built[n] is b],
+                                               precision=precision) for b in distinct]
+        cost = costs[0] if len(costs) == 1 else estimates.circuits(
+            costs, f"the circuits of {family.name} at {len(sizes)} lengths up to n = "
+                   f"{max(sizes)}")
         words = {}
         if precision != "auto":  # a rounded circuit is checked at each length
-            words = {n: verification_words(built, n, samples=64, exhaustive=256) for n in sizes}
-            cost = cost + estimates.recognise(built, {n: len(w) for n, w in words.items()},
-                                              backend="exact")
+            words = {n: verification_words(built[n], n, samples=64, exhaustive=256)
+                     for n in sizes}
+            for n, w in words.items():
+                cost = cost + estimates.recognise(built[n], {n: len(w)}, backend="exact")
         cost.check(budget)
-        runner = backend_for(built, "circuit", precision=precision)
+        runners = {id(b): backend_for(b, "circuit", precision=precision)
+                   for b in built.values()}
         points, checked = [], {}
         with progress(quiet) as bar:
             task = bar.add_task(f"compiling {family.name}", total=len(sizes))
             for n in sizes:
-                points += measure(built, [n], precision=precision, runner=runner)
+                b, runner = built[n], runners[id(built[n])]
+                points += measure(b, [n], precision=precision, runner=runner)
                 if n in words:
-                    checked[n] = verify_recogniser(built, runner.recogniser(n), words[n])
+                    checked[n] = (verify_predictor(b, runner, words[n])
+                                  if family.circuit == "predictor" else
+                                  verify_recogniser(b, runner.recogniser(n), words[n]))
                 bar.advance(task)
         print_scaling(points, {"construction": family.name, "options": options,
                                "precision": precision},

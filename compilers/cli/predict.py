@@ -7,7 +7,9 @@ symbol. Its commands:
 * ``run NAME WORDS``: per word and position, the distribution (its non-zero
   probabilities, exact) and the most likely outcome, from the reference (the
   table, the rule; ``--backend reference``, no transformer built) or the
-  transformer (``exact``, ``torch``), with ``agrees_with_reference`` and
+  transformer (``exact``, ``torch``, or ``circuit``: one threshold circuit per
+  word length, read out at every position, exact at ``--precision auto``, rounded
+  and untrusted at a stated ``I.F``), with ``agrees_with_reference`` and
   ``trusted``; ``--json`` gives a list of
   ``{"word", "positions": [{"t", "next", "predicted"}], "trusted",
   "agrees_with_reference"}`` (the reference: ``{"word", "positions"}``). A
@@ -19,6 +21,7 @@ symbol. Its commands:
   under ``"contradicted"`` with exit 1.
 
 Options that do not apply (``--dtype``/``--device`` outside the torch backend,
+``--precision`` outside the circuit backend,
 a family's own, such as an n-gram's ``--order`` beside ``--table``) are refused
 by name; every run is estimated first (`compilers.runs.budget`).
 """
@@ -39,6 +42,7 @@ from compilers.cli.common import (
     dtype_option,
     json_option,
     lengths_options,
+    precision_option,
     print_json,
     progress,
     quiet_option,
@@ -49,14 +53,16 @@ from compilers.cli.common import (
 from compilers.cli.families import construction, with_options
 from compilers.dtypes import DTYPE_NAMES
 
-BACKENDS = ("reference", "exact", "torch")
+BACKENDS = ("reference", "exact", "torch", "circuit")
 
 
-def _refuse(ctx, family, params: dict, torch: bool) -> None:
+def _refuse(ctx, family, params: dict, torch: bool, circuit: bool | None = None) -> None:
     reasons = dict(family.inapplicable(params)) if family.inapplicable else {}
     reasons.pop("input", None)
     why = None if torch else "applies to --backend torch only"
-    inputs.inapplicable(ctx, {"dtype": why, "device": why, **reasons})
+    extra = {} if circuit is None else {
+        "precision": None if circuit else "applies to --backend circuit only"}
+    inputs.inapplicable(ctx, {"dtype": why, "device": why, **extra, **reasons})
 
 
 def run_command(family) -> click.Command:
@@ -68,19 +74,26 @@ def run_command(family) -> click.Command:
     @click.argument("words", nargs=-1)
     @click.option("--backend", type=click.Choice(BACKENDS), default="reference",
                   show_default=True, help="Who runs it: the reference (the table, the rule), "
-                                          "or the transformer in exact arithmetic or torch.")
+                                          "or the transformer in exact arithmetic, torch, or "
+                                          "as threshold circuits (one per word length).")
     @dtype_option
     @device_option
+    @precision_option
     @json_option
     @quiet_option
     @budget_options
     @click.pass_context
-    def command(ctx, words, backend, dtype, device, as_json, quiet, budget, **params) -> None:
+    def command(ctx, words, backend, dtype, device, precision, as_json, quiet, budget,
+                **params) -> None:
         from compilers.runs import budget as estimates
         from compilers.runs import run
 
-        _refuse(ctx, family, params, backend == "torch")
+        _refuse(ctx, family, params, backend == "torch", backend == "circuit")
         device = inputs.device(device) if backend == "torch" else "cpu"
+        if backend == "circuit":
+            from compilers.backends.circuit import parse_precision
+
+            parse_precision(precision)
         built = construction(family, params)
         batch = read_words(words)
         for word in batch:
@@ -93,10 +106,11 @@ def run_command(family) -> click.Command:
             rows = [{"word": w, **built.reference(w).as_dict()} for w in batch]
             results = []
         else:
-            cost = estimates.run(built, batch, backend=backend, dtype=dtype,
-                                 device=device).check(budget)
+            cost = estimates.run(built, batch, backend=backend, dtype=dtype, device=device,
+                                 precision=precision).check(budget)
             with working(f"running {family.name}", cost.seconds, quiet):
-                results = run(built, batch, backend=backend, dtype=dtype, device=device)
+                results = run(built, batch, backend=backend, dtype=dtype, device=device,
+                              precision=precision)
             rows = [r.as_dict() for r in results]
         if as_json:
             print_json(rows)
@@ -125,9 +139,11 @@ def _warn(results) -> None:
     untrusted = [r for r in results if not r.trusted]
     wrong = [r for r in results if r.trusted and r.agrees_with_reference is False]
     if untrusted:
+        fix = ("--precision auto" if untrusted[0].backend == "circuit"
+               else "--dtype float64")
         click.echo(f"warning: {len(untrusted)} run(s) are not trusted: "
-                   f"{untrusted[0].why_untrusted}; rerun with --backend exact or --dtype "
-                   "float64", err=True)
+                   f"{untrusted[0].why_untrusted}; rerun with --backend exact or {fix}",
+                   err=True)
     if wrong:
         click.echo(f"error: {len(wrong)} trusted run(s) disagree with the reference (a bug)",
                    err=True)

@@ -319,7 +319,7 @@ class Encoded:
 
 # -- families -------------------------------------------------------------------
 
-CIRCUIT_PARTS = ("recogniser", "step", "loop")
+CIRCUIT_PARTS = ("recogniser", "predictor", "step", "loop")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -334,10 +334,13 @@ class Family:
         options: the typed keywords of `build`, in command-line order.
         build: ``build(**options) -> Construction``.
         circuit: what the circuit backend lowers: ``recogniser`` (at a fixed
-            n), ``step`` (one decoding step) or ``loop`` (one loop); None: nothing.
+            n), ``predictor`` (at a fixed n, the read-out at every position), ``step``
+            (one decoding step) or ``loop`` (one loop); None: nothing.
         inputs: what a run takes, for listings (``words over 01``).
         sizes: for a looped family, the options of its construction of size m
-            (what `scaling` varies); None: not scaled.
+            (what `scaling` varies); for a predictor compiled for a maximum length
+            (RASP's ``max_seq_len``), those of its construction for words of length m;
+            None: not scaled (a predictor: one construction for every length).
         interpret: ``interpret(options, input, max_steps=...)``: the reference
             machine run on its own, without building the transformer (the
             command line's ``--backend reference``); None: the construction's

@@ -149,4 +149,4 @@ FAMILY = Family(
                     cli="--attention",
                     help="The induction head: unique-hard attention with ties to the "
                          "rightmost, or average-hard attention with a 1/(i+1) tie-breaker.")),
-    build=build, inputs="words over the alphabet")
+    build=build, circuit="predictor", inputs="words over the alphabet")

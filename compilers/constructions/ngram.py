@@ -257,4 +257,4 @@ FAMILY = Family(
                     help="Seed of the random table."),
              Option(name="denominator", kind="int", default=6, low=1, high=1000,
                     help="The random table's probabilities are multiples of 1/denominator.")),
-    build=build, inputs="words over the alphabet", inapplicable=inapplicable)
+    build=build, circuit="predictor", inputs="words over the alphabet", inapplicable=inapplicable)

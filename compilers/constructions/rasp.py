@@ -39,8 +39,10 @@ Float guarantees (`limits`): N where the forward error bound of
 head's keys and every output decodes right at every n <= N, else None.
 Words longer than N are refused by name.
 
-Not offered: the circuit backend (it lowers a read-out at one position, and a
-predictor reads every position).
+Circuits (``circuit="predictor"``): the circuit backend lowers the read-out at
+every position (`compilers.backends.circuit.lower_positions`), one circuit per
+word length n <= N, exact under ``--precision auto``; ``circuitx scaling rasp``
+compiles one program per ``max_seq_len = n`` (`sizes`).
 """
 
 from __future__ import annotations
@@ -271,6 +273,12 @@ def build(*, program: str = "sort", alphabet: str | None = None, max_seq_len: in
         limits=limits, note="Lindner et al. 2023 (Tracr), compiler/lib.py")
 
 
+def sizes(n: int, **options) -> dict:
+    """The options of the construction for words up to length n (``circuitx scaling``):
+    Tracr compiles a program for one maximum length, so ``max_seq_len = n``."""
+    return {**options, "max_seq_len": n}
+
+
 FAMILY = Family(
     name="rasp", title="Tracr's RASP library programs, compiled exactly",
     paper="Lindner et al. 2023, Tracr (arXiv 2301.05062), compiler/lib.py; Weiss et al. 2021",
@@ -288,6 +296,7 @@ FAMILY = Family(
              Option(name="attention", kind="choice", choices=ATTENTION, default="average-hard",
                     help="average-hard (exact) or softmax (every head Softmax(beta), beta "
                          "derived from N, the gaps, the values and the dtype).")),
-    build=build, inputs="words over the program's vocabulary")
+    build=build, circuit="predictor", inputs="words over the program's vocabulary",
+    sizes=sizes)
 
 __all__ = ["FAMILY", "PROGRAMS", "RaspOutputs", "RaspProgram", "build", "canonical"]

@@ -8,13 +8,15 @@
   outputs (`compilers.runs.loop` on the circuit backend), every state
   compared with the interpreter's, and the loops whose unique-argmax promise
   bit was 0 (their outputs are tested, not proved).
-* `verify_recogniser`, `verify_step`, `verify_loop`: whether a circuit
-  compiled at a stated precision (which rounds) still computes what the exact
-  construction computes: the circuit's decision beside the exact backend's on
-  every word of the length where there are at most `EXHAUSTIVE`, else on
-  `SAMPLES` words (members and non-members); a decoding step on sampled words'
-  real runs; one loop iterated on random programs of the construction's sizes,
-  every state beside the interpreter's.
+* `verify_recogniser`, `verify_predictor`, `verify_step`, `verify_loop`:
+  whether a circuit compiled at a stated precision (which rounds) still
+  computes what the exact construction computes: the circuit's decision beside
+  the exact backend's on every word of the length where there are at most
+  `EXHAUSTIVE`, else on `SAMPLES` words (members and non-members); a
+  predictor's decoded answer at every position beside the exact backend's, on
+  the same words (drawn uniformly past `EXHAUSTIVE`); a decoding step on
+  sampled words' real runs; one loop iterated on random programs of the
+  construction's sizes, every state beside the interpreter's.
 """
 
 from __future__ import annotations
@@ -84,21 +86,37 @@ def loop_report(construction, input, *, max_steps: int, precision="auto") -> dic
 
 
 def circuit_of(construction, *, n: int | None = None, t: int | None = None,
-               precision="auto"):
+               precision="auto", runner=None):
     """The construction as a threshold circuit: a recogniser at word length `n`; a
-    decoder's step `t` for words of length `n` (default 0); a looped model's one loop."""
-    runner = backend_for(construction, "circuit", precision=precision)
-    if construction.mode == "recognise":
-        if n is None:
-            raise CompileError(f"{construction.name}: give the word length n of the circuit")
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:  # n = 0 only within runs
-            raise PrecisionError(f"input length n must be an integer >= 1, got {n!r}")
-        return runner.recogniser(validate.length(n, "n", 1))
+    predictor at word length `n`, read out at every position (a `PositionsModel`; n at
+    most the construction's `max_length` where it has one); a decoder's step `t` for
+    words of length `n` (default 0); a looped model's one loop. `runner`: a circuit
+    backend for the construction, whose compiled circuits are kept."""
+    runner = (validate.prebuilt(runner, "runner", "recogniser")
+              or backend_for(construction, "circuit", precision=precision))
+    if construction.mode in ("recognise", "predict"):
+        return runner.recogniser(circuit_length(construction, n))
     if construction.mode == "generate":
         if t is None:
             raise CompileError(f"{construction.name}: give the decoding step t of the circuit")
         return compile_step(construction, n or 0, t, precision=precision)
     return runner.loop_model()
+
+
+def circuit_length(construction, n) -> int:
+    """`n` if a circuit of the recogniser or predictor at word length n can be asked for:
+    an integer >= 1 (0, the empty word, only within runs), and for a predictor compiled
+    for a maximum length (`max_length`, RASP's ``max_seq_len``) at most that."""
+    validate.construction(construction, "recognise", "predict")
+    if n is None:
+        raise CompileError(f"{construction.name}: give the word length n of the circuit")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise PrecisionError(f"input length n must be an integer >= 1, got {n!r}")
+    top = getattr(construction, "max_length", None)
+    if construction.mode == "predict" and isinstance(top, int) and n > top:
+        raise PrecisionError(f"input length n = {n} is longer than {top}, the length "
+                             f"{construction.name} was compiled for (--max-seq-len)")
+    return validate.length(n, "n", 1)
 
 
 def verification_words(construction, n: int, *, seed: int = 0, samples: int = SAMPLES,
@@ -107,13 +125,15 @@ def verification_words(construction, n: int, *, seed: int = 0, samples: int = SA
     most `exhaustive`, else `samples` (see the module docstring)."""
     from compilers.runs.check import recogniser_words, symbol_words
 
-    validate.construction(construction, "recognise")
+    validate.construction(construction, "recognise", "predict")
     n = validate.length(n, "n")
     samples = validate.integer(samples, "samples", 1)
     exhaustive = validate.integer(exhaustive, "exhaustive", 0)
     symbols = len(construction.alphabet)
     if symbols ** min(n, 64) <= exhaustive:
         return symbol_words(construction.alphabet, n, exhaustive, seed)
+    if construction.mode == "predict":  # no members to balance: uniform words
+        return symbol_words(construction.alphabet, n, samples, seed)
     return recogniser_words(construction, n, samples, seed)
 
 
@@ -139,6 +159,36 @@ def verify_recogniser(construction, model, words: list[str]) -> dict:
     return {"against": "the exact backend",
             "how": "every word" if total is not None and len(words) >= total
             else "sampled words, members and non-members",
+            "checked": len(words), "disagreements": len(wrong),
+            "first_disagreement": wrong[0] if wrong else None,
+            "computes_exact": not wrong}
+
+
+def verify_predictor(construction, runner, words: list[str]) -> dict:
+    """A predictor's circuits (`runner`, a circuit backend for `construction`, at the
+    words' lengths) against the exact backend on `words`: each word's decoded answer at
+    every position beside the exact backend's (the same dict as `verify_recogniser`'s)."""
+    from compilers.runs.predict import predict
+
+    validate.construction(construction, "predict")
+    runner = validate.prebuilt(runner, "runner", "recogniser")
+
+    def answers(batch: list[str], how: dict) -> list:
+        try:
+            return [r.answer for r in predict(construction, batch, reference=False, **how)]
+        except EvaluationError:  # one word by one: an undefined word's answer is None
+            if len(batch) == 1:
+                return [None]
+            return [a for word in batch for a in answers([word], how)]
+
+    circuit, exact = answers(list(words), {"runner": runner}), answers(list(words),
+                                                                     {"backend": "exact"})
+    wrong = [w for w, a, b in zip(words, circuit, exact, strict=True) if a != b]
+    lengths = {len(w) for w in words}
+    total = sum(len(construction.alphabet) ** n for n in lengths if n <= 64)
+    return {"against": "the exact backend",
+            "how": "every word, every position" if words and len(words) >= total
+            else "sampled words, every position",
             "checked": len(words), "disagreements": len(wrong),
             "first_disagreement": wrong[0] if wrong else None,
             "computes_exact": not wrong}

@@ -3,7 +3,8 @@
 A family of circuits is in TC0 when its depth is bounded by a constant and
 its size by a polynomial in n. For each kind of construction the circuit
 backend lowers, one measurer compiles it at each size and records the
-circuit's measures: `measure` (a recogniser at word lengths n), `measure_steps`
+circuit's measures: `measure` (a recogniser, or a predictor read out at every
+position, at word lengths n), `measure_steps`
 (a decoder's step t: Merrill & Sabharwal (2023) bound each step, not the
 whole run, by a constant-depth circuit) and `measure_sizes` (one loop of a
 looped family at the sizes its `Family.sizes` gives). `fit_exponent` fits

@@ -10,6 +10,9 @@ function f of the form is
 
 a linear form over the *step gates* ``[S >= s]`` of the breakpoints of f: one
 threshold layer, and a linear form again (so the next layer can read it).
+Where what is known of S's wires (nested step gates, below) leaves it fewer
+values than its range, the sum runs over those values only
+(`Gates._attainable`): f changes only where S can.
 
 `Gates` remembers every step gate it made as ``(base, s)``, with ``base`` the
 normalised weighted sum S. A form all of whose wires are step gates of one
@@ -27,6 +30,7 @@ product of two forms (one AND gate per pair of wires), and comparisons
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from fractions import Fraction
@@ -136,15 +140,17 @@ class Gates:
         if base is not None:
             return self._apply_thermometer(form, base, fn, out_den)
         base, g = self.base_of(form.terms)
-        _, _, lo, hi = self.bases[base]
-        if hi - lo > MAX_RANGE:
+        wires, weights, lo, hi = self.bases[base]
+        values = self._attainable(wires, weights, min(hi - lo, MAX_RANGE))
+        if values is None and hi - lo > MAX_RANGE:
             raise UnsupportedError(f"{label or 'a value'}: a non-linear function of a sum that "
                                    f"takes {hi - lo + 1} values (more than {MAX_RANGE}); the "
                                    "circuit backend tabulates functions of small ranges only")
-        start = previous = fn(form.const + g * lo)
+        values = values or range(lo, hi + 1)
+        start = previous = fn(form.const + g * values[0])
         terms: dict[int, int] = {}
         const = start
-        for s in range(lo + 1, hi + 1):
+        for s in values[1:]:
             value = fn(form.const + g * s)
             if value != previous:
                 wire = self.base_step(base, s, label)
@@ -155,6 +161,39 @@ class Gates:
                     terms[wire] = terms.get(wire, 0) + delta
                 previous = value
         return Form(terms, const, out_den).reduced()
+
+    def _attainable(self, wires: tuple, weights: tuple, limit: int) -> list[int] | None:
+        """The values ``S = sum_k w_k b_k`` can take given what is known of its wires, in
+        increasing order, or None where there may be more than `limit` (or no fewer than the
+        whole range would give).
+
+        Step gates of one base (or one chain) are nested: those that hold are the ones of
+        the smallest thresholds, so such a group contributes one of its prefix sums; any
+        other wire contributes 0 or its weight. The sumset of these choices holds every
+        value S takes (a superset where a wire could have been grouped with another base),
+        so a function of S needs a step gate ``[S >= v]`` only at those values v: at a
+        stated precision a sum of rounded means (denominator ``2^F``) takes a few values
+        spread over a range of about ``2^F``.
+        """
+        groups: dict[int, list[tuple[int, int]]] = {}
+        free = []
+        for wire, w in zip(wires, weights, strict=True):
+            bases = self.steps.get(wire)
+            if bases:
+                base = min(bases)
+                groups.setdefault(base, []).append((bases[base], w))
+            else:
+                free.append(w)
+        if all(len(members) < 2 for members in groups.values()):
+            return None  # independent bits: their subset sums are (nearly) the whole range
+        sums = {0}
+        choices = [[0, *itertools.accumulate(w for _, w in sorted(members))]
+                   for members in groups.values()] + [[0, w] for w in free]
+        for options in choices:
+            sums = {a + o for a in sums for o in options}
+            if len(sums) > limit:
+                return None
+        return sorted(sums)
 
     def _apply_thermometer(self, form: Form, base: int, fn, out_den: int) -> Form:
         pieces = sorted((self.steps[wire][base], wire, w) for wire, w in form.terms.items())

@@ -26,7 +26,9 @@ attention is a constant-depth threshold circuit) and Merrill & Sabharwal
    the least F with ``2^F >= D c^2`` (D the values' denominator, c the number
    of visible positions): two different averages ``a/(D c1)`` and
    ``b/(D c2)`` differ by at least ``1/(D c1 c2)``, so rounding keeps them
-   apart and ordered.
+   apart and ordered. At a stated F, where the exact average takes fewer
+   values than the unary read-off has steps, the same ``y`` is read off the
+   exact average instead (`_divide`): one gate per value it takes.
 
 **Softmax** is lowered as average-hard attention, and only where it
 saturates (Merrill et al. 2022, Def. 3): every weight off the argmax set is
@@ -50,7 +52,13 @@ from fractions import Fraction
 
 import sympy
 
-from compilers.backends.circuit.fixed import Form, SaturationError, UnsupportedError, combine
+from compilers.backends.circuit.fixed import (
+    Form,
+    Precision,
+    SaturationError,
+    UnsupportedError,
+    combine,
+)
 from compilers.backends.circuit.gates import MAX_RANGE
 from compilers.backends.circuit.lower_linear import add_into, by_row, linear
 from compilers.backends.circuit.lower_promise import select_unique
@@ -202,7 +210,17 @@ def _selected(ctx, head: Head, scores: list[Form], values: list[dict]) -> dict:
 
 def _divide(ctx, head: Head, total: Form, count: Form, column: list[Form]) -> Form:
     """``floor(R total / count) / R`` in unary: one gate ``[R T - t C >= 0]`` per value t;
-    where the context asks for exact means (`Context.exact_means`), `_exact_mean`."""
+    where the context asks for exact means (`Context.exact_means`), `_exact_mean`.
+
+    At a stated precision (``R = 2^F``, F the stated fraction bits) the rounded mean is a
+    function of the exact one, so where the exact mean takes fewer values than the
+    ``R (high - low)`` steps of the unary read-off it is built exactly (`_exact_mean`, one
+    gate per value) and rounded down piece by piece over the same gates (`Gates.apply` on
+    a chain: no gate); a stated ``8.16`` then costs what ``auto`` does, not ``2^16`` gates
+    per mean and position. The unary gates are nested as well (``[mean >= t / R]`` for
+    increasing t; C >= 1), so they too are declared a chain (`Gates.chain`): a later
+    function of the rounded mean is re-expressed over them, never a table of their sum.
+    """
     ranges = [ctx.gates.bounds(v) for v in column]
     low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
     if getattr(ctx, "exact_means", False):
@@ -211,11 +229,18 @@ def _divide(ctx, head: Head, total: Form, count: Form, column: list[Form]) -> Fo
     bits = ctx.average_bits(den, len(column))
     scale = 1 << bits
     y_low, y_high = math.floor(low * scale), math.floor(high * scale)
+    if isinstance(ctx.precision, Precision):
+        values = _mean_values(ctx, total, count, low, high, y_high - y_low)
+        if values is not None:
+            exact = _chain_mean(ctx, head, total, count, values, low)
+            return ctx.gates.apply(exact, lambda num: num * scale // exact.den, scale,
+                                   head.label)
     if y_high - y_low > MAX_RANGE:
         raise UnsupportedError(f"{head.label}: the average takes {y_high - y_low + 1} values "
                                f"at {bits} fraction bits, more than {MAX_RANGE}")
     terms: dict[int, int] = {}
     const = y_low
+    chain = []
     for t in range(y_low + 1, y_high + 1):
         weights = {x: scale * w for x, w in total.terms.items()}
         for x, w in count.terms.items():
@@ -226,6 +251,8 @@ def _divide(ctx, head: Head, total: Form, count: Form, column: list[Form]) -> Fo
             const += 1
         elif wire > 1:
             terms[wire] = terms.get(wire, 0) + 1
+            chain.append(wire)
+    ctx.gates.chain(chain)
     return Form(terms, const, scale).reduced()
 
 
@@ -246,26 +273,49 @@ def _exact_mean(ctx, head: Head, total: Form, count: Form, low: Fraction,
     of the mean (a RASP selector width's table, a step on a numerical aggregate) reuses
     them. More than `MAX_RANGE` values is refused, naming the head.
     """
-    den = total.den
     if count.den != 1:
         raise UnsupportedError(f"{head.label}: the count of selected keys is not an integer "
                                "form")
+    values = _mean_values(ctx, total, count, low, high, MAX_RANGE)
+    if values is None:
+        k_hi = max(int(ctx.gates.bounds(count)[1]), 1)
+        raise UnsupportedError(
+            f"{head.label}: the exact mean of its selected values takes more than "
+            f"{MAX_RANGE} values (means of up to {k_hi} values over denominator {total.den}, "
+            f"in [{low}, {high}]); the circuit backend cannot hold it exactly: give a "
+            "precision I.F to round it")
+    return _chain_mean(ctx, head, total, count, values, low)
+
+
+def _mean_values(ctx, total: Form, count: Form, low: Fraction, high: Fraction,
+                 limit: int) -> list[Fraction] | None:
+    """The values ``t / (D k)`` in ``[low, high]`` that ``T / C`` can take, in increasing
+    order (`_exact_mean`), or None where there are more than `limit` or C's numerator
+    is not an integer."""
+    if count.den != 1:
+        return None
+    den = total.den
     t_lo, t_hi = total.numerator_range()
     k_lo, k_hi = (max(int(b), 1) for b in ctx.gates.bounds(count))
     values: set[Fraction] = set()
     for k in range(k_lo, k_hi + 1):
         first = max(t_lo, math.ceil(low * den * k))
         last = min(t_hi, math.floor(high * den * k))
-        if len(values) + max(last - first + 1, 0) > MAX_RANGE:
-            raise UnsupportedError(
-                f"{head.label}: the exact mean of its selected values takes more than "
-                f"{MAX_RANGE} values (means of up to {k_hi} values over denominator {den}, in "
-                f"[{low}, {high}]); the circuit backend cannot hold it exactly: give a "
-                "precision I.F to round it")
+        if last - first + 1 > limit:  # distinct t give distinct t / (D k)
+            return None
         values.update(Fraction(t, den * k) for t in range(first, last + 1))
-    ordered = sorted(values)
+        if len(values) > limit:
+            return None
+    return sorted(values)
+
+
+def _chain_mean(ctx, head: Head, total: Form, count: Form, ordered: list[Fraction],
+                low: Fraction) -> Form:
+    """``T / C`` over the increasing values `ordered` it can take: one gate per value
+    after the first, declared a chain (`_exact_mean`)."""
     if not ordered:
         return Form.constant(low)
+    den = total.den
     scale = 1
     for v in ordered:
         scale = math.lcm(scale, v.denominator)

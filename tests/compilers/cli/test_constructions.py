@@ -35,7 +35,7 @@ def test_constructions_json_lists_every_family_with_its_paper_and_options():
     assert by_name["parity"]["paper"].startswith("Chiang & Cholak 2022, Sec. 4.1")
     assert (by_name["tm"]["mode"], by_name["tm"]["circuit"]) == ("generate", "step")
     assert (by_name["subleq"]["mode"], by_name["subleq"]["circuit"]) == ("loop", "loop")
-    assert (by_name["ngram"]["mode"], by_name["ngram"]["circuit"]) == ("predict", None)
+    assert (by_name["ngram"]["mode"], by_name["ngram"]["circuit"]) == ("predict", "predictor")
     flags = [o["flag"] for o in by_name["parity"]["options"]]
     assert flags == ["--layernorm", "--output-scale", "--epsilon", "--attention"]
 
