@@ -303,8 +303,12 @@ def _loop(family) -> click.Command:
         cost.check(budget)
         with working(f"compiling one loop of {family.name}", cost.seconds, quiet):
             model = circuit_of(built, precision=precision)
-            run = (loop_report(built, (built.program, data), max_steps=loops,
-                               precision=precision) if loops else None)
+        run = None
+        if loops:
+            with progress(quiet) as bar:
+                task = bar.add_task(f"running the circuit of {family.name}", total=loops)
+                run = loop_report(built, (built.program, data), max_steps=loops,
+                                  precision=precision, progress=lambda k: bar.advance(task, k))
         stats = model.circuit.stats().to_dict()
         options = built.options
         sizes = {"bits": options["bits"], "memory": options["memory"],

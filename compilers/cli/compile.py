@@ -92,8 +92,9 @@ compile_group = family_group(
 @click.command(name="eval")
 @click.argument("model_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("words", nargs=-1)
-@click.option("--backend", type=click.Choice(["torch", "exact"]), default="torch",
-              show_default=True)
+@click.option("--backend", type=click.Choice(["torch", "exact", "circuit"]), default="torch",
+              show_default=True, help="torch: the saved float weights; exact: rational "
+                                      "arithmetic; circuit: the threshold circuit (exact).")
 @json_option
 @quiet_option
 @budget_options

@@ -15,7 +15,8 @@ symbol. Its commands:
   "agrees_with_reference"}`` (the reference: ``{"word", "positions"}``). A
   float run past what its precision guarantees warns on stderr and exits 1.
 * ``precision NAME --dtype D``: at ``--lengths`` (by default 1, 2, 5, ... up
-  to 1000; the retired ``--max-length N``: that grid up to N), the sampled
+  to 1000, or to the longest word the predictor takes, RASP's ``--max-seq-len``;
+  the retired ``--max-length N``: that grid up to N), the sampled
   words a torch run in D predicted right at every position, beside the length
   the construction guarantees; a wrong word inside the guarantee is reported
   under ``"contradicted"`` with exit 1.
@@ -31,6 +32,7 @@ from __future__ import annotations
 import sys
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 from rich.table import Table
 
@@ -48,6 +50,7 @@ from compilers.cli.common import (
     quiet_option,
     read_words,
     seed_option,
+    show_positions,
     working,
 )
 from compilers.cli.families import construction, with_options
@@ -115,23 +118,10 @@ def run_command(family) -> click.Command:
         if as_json:
             print_json(rows)
         else:
-            _table(rows)
+            show_positions(rows)
         _warn(results)
 
     return command
-
-
-def _table(rows: list[dict]) -> None:
-    table = Table()
-    extra = [c for c in ("trusted", "agrees_with_reference") if rows and c in rows[0]]
-    for column in ("word", "t", "next", "predicted", *extra):
-        table.add_column(column)
-    for row in rows:
-        for place in row["positions"]:
-            shown = ", ".join(f"{o}: {p}" for o, p in place["next"].items())
-            table.add_row(row["word"] or "(empty)", str(place["t"]), shown,
-                          str(place["predicted"]), *(str(row[c]) for c in extra))
-    Console().print(table)
 
 
 def _warn(results) -> None:
@@ -173,6 +163,10 @@ def precision_command(family) -> click.Command:
         _refuse(ctx, family, params, True)
         device = check_device(device)
         built = construction(family, params)
+        default = all(ctx.get_parameter_source(name) is ParameterSource.DEFAULT
+                      for name in ("lengths", "max_length"))
+        if default and built.max_length is not None:  # the grid, up to the longest word
+            sizes = [n for n in sizes if n < built.max_length] + [built.max_length]
         symbols = max(len(built.alphabet), 2)
         counts = {n: samples if n * math.log(symbols) > math.log(samples)
                   else min(samples, symbols ** n) for n in sizes}

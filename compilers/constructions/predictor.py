@@ -78,6 +78,8 @@ class Predictor:
         predict: ``predict(word) -> rows``: the reference, for t = 0 .. len(word).
         denominator: the largest denominator of a reference probability.
         bos: tokens put before the word (the BOS at position 0).
+        max_length: the longest word it takes (None: any; a RASP program compiled for
+            ``max_seq_len`` N takes words up to N).
         options, limits, note: as every construction's.
     """
 
@@ -90,6 +92,7 @@ class Predictor:
     denominator: int = 1
     bos: tuple[str, ...] = ("$",)
     eos: tuple[str, ...] = ()
+    max_length: int | None = None
     options: FrozenDict = field(default_factory=FrozenDict)
     limits: FrozenDict = field(default_factory=FrozenDict)
     note: str = ""

@@ -69,11 +69,14 @@ def _history(decoder, word: str, t: int) -> tuple[list[dict], dict]:
     return history, outputs
 
 
-def loop_report(construction, input, *, max_steps: int, precision="auto") -> dict:
-    """One loop's circuit iterated on `input` (see the module docstring)."""
+def loop_report(construction, input, *, max_steps: int, precision="auto",
+                progress=None) -> dict:
+    """One loop's circuit iterated on `input` (see the module docstring); `progress(k)` is
+    called as k more loops are done."""
     validate.construction(construction, "loop")
     runner = backend_for(construction, "circuit", precision=precision)
-    (result,) = loop(construction, [input], runner=runner, max_steps=max_steps, trace=True)
+    (result,) = loop(construction, [input], runner=runner, max_steps=max_steps, trace=True,
+                     progress=progress)
     states = result.values["states"]
     last = states[-1] if states else None
     return {"loops": len(states), "halted": bool(last and last.halted),
@@ -112,8 +115,8 @@ def circuit_length(construction, n) -> int:
         raise CompileError(f"{construction.name}: give the word length n of the circuit")
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise PrecisionError(f"input length n must be an integer >= 1, got {n!r}")
-    top = getattr(construction, "max_length", None)
-    if construction.mode == "predict" and isinstance(top, int) and n > top:
+    top = construction.max_length if construction.mode == "predict" else None
+    if top is not None and n > top:
         raise PrecisionError(f"input length n = {n} is longer than {top}, the length "
                              f"{construction.name} was compiled for (--max-seq-len)")
     return validate.length(n, "n", 1)

@@ -26,7 +26,7 @@ def _induction(word: str) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("backend", ["torch", "exact"])
+@pytest.mark.parametrize("backend", ["torch", "exact", "circuit"])
 def test_a_saved_rasp_sort_sorts(tmp_path, backend):
     out = tmp_path / "sort"
     made = _run("compile", "rasp", "--program", "sort", "--max-seq-len", "5", "-o", out)
@@ -55,3 +55,13 @@ def test_a_machine_is_refused_by_name(tmp_path):
     done = _run("eval", out, "1")
     assert done.exit_code == 2
     assert "holds a tm construction (generate), not a recognizer or a predictor" in done.output
+
+
+def test_precision_of_a_rasp_program_stops_at_its_longest_word():
+    done = _run("precision", "rasp", "--program", "length", "--max-seq-len", "8", "--dtype",
+                "float32", "--samples", "4", "--json")
+    assert done.exit_code == 0, done.output
+    assert [p["length"] for p in json.loads(done.output)["points"]] == [1, 2, 5, 8]
+    longer = _run("precision", "rasp", "--program", "length", "--max-seq-len", "8", "--dtype",
+                  "float32", "--lengths", "9")
+    assert longer.exit_code == 2 and "longer than 8" in longer.output

@@ -22,7 +22,10 @@ def test_loop_report_compiles_one_loop_and_runs_multiply_to_its_halt(tmp_path):
     construction = construction_module.build_from_options(str(MULTIPLY), bits=4)
     saved = tmp_path / "loop.json"
     io.save(circuit_of(construction).circuit, saved)
-    report = loop_report(construction, construction.program, max_steps=30)
+    ticks = []
+    report = loop_report(construction, construction.program, max_steps=30,
+                         progress=ticks.append)
+    assert sum(ticks) == 21  # a tick per loop run
     program = _multiply(4)[0]
     (pc, memory), = _reference(program, 30)[-1:]
     assert report == {"loops": 21, "halted": True, "fault": False, "pc": pc,
