@@ -3,24 +3,30 @@
 In one run, side by side:
 
 * ``calculator``: the 1787-word SUBLEQ calculator of `benchmarks.subleq_calculator`
-  (esolang, 15-bit words, 1801 columns) on a few lines of input, run to its
+  (esolang, 15-bit words, 1823 columns) on a few lines of input, run to its
   halt by the interpreter and by the torch transformer (float64, CPU) with
-  ``lookups='index'`` (every loop checked against the interpreter's state
-  afterwards, the last loop against the dense loop); the dense torch loop and
-  the exact indexed loop are timed over a few loops (the whole run densely
-  would take the issue's 45 minutes) and reported per loop;
+  ``lookups='index'`` (its output and memory compared with the interpreter's);
+  the dense torch loop and the exact indexed loop are timed over a few loops
+  (the whole run densely would take over an hour) and reported per loop;
 * ``bb(2,4)``: the 2-state 4-symbol busy beaver (3,932,964 steps) by the
-  interpreter to its halt, and through Pérez et al.'s decoder for the first
-  ``--tm-steps`` steps, dense and indexed, exact and float64 (the float64 run
-  is trusted only up to its `trusted_steps`; the figure is its speed);
+  interpreter to its halt; through Pérez et al.'s decoder for the first
+  ``--tm-steps`` steps by `compilers.runs.generate`, dense and indexed, exact
+  and float64; and to its halt by `stream_tm` (float64, indexed, each step
+  checked against the machine's rule as it is decoded, no trace kept) for
+  ``--tm-steps`` steps, or with ``--tm-halt`` to its halt, its final tape,
+  head, state and step count compared with the interpreter's;
+* ``bb(5)``: the champion by the interpreter to its halt (47,176,870 steps),
+  by `stream_tm` for ``--bb5-steps`` steps, and the time to its halt projected
+  from that rate;
 * ``--program FILE [--input TEXT]``: any SUBLEQ program (e.g. a public one,
   fetched for a local run and never committed) on the torch transformer with
   lookups, beside the interpreter, for ``--loops`` loops.
 
-Rates are instructions (loops) or steps per second; torch runs on one thread
-(`torch.set_num_threads(1)`), as the interpreter does.
+Rates are instructions (loops) or steps per second of wall-clock time; torch
+runs on one thread (`torch.set_num_threads(1)`), as the interpreter does.
 
-    python -m benchmarks.interpreter_runs [--quick] [--tm-steps 2000] [--json F]
+    python -m benchmarks.interpreter_runs [--quick] [--tm-steps 10000] [--only bb(2,4)]
+        [--tm-halt] [--bb5-steps 50000] [--json F]
 """
 
 from __future__ import annotations
@@ -33,11 +39,13 @@ import torch
 
 from benchmarks.subleq_calculator import calculator
 from compilers.constructions import subleq, tm
+from compilers.constructions.tm_decode import TMDecoder, row_fields
 from compilers.runs import backend_for, generate, loop
 from languages import subleq as reference
 from languages.turing import parse_machine, run
 
 BB2_4 = "1RB2LA1RA1RA_1LB1LA3RB1RZ"
+BB5 = "1RB1LC_1RC1RB_1RD0LE_1LA1LD_1RZ0LA"  # the champion (47,176,870 steps, 4098 ones)
 CALCULATOR_INPUT = b"12+34\n7*6\n100/7\n100%7\n3-50\n81*3\nq\n"
 
 
@@ -98,7 +106,70 @@ def tm_section(args) -> dict:
             out[f"{lookups}_{backend}"] = {
                 "seconds": seconds, "steps_per_s": args.tm_steps / seconds,
                 "trusted_steps": done.values.get("trusted_steps")}
+    steps = truth.steps if args.tm_halt else args.tm_steps
+    streamed, seconds = _timed(lambda: stream_tm(construction, "", steps))
+    answer = streamed.pop("answer")
+    if args.tm_halt:
+        assert answer == truth, (answer, truth)  # final tape, steps, state and head
+    out["index_torch_streamed"] = {
+        **streamed, "steps": answer.steps, "seconds": seconds,
+        "steps_per_s": answer.steps / streamed["loop_seconds"], "halted": answer.halted,
+        "ones": answer.ones, "agrees_with_interpreter": answer == run(
+            machine, max_steps=steps)}
     return out
+
+
+def bb5_section(args) -> dict:
+    """BB(5)'s champion: the interpreter to its halt; the streamed decoder for
+    ``--bb5-steps`` steps, and its projected time to the halt."""
+    machine = parse_machine(BB5)
+    truth, interpreted = _timed(lambda: run(machine, max_steps=10**8))
+    construction = tm.build(BB5)
+    streamed, seconds = _timed(lambda: stream_tm(construction, "", args.bb5_steps))
+    answer = streamed.pop("answer")
+    rate = answer.steps / streamed["loop_seconds"]
+    return {"steps": truth.steps, "ones": truth.ones,
+            "interpreter_steps_per_s": truth.steps / interpreted,
+            "index_torch_streamed": {**streamed, "steps": answer.steps, "seconds": seconds,
+                                     "steps_per_s": rate,
+                                     "agrees_with_interpreter": answer == run(
+                                         machine, max_steps=args.bb5_steps),
+                                     "projected_halt_s": truth.steps / rate}}
+
+
+def stream_tm(construction, word: str, max_steps: int) -> dict:
+    """A Turing-machine run through the decoder in torch float64 with ``lookups='index'``,
+    each step on Python floats (`lookups_step.FloatStep.push_rows`) and checked as it is
+    decoded against the machine's rule (`tm_decode.TMDecoder`, ``verify=True``), no
+    trace kept: what `compilers.runs.generate` does for one word, without its trace.
+
+    Returns the decoded `TMResult` (``answer``), the positions pushed and the seconds
+    they took (``loop_seconds``: the steps, not building the model), whether the
+    generator's gap check flagged any step (``flagged``) and the steps the error
+    analysis guarantees in float64 (``guaranteed``)."""
+    be = backend_for(construction, "torch", dtype="float64", lookups="index")
+    encoded = construction.encode(word)
+    generator = be.generator(n=encoded.n, batch=1, encoder_inputs=[encoded.encoder]).generator
+    fast = generator.fast
+    if fast is None or generator._feedback is None:
+        raise SystemExit("error: the float step does not cover this decoder")
+    feedback = generator._feedback.tolist()
+    layout, outputs = construction.layout, construction.transformer.readout.outputs
+    decoder = TMDecoder(construction, word, max_steps, keep_trace=False, verify=True)
+    vector = be.inputs([encoded.first]).tolist()[0]
+    position = 0
+    start = time.perf_counter()
+    while True:
+        (row,) = fast.push_rows([vector])
+        decoder.feed(position, row_fields(layout, outputs, row, position))
+        if decoder.done or position == max_steps + 1:
+            break
+        vector = [row[c] for c in feedback]
+        position += 1
+    seconds = time.perf_counter() - start
+    return {"answer": decoder.answer(), "positions": position + 1, "loop_seconds": seconds,
+            "flagged": bool(generator.suspect.any()),
+            "guaranteed": construction.trusted_steps("float64", word)}
 
 
 def program_section(args) -> dict:
@@ -119,6 +190,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer decoder steps")
     parser.add_argument("--tm-steps", type=int, default=2000)
+    parser.add_argument("--tm-halt", action="store_true",
+                        help="stream BB(2,4) to its halt (else for --tm-steps steps)")
+    parser.add_argument("--bb5-steps", type=int, default=50_000)
+    parser.add_argument("--only", choices=("calculator", "bb(2,4)", "bb(5)"),
+                        help="one section only")
     parser.add_argument("--exact-loops", type=int, default=3)
     parser.add_argument("--program", help="a SUBLEQ program file (esolang)")
     parser.add_argument("--input", default="", help="its input text")
@@ -126,14 +202,18 @@ def main() -> None:
     parser.add_argument("--json", dest="json_file")
     args = parser.parse_args()
     if args.quick:
-        args.tm_steps = min(args.tm_steps, 300)
+        args.tm_steps, args.tm_halt = min(args.tm_steps, 300), False
+        args.bb5_steps = min(args.bb5_steps, 2000)
     torch.set_num_threads(1)
     result = {}
     if args.program:
         result["program"] = program_section(args)
     else:
-        result["calculator"] = calculator_section(args)
-        result["bb(2,4)"] = tm_section(args)
+        sections = {"calculator": calculator_section, "bb(2,4)": tm_section,
+                    "bb(5)": bb5_section}
+        for name, section in sections.items():
+            if args.only in (None, name):
+                result[name] = section(args)
     print(json.dumps(result, indent=1))
     if args.json_file:
         with open(args.json_file, "w") as f:

@@ -18,7 +18,11 @@ queries whose best score its group's bound reaches, `_Head.threatened`; a
 special key: every query). The loop starts from the columns the last loop
 changed (the written memory word, the scratchpad) and adds, block by block,
 the queries those changes reach; every other column's stages are carried
-over. A halted punchcard (a fixed point) costs nothing.
+over. A halted punchcard (a fixed point) costs nothing. A group read
+uniformly (below) keeps its values' total, updated by each changed value
+(`_Head.mean`, `_Head.changed`), where the backend's ops can keep it exact
+(exact: always; torch: values on a 2^-24 grid, see `incremental_torch`);
+otherwise its mean is recomputed after a change to the group.
 
 One assumption, named and checked rather than proved: a query that asks no
 question (its code part is 0: `lookups.Found.target` is None) reads by its
@@ -55,6 +59,7 @@ from compilers.ir import MLP, Attention, Hard, LayerNorm, N, Softmax
 
 ON_BROKEN = ("dense", "error")
 OFF_ARGMAX = 2.0 ** -8  # a softmax lookup's weight off the argmax, at most
+MAX_MEANS = 64  # group means kept per head
 
 
 def margin(head, n: int, tol) -> float | int:
@@ -110,7 +115,8 @@ class _Head:
         self.kind: list = [None] * n  # each query's profile key (`CodeIndex.profile`)
         self.best: list = [None] * n  # each query's best score
         self.profiles: dict[tuple, tuple] = {}  # key -> (profile, {query: best})
-        self.means: dict[tuple, object] = {}  # uniform reads: columns -> mean of their values
+        self.means: dict[tuple, tuple] = {}  # uniform reads: columns -> (total, mean)
+        self.groups: dict[int, set[tuple]] = {}  # column -> the cached means it is in
 
     def record(self, i: int, columns: tuple, target, profile: tuple, best) -> None:
         for j in self.reads[i]:
@@ -126,6 +132,36 @@ class _Head:
             self.askers.setdefault(target, set()).add(i)
         self.kind[i] = profile[0]
         self.profiles.setdefault(profile[0], (profile, {}))[1][i] = best
+
+    def mean(self, columns: tuple, ops):
+        """The mean of the values at `columns` (a group read uniformly), kept with their
+        total and updated as values change (`changed`), where `ops.total` can keep it
+        exact; else recomputed after any change to the group."""
+        entry = self.means.get(columns)
+        if entry is None:
+            if len(self.means) >= MAX_MEANS:  # groups that keep changing: start afresh
+                self.means.clear()
+                self.groups.clear()
+            values = [self.values[j] for j in columns]
+            total = ops.total(values)
+            entry = self.means[columns] = (total, ops.mean(values) if total is None
+                                           else ops.divide(total, len(columns)))
+            for j in columns:
+                self.groups.setdefault(j, set()).add(columns)
+        return entry[1]
+
+    def changed(self, j: int, value, ops) -> None:
+        """Column j's value is now `value`: the cached means that hold it follow."""
+        old, self.values[j] = self.values[j], value
+        for columns in self.groups.get(j, ()):
+            entry = self.means.get(columns)
+            if entry is None:
+                continue
+            total = None if entry[0] is None else ops.adjust(entry[0], old, value)
+            if total is None:
+                del self.means[columns]
+            else:
+                self.means[columns] = (total, ops.divide(total, len(columns)))
 
     def threatened(self, place: tuple) -> set[int]:
         """Queries for which a key now at `place` may come within the margin of their
@@ -265,12 +301,8 @@ class IncrementalLoop:
                     found = state.index.lookup(q, state.margin)
                     if found is None:
                         found = state.index.scan(q, state.margin)
-                    if found.uniform:  # many queries read one group: its mean once
-                        mean = state.means.get(found.columns)
-                        if mean is None:
-                            mean = state.means[found.columns] = ops.mean(
-                                [state.values[j] for j in found.columns])
-                        state.out[i] = mean
+                    if found.uniform:  # many queries read one group: its mean, kept
+                        state.out[i] = state.mean(found.columns, ops)
                     else:
                         state.out[i] = ops.mean([state.values[j] for j in found.columns])
                     tracked = () if found.target is None else found.columns  # see docstring
@@ -298,7 +330,6 @@ class IncrementalLoop:
                 if new[:2] != old[:2]:  # a key that changed group (or is special)
                     out |= state.threatened(new)
             if not ops.same(value, state.values[j]):
-                state.values[j] = value
-                state.means.clear()
+                state.changed(j, value, ops)
                 out |= state.readers.get(j, set())
         return out

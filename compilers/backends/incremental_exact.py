@@ -73,6 +73,16 @@ class ExactOps:
         count = len(values)
         return [sum(column, Fraction(0)) / count for column in zip(*values, strict=True)]
 
+    def total(self, values: list) -> list:
+        """The values' column sums (exact: kept whatever the changes)."""
+        return [sum(column, Fraction(0)) for column in zip(*values, strict=True)]
+
+    def adjust(self, total: list, old: list, new: list) -> list:
+        return [t - a + b for t, a, b in zip(total, old, new, strict=True)]
+
+    def divide(self, total: list, count: int) -> list:
+        return [t / count for t in total]
+
     def attend(self, before: Rows, order: list[int], heads: list) -> Rows:
         target = self.take(before, order)
         parts = []

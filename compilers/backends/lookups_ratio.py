@@ -23,10 +23,20 @@ or, without one, raises `PromiseError`.
 from __future__ import annotations
 
 import bisect
+import operator
+from fractions import Fraction
 
 from compilers.backends.lookups import PromiseError
 
 MAX_SPECIALS = 64  # beyond this many special keys, every query is scanned
+
+
+def _plain(ratio):
+    """An integral Fraction as an int (the same number, hash and order; the
+    Turing-machine decoder's ratios are cells), so that bisection compares ints."""
+    if isinstance(ratio, Fraction) and ratio.denominator == 1:
+        return ratio.numerator
+    return ratio
 
 
 class RatioIndex:
@@ -64,7 +74,7 @@ class RatioIndex:
         if not plain:
             self.specials.append((j, key))
             return
-        ratio = key[1] / a
+        ratio = _plain(key[1] / a)
         seen = self.at.get(ratio)
         if seen is None:
             bisect.insort(self.ratios, ratio)
@@ -77,7 +87,7 @@ class RatioIndex:
 
     @staticmethod
     def _score(q, key):
-        return -abs(sum(x * k for x, k in zip(q, key, strict=False)))
+        return -abs(sum(map(operator.mul, q, key)))  # the products added left to right
 
     def lookup(self, q, margin) -> int | None:
         """The argmax column of query `q` (None: undecided, `scan` it)."""
@@ -94,7 +104,7 @@ class RatioIndex:
         if len(self.specials) > MAX_SPECIALS or len(q) < 2 or abs(q[1]) <= self.tol:
             return None
         x, y = q[0], q[1]
-        target = -x / y
+        target = _plain(-x / y)
         ratios = self.ratios
         if self.window:
             window = self.window * max(1, abs(target))

@@ -24,8 +24,12 @@ as their nonzero entries, output column by output column, block by block as
   flag for a candidate ``gap/4 .. 3 gap/4`` below. Where the index cannot
   certify, the same rule runs over every cached key (numpy).
 
-Each entry is the sum of its nonzero terms in the order of the input columns,
-then the bias: the floats of the torch step up to the order in which a
+Each block's products are compiled once into straight-line Python (`_Affine`,
+`_mlp_function`: every weight a float literal that reads back as the same
+double), and `FloatStep.push_rows` takes and returns plain lists, so that a
+caller that feeds the read-out back itself (`benchmarks.interpreter_runs`)
+makes no tensor per step. Each entry is the sum of its nonzero terms in the
+order of the input columns, then the bias: the floats of the torch step up to the order in which a
 product's terms are summed, which torch's own kernels do not fix either
 (`torch_generate` says the same of its step); a zero weight's term is left
 out (it adds 0, or turns an infinite entry into NaN where the product keeps
@@ -72,8 +76,33 @@ def float_step(generator) -> FloatStep | None:
     return FloatStep(generator)
 
 
+CHUNK = 48  # terms per Python expression in the compiled products (bounds its depth)
+
+
+def _sum(target: str, terms, source: str = "x") -> list[str]:
+    """Lines setting `target` to ``0.0 + x_i w_i + ...``, left to right (each term rounded
+    and added in turn, as the loop ``s += x[i] * w`` would)."""
+    parts = [f"{source}[{i}] * {w!r}" for i, w in terms]
+    lines = [f"{target} = 0.0"]
+    for k in range(0, len(parts), CHUNK):
+        lines.append(f"{target} = {target} + " + " + ".join(parts[k:k + CHUNK]))
+    return lines
+
+
+def _compile(name: str, lines: list[str], argument: str = "x"):
+    """A function `name(argument)` with the given body lines (straight-line Python)."""
+    source = f"def {name}({argument}):\n" + "".join(f"    {line}\n" for line in lines)
+    scope: dict = {}
+    exec(compile(source, f"<lookups_step {name}>", "exec"), scope)  # our own text
+    return scope[name]
+
+
 class _Affine:
-    """``y = x M + b`` on a list `x`, from M (inputs, outputs) and b, kept as nonzero terms."""
+    """``y = x M + b`` on a list `x`, from M (inputs, outputs) and b, kept as nonzero terms.
+
+    Its three forms are compiled once into straight-line Python (each weight a
+    float literal, its ``repr``, which reads back as the same double), so that
+    a step runs no loop over the terms."""
 
     def __init__(self, matrix: torch.Tensor, bias: torch.Tensor | None = None):
         m = matrix.detach().cpu().numpy()
@@ -87,28 +116,43 @@ class _Affine:
                 self.rows.append((o, terms))
         self.touched = sorted({o for o, _ in self.rows}
                               | {o for o, b in enumerate(self.bias) if b != 0})
+        sums = [line for o, terms in self.rows for line in _sum(f"s{o}", terms)]
+        has = {o for o, _ in self.rows}
+        self.products = _compile("products", [*sums, "return {" + ", ".join(
+            f"{o}: s{o}" for o, _ in self.rows) + "}"])
+        self.sparse = _compile("sparse", [*sums, "return [" + ", ".join(
+            (f"s{o} + {self.bias[o]!r}" if o in has else f"0.0 + {self.bias[o]!r}")
+            for o in self.touched) + "]"])
+        self.full = _compile("full", [*sums, "return [" + ", ".join(
+            (f"s{o} + {self.bias[o]!r}" if o in has else f"{self.bias[o]!r}")
+            for o in range(self.outputs)) + "]"])
+    # products(x) -> {output column: sum_i x_i M_io} (no bias), the columns with terms
+    # sparse(x) -> [x M + b at the `touched` columns] (every other output is 0)
+    # full(x) -> every output of x M + b
 
-    def products(self, x: list) -> dict:
-        """Output column -> ``sum_i x_i M_io`` (no bias), for the columns with terms."""
-        out = {}
-        for o, terms in self.rows:
-            s = 0.0
-            for i, w in terms:
-                s += x[i] * w
-            out[o] = s
-        return out
 
-    def sparse(self, x: list) -> list:
-        """``x M + b`` at the `touched` columns only (every other output is 0)."""
-        products = self.products(x)
-        return [products.get(o, 0.0) + self.bias[o] for o in self.touched]
-
-    def full(self, x: list) -> list:
-        """Every output: ``x M + b``."""
-        y = list(self.bias)
-        for o, s in self.products(x).items():
-            y[o] = s + y[o]
-        return y
+def _mlp_function(w_in: _Affine, w_out: _Affine):
+    """``x + relu(x W_in + b_in) W_out + b_out`` as one compiled function of the list x,
+    each entry as `FloatStep._mlp` forms it: ``(x_o + sum) + b_o``."""
+    lines = [line for o, terms in w_in.rows for line in _sum(f"s{o}", terms)]
+    has = {o for o, _ in w_in.rows}
+    for o in range(w_in.outputs):
+        value = f"s{o} + {w_in.bias[o]!r}" if o in has else f"{w_in.bias[o]!r}"
+        lines += [f"h{o} = {value}", f"h{o} = h{o} if h{o} > 0 else 0.0"]
+    hidden = {o: f"h{o}" for o in range(w_in.outputs)}
+    lines.append("x = list(x)")
+    out_has = {o for o, _ in w_out.rows}
+    for o, terms in w_out.rows:
+        parts = [(hidden[i], w) for i, w in terms]
+        lines.append(f"t{o} = 0.0")
+        for k in range(0, len(parts), CHUNK):
+            lines.append(f"t{o} = t{o} + " + " + ".join(f"{h} * {w!r}"
+                                                         for h, w in parts[k:k + CHUNK]))
+    for o in w_out.touched:
+        total = f"t{o}" if o in out_has else "0.0"
+        lines.append(f"x[{o}] = (x[{o}] + {total}) + {w_out.bias[o]!r}")
+    lines.append("return x")
+    return _compile("mlp", lines)
 
 
 class FloatStep:
@@ -122,7 +166,8 @@ class FloatStep:
         for _rule, block, _params in generator._rules:
             if isinstance(block, MLP):
                 w_in, b_in, w_out, b_out = generator._mlps[block.label]
-                self.blocks.append(("mlp", block, (_Affine(w_in, b_in), _Affine(w_out, b_out))))
+                self.blocks.append(("mlp", block, _mlp_function(_Affine(w_in, b_in),
+                                                                _Affine(w_out, b_out))))
             else:
                 heads = []
                 for how, head, query, key, value in generator._heads[block.label]:
@@ -150,16 +195,22 @@ class FloatStep:
 
     def push(self, inputs: torch.Tensor) -> torch.Tensor:
         """One position: the read-out values (batch, outputs), as `push_values`."""
+        return torch.tensor(self.push_rows(inputs.tolist()), dtype=torch.float64)
+
+    def push_rows(self, vectors: list) -> list[list]:
+        """`push` on lists: each example's input vector in, its read-out row out (floats,
+        in `readout.outputs` order); no tensor is made but where the module embeds a
+        position itself."""
         g = self.g
         position = g.position
-        xs = self._embed(inputs)
+        xs = self._embed(vectors)
         for label in self.self_heads:
             self._grow(label)
         out = []
         for b, x in enumerate(xs):
             streams = []
             for kind, block, plan in self.blocks:
-                x = self._mlp(plan, x) if kind == "mlp" else self._attention(plan, x, b, position)
+                x = plan(x) if kind == "mlp" else self._attention(plan, x, b, position)
                 streams.append((block.label, x))
             if not math.isfinite(sum(x)) and not all(map(math.isfinite, x)):
                 # a non-finite entry persists through every later block (`torch_generate`)
@@ -169,16 +220,18 @@ class FloatStep:
         for label in self.self_heads:
             self.caches[label][2] += 1
         g.position += 1
-        return torch.tensor(out, dtype=torch.float64)
+        return out
 
     def _grow(self, label: str) -> None:
         cache = self.caches[label]
         keys, values, used = cache
-        if used == keys.shape[1]:
-            cache[0] = np.concatenate([keys, np.zeros_like(keys)], axis=1)
-            cache[1] = np.concatenate([values, np.zeros_like(values)], axis=1)
+        if used == keys.shape[1]:  # grown by a quarter: amortised O(1), little left unused
+            more = max(16, used // 4)
+            for k, array in enumerate((keys, values)):
+                batch, _, dims = array.shape
+                cache[k] = np.concatenate([array, np.zeros((batch, more, dims))], axis=1)
 
-    def _embed(self, inputs: torch.Tensor) -> list[list]:
+    def _embed(self, values: list) -> list[list]:
         g = self.g
         position = g.position
         first, rows = self._positions or (0, None)
@@ -190,13 +243,12 @@ class FloatStep:
             else:
                 rows = None
         if rows is None or position - first >= len(rows):  # features computed alone
-            return g._embed(inputs)[:, 0].tolist()
-        values = inputs.tolist()
+            return g._embed(torch.tensor(values, dtype=torch.float64))[:, 0].tolist()
         row = rows[position - first]
         xs = []
         for vector in values:
             if len(vector) != len(self.columns):
-                g._embed(inputs)  # raises, naming the input dims
+                g._embed(torch.tensor([vector], dtype=torch.float64))  # raises, naming dims
             x = list(row)
             for c, v in zip(self.columns, vector, strict=True):
                 x[c] = v
@@ -204,16 +256,6 @@ class FloatStep:
         return xs
 
     # -- the rules ------------------------------------------------------------------
-
-    @staticmethod
-    def _mlp(plan, x: list) -> list:
-        w_in, w_out = plan
-        hidden = [v if v > 0 else 0.0 for v in w_in.full(x)]
-        products = w_out.products(hidden)
-        x = list(x)
-        for o in w_out.touched:
-            x[o] = (x[o] + products.get(o, 0.0)) + w_out.bias[o]
-        return x
 
     def _attention(self, heads, x: list, b: int, position: int) -> list:
         delta: dict = {}

@@ -55,6 +55,7 @@ from compilers.errors import EvaluationError
 from compilers.ir import MLP, Attention, Hard, Softmax
 
 AHEAD = 256  # positions of positional features computed at once
+GAP_AHEAD = 4096  # positions of a head's gap thresholds computed at once (a window, not all)
 
 
 class TorchGenerator:
@@ -191,13 +192,15 @@ class TorchGenerator:
     def _gap(self, head, position: int) -> tuple[float, float, float]:
         """``gap/2, gap/4, 3 gap/4`` at `position`, rounded as the full pass rounds them."""
         model = self.model
-        table = self._thresholds.get(head.label)
-        if table is None or position >= len(table[0]):
-            size = max(AHEAD, 2 * position + 1)
-            gap = model._formula(head.kind.gap, torch.arange(size), self.n).to(model.float_dtype)
+        first, table = self._thresholds.get(head.label, (0, None))
+        if table is None or not 0 <= position - first < len(table[0]):  # the next window
+            first = position
+            ahead = torch.arange(position, position + GAP_AHEAD)
+            gap = model._formula(head.kind.gap, ahead, self.n).to(model.float_dtype)
             table = (gap / 2).tolist(), (gap / 4).tolist(), (3 * gap / 4).tolist()
-            self._thresholds[head.label] = table
-        return table[0][position], table[1][position], table[2][position]
+            self._thresholds[head.label] = first, table
+        k = position - first
+        return table[0][k], table[1][k], table[2][k]
 
     def _attend(self, head, q, k, v, position: int) -> torch.Tensor:
         """One query, at `position`, over every key in `k`: (batch, 1, width)."""

@@ -1,0 +1,154 @@
+"""The fast paths of interpreter-scale runs against independent oracles.
+
+* The streamed Turing-machine run (`benchmarks.interpreter_runs.stream_tm`:
+  the float64 step on Python floats, read-outs decoded row by row, each step
+  checked against the machine's rule, no trace kept) against the interpreter
+  (`languages.turing.run`) and the dense torch generator.
+* `TMDecoder` with ``keep_trace=False`` and ``verify=True`` against the
+  interpreter's trace; a decoded step that breaks the machine's rule raises.
+* `tm_decode.row_fields` (plain Python) against `fields`' numpy path.
+* The compiled products of `lookups_step` against numpy's product.
+* The group totals that `IncrementalLoop` keeps for uniform reads (torch and
+  exact ops) against a fresh mean after every change.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.interpreter_runs import BB2_4, stream_tm
+from compilers.backends.incremental_exact import ExactOps
+from compilers.backends.incremental_torch import TorchOps
+from compilers.backends.lookups_step import _Affine, _mlp_function
+from compilers.constructions import tm
+from compilers.constructions.tm_decode import TMDecodeError, TMDecoder, fields, row_fields
+from compilers.runs import generate
+from languages.strategies import turing_machines
+from languages.turing import parse_machine, run, trace
+
+
+@st.composite
+def machines_and_words(draw, max_length: int = 4):
+    machine = draw(turing_machines(max_states=3, min_symbols=1, max_symbols=3, min_halting=0,
+                                   allow_undefined=True))
+    word = draw(st.text(alphabet="".join(machine.symbols), max_size=max_length))
+    return machine, word
+
+
+@settings(max_examples=8, deadline=None)
+@given(machines_and_words(), st.integers(0, 120))
+def test_streamed_float_run_equals_the_interpreter_and_the_dense_generator(pair, steps):
+    machine, word = pair
+    construction = tm.build(machine, word)
+    streamed = stream_tm(construction, word, steps)
+    assert streamed["answer"] == run(machine, word, max_steps=steps)
+    (dense,) = generate(construction, [word], backend="torch", dtype="float64",
+                        max_steps=steps, lookups="dense", reference=False)
+    assert streamed["answer"] == dense.answer
+    assert not streamed["flagged"]
+
+
+def test_streamed_bb2_4_prefix_equals_the_interpreter():
+    construction = tm.build(BB2_4)
+    streamed = stream_tm(construction, "", 3000)
+    assert streamed["answer"] == run(parse_machine(BB2_4), max_steps=3000)
+    assert streamed["positions"] == 3002  # one more position: is the next step defined?
+
+
+@settings(max_examples=8, deadline=None)
+@given(machines_and_words(), st.integers(0, 60))
+def test_decoder_without_trace_verified_equals_the_interpreter(pair, steps):
+    machine, word = pair
+    construction = tm.build(machine, word)
+    (full,) = generate(construction, [word], backend="exact", max_steps=steps,
+                       reference=False)
+    assert list(full.trace) == trace(machine, word, max_steps=steps)
+    lean = TMDecoder(construction, word, steps, keep_trace=False, verify=True)
+    layout, blank = construction.layout, machine.blank
+    states, symbols = list(layout.states), list(layout.symbols)
+    cells = dict(enumerate(word))
+    lean.feed(0, (states.index(machine.start), symbols.index(cells.get(0, blank)), 0, 0.0, 0,
+                  False))
+    for step in full.trace:  # the fields that decode to this step
+        cells[step.head] = step.write
+        lean.feed(step.step, (states.index(step.next_state),
+                              symbols.index(cells.get(step.head_after, blank)),
+                              symbols.index(step.write), 1.0 if step.move == "R" else -1.0,
+                              step.head_after, False))
+    if full.answer.undefined:
+        lean.feed(len(full.trace) + 1, (0, 0, 0, 0.0, 0, True))
+    assert lean.trace() == ()
+    assert lean.answer() == run(machine, word, max_steps=steps) == full.answer
+
+
+def test_verified_decoder_names_a_step_that_breaks_the_rule():
+    construction = tm.build(BB2_4)
+    decoder = TMDecoder(construction, "", 10, keep_trace=False, verify=True)
+    layout = construction.layout
+    decoder.feed(0, (0, 0, 0, 0.0, 0, False))  # A reading 0 at cell 0
+    # BB(2,4) in A on 0 writes 1, moves right and enters B; decode a write of 2 instead
+    wrong = (layout.states.index("B"), 0, layout.symbols.index("2"), 1.0, 1, False)
+    with pytest.raises(TMDecodeError, match="step 1"):
+        decoder.feed(1, wrong)
+
+
+def test_row_fields_equal_the_numpy_fields_on_random_read_outs():
+    construction = tm.build(BB2_4)
+    layout, outputs = construction.layout, construction.transformer.readout.outputs
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(20, len(outputs)))
+    values[:, outputs.index(layout.head)] = rng.integers(-50, 50, size=20) / 8
+    batch = fields(layout, outputs, values, 7, "float")  # over 8 rows: numpy
+    assert batch == [row_fields(layout, outputs, row, 7) for row in values.tolist()]
+
+
+def test_compiled_products_equal_numpy():
+    rng = np.random.default_rng(2)
+    matrix = rng.normal(size=(30, 70)) * (rng.random((30, 70)) < 0.9)  # over CHUNK terms
+    bias = rng.normal(size=70) * (rng.random(70) < 0.5)
+    affine = _Affine(torch.from_numpy(matrix), torch.from_numpy(bias))
+    x = rng.normal(size=30)
+    assert np.allclose(affine.full(x.tolist()), x @ matrix + bias, rtol=1e-12, atol=1e-12)
+    assert np.allclose(affine.sparse(x.tolist()), (x @ matrix + bias)[affine.touched])
+    w_out = rng.normal(size=(70, 30)) * (rng.random((70, 30)) < 0.3)
+    b_out = rng.normal(size=30)
+    mlp = _mlp_function(affine, _Affine(torch.from_numpy(w_out), torch.from_numpy(b_out)))
+    want = x + np.maximum(x @ matrix + bias, 0) @ w_out + b_out
+    assert np.allclose(mlp(x.tolist()), want, rtol=1e-12, atol=1e-12)
+
+
+def test_torch_group_totals_follow_changes_and_equal_a_fresh_mean():
+    ops = TorchOps.__new__(TorchOps)  # the totals need no module
+    rng = random.Random(3)
+    values = [np.array([rng.choice((-1.0, 0.0, 1.0, 0.5)) for _ in range(6)])
+              for _ in range(40)]
+    total = ops.total(values)
+    for _ in range(200):
+        j = rng.randrange(len(values))
+        new = np.array([rng.choice((-1.0, 0.0, 1.0, 0.25)) for _ in range(6)])
+        total = ops.adjust(total, values[j], new)
+        values[j] = new
+        assert np.array_equal(ops.divide(total, len(values)), ops.mean(values))
+    assert ops.total([np.array([0.1, 1.0]), np.array([0.2, 0.0])]) is None  # off the grid
+    assert ops.adjust(total, values[0], np.full(6, 1 / 3)) is None
+
+
+def test_exact_group_totals_follow_changes():
+    ops = ExactOps.__new__(ExactOps)
+    rng = random.Random(4)
+    values = [[Fraction(rng.randint(-5, 5), rng.randint(1, 4)) for _ in range(3)]
+              for _ in range(12)]
+    total = ops.total(values)
+    for _ in range(50):
+        j = rng.randrange(len(values))
+        new = [Fraction(rng.randint(-5, 5), rng.randint(1, 7)) for _ in range(3)]
+        total = ops.adjust(total, values[j], new)
+        values[j] = new
+        assert ops.divide(total, len(values)) == ops.mean(values)
