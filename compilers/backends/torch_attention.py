@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import torch
 
+from compilers.backends import torch_sparse as sparse
 from compilers.ir import Attention, AverageHard, Hard, Head, Softmax
 from compilers.ir.plan import argmax_positions
 
@@ -40,6 +41,10 @@ def attention_block(model, block: Attention, params, x: torch.Tensor, rows: slic
     length = x.shape[1]
     positions = model._cached(("arange", length),
                               lambda: torch.arange(length, device=model.device))[rows]
+    restricted = _restricted_block(model, block, params, x, rows, positions, n,
+                                   encoder_stream, flags)
+    if restricted is not None:
+        return restricted
     plan = model._cached(("plan", block.label), lambda: _Plan.of(model, block))
     products = {}
     if plan.parts["query"]:
@@ -63,6 +68,59 @@ def attention_block(model, block: Attention, params, x: torch.Tensor, rows: slic
         delta = out if delta is None else delta + out
     x = x[:, rows]
     return x if delta is None else x + delta
+
+
+def _rows(x: torch.Tensor) -> int:
+    return x.numel() // max(1, x.shape[-1])
+
+
+def _projected(x: torch.Tensor, weight: torch.Tensor, model) -> torch.Tensor:
+    """``x W^T``, on the nonzero columns of a large `weight` only (`torch_sparse`)."""
+    read = sparse.support(weight, _rows(x), outputs=False)
+    return model._linear(x, weight) if read is None else sparse.product(x, weight, read)
+
+
+def _restricted_block(model, block: Attention, params, x: torch.Tensor, rows: slice,
+                      positions, n: int, encoder_stream, flags) -> torch.Tensor | None:
+    """`attention_block` head by head, each weight on its nonzero rows and columns
+    (`torch_sparse.support`): a head's value reads and writes few of the stream's dims, so
+    its values, ``weights @ values`` and the sum into the stream shrink from the stream's
+    width to those dims. None (run the grouped dense path) unless some head's value
+    product is large enough to look at (`torch_sparse.SPARSE_MACS`).
+
+    Each head computes what it computes alone (`attend`), and the heads' outputs are
+    summed in head order into a zero delta before it is added to the stream, as in the
+    dense path: the same floats, but for the order of a BLAS kernel's sums.
+    """
+    streams = {"self": x, "encoder": encoder_stream}
+    written = {head.label: sparse.support(params[head.label].value, _rows(streams[head.source]))
+               for head in block.heads}
+    if all(where is None for where in written.values()):
+        return None
+    queries = x if rows == slice(None) else x[:, rows].contiguous()
+    outputs = []
+    for head in block.heads:
+        source, weights = streams[head.source], params[head.label]
+        q = k = None
+        if not model._constant_scores(head):
+            q = _projected(queries, weights.query, model)[:, None]
+            k = _projected(source, weights.key, model)[:, None]
+        where = written[head.label]
+        if where is None:
+            where = (slice(0, weights.value.shape[0]), None)
+            v = model._linear(source, weights.value)
+        else:
+            v = sparse.product(source, weights.value, where)
+        out = attend(model, (head,), q, k, v[:, None], positions, n, flags,
+                     rows_key=(x.shape[1], rows.start))[0]
+        outputs.append((where[0], out))
+    base = x[:, rows]
+    if len(outputs) == 1:
+        return sparse.add_at(base, *outputs[0])
+    delta = base.new_zeros(base.shape)
+    for columns, out in outputs:
+        delta = sparse.add_at(delta, columns, out)
+    return base + delta
 
 
 def _split(group: tuple, scores: int) -> list[tuple]:

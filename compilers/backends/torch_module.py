@@ -35,8 +35,12 @@ in the stream's columns once per (length, n) and added with the token lookup
 (one lookup in a (position, token) table); an all-zero bias is not added on
 CPU; the non-finite check of a block is one reduction (its least and greatest
 value); a product over many rows on CPU has its output width padded to a
-multiple of 16 (see `_linear`). Only the order in which a BLAS kernel sums a
-product's terms may differ from one product per head.
+multiple of 16 (see `_linear`); on CPU, a large product (an MLP's, a head's, the
+read-out's) runs on its weight's nonzero rows and columns only, compressed where
+that part is itself mostly zeros (`compilers.backends.torch_sparse`, found from
+the tensors at each call); the token lookup goes through a (position, token)
+table only where the tokens are fewer than the examples. Only the order in
+which a kernel sums a product's terms may differ from one product per head.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ import sympy
 import torch
 from torch import nn
 
+from compilers.backends import torch_sparse as sparse
 from compilers.backends.common import (
     EvaluationError,
     char_token_ids,
@@ -367,8 +372,10 @@ class TorchTransformer(HookedModule):
                 raise EvaluationError(f"{self.ir.label}: token inputs must be a long tensor of "
                                       "ids (see encode_tokens)")
             table = self.embedding.table  # (width, tokens) or (models, width, tokens)
-            if table.dim() == 2 and rows is not None:  # one lookup in a (position, token) table
-                length, tokens = rows.shape[0], table.shape[1]
+            length, tokens = (0, 0) if rows is None else (rows.shape[0], table.shape[1])
+            if table.dim() == 2 and rows is not None and tokens <= inputs.shape[0]:
+                # one lookup in a (position, token) table: fewer sums than one per input
+                # where the tokens are fewer than the examples
                 combined = (rows[:, None, :] + table.T[None]).reshape(length * tokens, -1)
                 offsets = self._cached(("offsets", length, tokens), lambda: torch.arange(
                     0, length * tokens, tokens, device=self.device))
@@ -497,7 +504,10 @@ class TorchTransformer(HookedModule):
         readout = self.ir.readout
         rows = x if readout.position == "all" else x[:, :1] if readout.position == "first" \
             else x[:, -1:]
-        values = self._add_bias(self._linear(rows, self.readout.matrix), self.readout.bias)
+        matrix = self.readout.matrix
+        read = sparse.support(matrix, rows.numel() // max(1, rows.shape[-1]), outputs=False)
+        values = self._add_bias(self._linear(rows, matrix) if read is None
+                                else sparse.product(rows, matrix, read), self.readout.bias)
         if self.hooked if hooked is None else hooked:
             values = self.unembed.hook_out(values)
         if readout.position != "all":
@@ -588,9 +598,19 @@ class _Full:
                                self.flags)
 
     def mlp(self, model: TorchTransformer, block: MLP, params, x: torch.Tensor):
-        """The MLP at every position: padded products (`_linear`), zero biases skipped."""
-        hidden = torch.relu(model._add_bias(model._linear(x, params.w_in), params.b_in))
-        return model._add_bias(x + model._linear(hidden, params.w_out), params.b_out)
+        """The MLP at every position: padded products (`_linear`), zero biases skipped;
+        a large weight on its nonzero columns (``W_in``: the dims read) and rows (``W_out``:
+        the dims written) only (`torch_sparse`)."""
+        rows = x.numel() // max(1, x.shape[-1])
+        read = sparse.support(params.w_in, rows, outputs=False)
+        pre = model._linear(x, params.w_in) if read is None else \
+            sparse.product(x, params.w_in, read)
+        hidden = torch.relu(model._add_bias(pre, params.b_in))
+        written = sparse.support(params.w_out, rows)
+        if written is None:
+            return model._add_bias(x + model._linear(hidden, params.w_out), params.b_out)
+        return model._add_bias(sparse.add_at(x, written[0], sparse.product(
+            hidden, params.w_out, written)), params.b_out)
 
     def layer_norm(self, model: TorchTransformer, block: LayerNorm, params, x: torch.Tensor):
         return model._normalise(block, params, x)
