@@ -308,19 +308,27 @@ class FloatStep:
         if found is not None:
             columns = [j for _, j in found[0]]
             scores = [-s for s, _ in found[0]]  # |<q, k_j>|
-        else:
-            columns = list(range(used))
-            scores = np.abs(cache[0][b, :used] @ np.asarray(q)).tolist()
-        least = min(scores)
-        below = [s - least for s in scores]
-        if half is not None:
-            winners = [j for j, d in zip(columns, below, strict=True) if d < half]
-            if any(quarter <= d < three_quarters for d in below):
-                fired = torch.zeros(self.batch, dtype=torch.bool)
-                fired[b] = True
-                g.flags.mark(head.label, fired)
-        else:
-            winners = [j for j, d in zip(columns, below, strict=True) if d == 0]
+            least = min(scores)
+            below = [s - least for s in scores]
+            if half is not None:
+                winners = [j for j, d in zip(columns, below, strict=True) if d < half]
+                fired = any(quarter <= d < three_quarters for d in below)
+            else:
+                winners = [j for j, d in zip(columns, below, strict=True) if d == 0]
+                fired = False
+        else:  # every cached key, in numpy (the same float64 values and comparisons)
+            scores = np.abs(cache[0][b, :used] @ np.asarray(q))
+            below = scores - scores.min()
+            if half is not None:
+                winners = np.flatnonzero(below < half).tolist()
+                fired = bool(((quarter <= below) & (below < three_quarters)).any())
+            else:
+                winners = np.flatnonzero(below == 0).tolist()
+                fired = False
+        if fired:
+            flagged = torch.zeros(self.batch, dtype=torch.bool)
+            flagged[b] = True
+            g.flags.mark(head.label, flagged)
         if kind.tie is None and len(winners) > 1:
             argmax_positions(head, winners)  # raises, naming the positions
         chosen = min(winners) if kind.tie == "first" else max(winners)
