@@ -200,19 +200,9 @@ def to_circuit(transformer: Transformer, n: int, *, precision="auto", bos=(), eo
         UnsupportedError, SaturationError, PrecisionError (`CircuitCompileError`s).
     """
     model = check(transformer)
-    least = 0 if allow_empty else 1
-    if isinstance(n, bool) or not isinstance(n, int) or n < least:
-        raise PrecisionError(f"input length n must be an integer >= {least}, got {n!r}")
-    precision = parse_precision(precision)
     _refuse_features(model)
-    embedding = model.inputs
-    fixed = set(bos) | set(eos)
-    alphabet = tuple(alphabet) if alphabet is not None else tuple(
-        t for t in embedding.tokens if t not in fixed)
-    unknown = [a for a in (*alphabet, *bos, *eos) if a not in embedding.tokens]
-    if unknown:
-        raise UnsupportedError(f"{embedding.label}: tokens {unknown} are not among the "
-                               f"embedding's tokens {list(embedding.tokens)}")
+    precision, alphabet = prepared(model, n, 0 if allow_empty else 1, precision, bos, eos,
+                                   alphabet)
     outputs = model.readout.outputs
     if accept is None and len(outputs) == 1:
         accept = outputs[0]
@@ -234,6 +224,25 @@ def to_circuit(transformer: Transformer, n: int, *, precision="auto", bos=(), eo
         stated, auto = Precision(int_bits=int_bits, frac_bits=ctx.frac_bits_used), True
     return CircuitModel(circuit=circuit, n=n, alphabet=alphabet, precision=stated, auto=auto,
                         logit=logit, gates=ctx.gates, undefined=tuple(ctx.undefined))
+
+
+def prepared(model: Transformer, n, least: int, precision, bos, eos,
+             alphabet) -> tuple[object, tuple]:
+    """The parsed precision and the word's alphabet (default: the embedding's tokens other
+    than bos's and eos's), once `n` is an integer >= `least` and every token is the
+    embedding's; shared by `to_circuit` and `lower_positions.to_positions`."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < least:
+        raise PrecisionError(f"input length n must be an integer >= {least}, got {n!r}")
+    precision = parse_precision(precision)
+    embedding = model.inputs
+    fixed = set(bos) | set(eos)
+    alphabet = tuple(alphabet) if alphabet is not None else tuple(
+        t for t in embedding.tokens if t not in fixed)
+    unknown = [a for a in (*alphabet, *bos, *eos) if a not in embedding.tokens]
+    if unknown:
+        raise UnsupportedError(f"{embedding.label}: tokens {unknown} are not among the "
+                               f"embedding's tokens {list(embedding.tokens)}")
+    return precision, alphabet
 
 
 def lower_blocks(ctx, model: Transformer, stream: dict, row: int | None) -> tuple[dict, int]:

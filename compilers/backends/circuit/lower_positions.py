@@ -48,12 +48,16 @@ from circuitx.evaluate import evaluate
 from compilers.backends.circuit.fixed import (
     Form,
     Precision,
-    PrecisionError,
     UnsupportedError,
-    parse_precision,
 )
 from compilers.backends.circuit.gates import Gates
-from compilers.backends.circuit.lower import Context, _embed, encode_words, lower_blocks
+from compilers.backends.circuit.lower import (
+    Context,
+    _embed,
+    encode_words,
+    lower_blocks,
+    prepared,
+)
 from compilers.backends.circuit.lower_linear import by_row, linear
 from compilers.backends.circuit.simplify import simplify
 from compilers.errors import EvaluationError
@@ -146,18 +150,8 @@ def to_positions(transformer: Transformer, n: int, *, precision="auto", bos=(), 
         UnsupportedError, SaturationError, PrecisionError (`CircuitCompileError`s).
     """
     model = check(transformer)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise PrecisionError(f"input length n must be an integer >= 0, got {n!r}")
-    precision = parse_precision(precision)
     _refuse_features(model)
-    embedding = model.inputs
-    fixed = set(bos) | set(eos)
-    alphabet = tuple(alphabet) if alphabet is not None else tuple(
-        t for t in embedding.tokens if t not in fixed)
-    unknown = [a for a in (*alphabet, *bos, *eos) if a not in embedding.tokens]
-    if unknown:
-        raise UnsupportedError(f"{embedding.label}: tokens {unknown} are not among the "
-                               f"embedding's tokens {list(embedding.tokens)}")
+    precision, alphabet = prepared(model, n, 0, precision, bos, eos, alphabet)
     ctx = Context(n, precision)
     ctx.exact_means = not isinstance(precision, Precision)
     stream = _embed(ctx, model, n, tuple(bos), tuple(eos), alphabet)

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from compilers.cli import main
 from languages import rasp
 from languages import rasp_lib as lib
+from tests.compilers.constructions.test_induction import oracle as _induction
 
 
 def _run(*args):
@@ -27,14 +28,6 @@ def _json(*args, code: int = 0):
 
 def _predicted(row: dict) -> list:
     return [p["predicted"] for p in row["positions"]]
-
-
-def _induction(word: str) -> list[str]:
-    out = ["none"]
-    for t in range(1, len(word) + 1):
-        earlier = word[:t - 1].rfind(word[t - 1])
-        out.append(word[earlier + 1] if earlier >= 0 else "none")
-    return out
 
 
 def _shown(value):

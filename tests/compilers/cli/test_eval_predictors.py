@@ -8,22 +8,12 @@ import pytest
 from click.testing import CliRunner
 
 from compilers.cli import main
+from tests.compilers.cli.test_circuit_predictors import _predicted
+from tests.compilers.constructions.test_induction import oracle as _induction
 
 
 def _run(*args, input=None):
     return CliRunner().invoke(main, [str(a) for a in args], input=input)
-
-
-def _predicted(row: dict) -> list:
-    return [p["predicted"] for p in row["positions"]]
-
-
-def _induction(word: str) -> list[str]:
-    out = ["none"]
-    for t in range(1, len(word) + 1):
-        earlier = word[:t - 1].rfind(word[t - 1])
-        out.append(word[earlier + 1] if earlier >= 0 else "none")
-    return out
 
 
 @pytest.mark.parametrize("backend", ["torch", "exact", "circuit"])

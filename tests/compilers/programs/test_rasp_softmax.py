@@ -26,6 +26,7 @@ from compilers.runs.check import check
 from languages import rasp
 from languages import rasp_lib as lib
 from languages.rasp_strategies import rasp_inputs, rasp_programs
+from tests.compilers.programs.test_rasp_compile import every_input
 
 T = rasp.tokens
 
@@ -72,10 +73,6 @@ def wrong_words(compiled, program, inputs: list, backend: str, *, causal: bool =
             if not _same(_decode(compiled, result.outputs, b, length), expected):
                 wrong.append(xs)
     return wrong
-
-
-def every_input(vocab, up_to: int) -> list:
-    return [list(w) for n in range(up_to + 1) for w in itertools.product(sorted(vocab), repeat=n)]
 
 
 LIB = {  # name -> (program for max_seq_len N, vocab, exhaustive up to, causal)
