@@ -12,12 +12,13 @@ In one run, side by side:
   interpreter to its halt; through Pérez et al.'s decoder for the first
   ``--tm-steps`` steps by `compilers.runs.generate`, dense and indexed, exact
   and float64; and to its halt by `stream_tm` (float64, indexed, each step
-  checked against the machine's rule as it is decoded, no trace kept) for
-  ``--tm-steps`` steps, or with ``--tm-halt`` to its halt, its final tape,
-  head, state and step count compared with the interpreter's;
+  checked against the machine's rule as it is decoded, no trace kept) to its
+  halt (``--no-tm-halt``, or ``--quick``: for ``--tm-steps`` steps), its final
+  tape, head, state and step count compared with the interpreter's;
 * ``bb(5)``: the champion by the interpreter to its halt (47,176,870 steps),
-  by `stream_tm` for ``--bb5-steps`` steps, and the time to its halt projected
-  from that rate;
+  by `stream_tm` for ``--bb5-steps`` steps and the time to its halt projected
+  from that rate, or with ``--bb5-halt`` to its halt (about 40 minutes),
+  compared with the interpreter's as for BB(2,4);
 * ``--program FILE [--input TEXT]``: any SUBLEQ program (e.g. a public one,
   fetched for a local run and never committed) on the torch transformer with
   lookups, beside the interpreter, for ``--loops`` loops.
@@ -26,7 +27,7 @@ Rates are instructions (loops) or steps per second of wall-clock time; torch
 runs on one thread (`torch.set_num_threads(1)`), as the interpreter does.
 
     python -m benchmarks.interpreter_runs [--quick] [--tm-steps 10000] [--only bb(2,4)]
-        [--tm-halt] [--bb5-steps 50000] [--json F]
+        [--no-tm-halt] [--bb5-steps 50000 | --bb5-halt] [--json F]
 """
 
 from __future__ import annotations
@@ -125,15 +126,19 @@ def bb5_section(args) -> dict:
     machine = parse_machine(BB5)
     truth, interpreted = _timed(lambda: run(machine, max_steps=10**8))
     construction = tm.build(BB5)
-    streamed, seconds = _timed(lambda: stream_tm(construction, "", args.bb5_steps))
+    steps = truth.steps if args.bb5_halt else args.bb5_steps
+    streamed, seconds = _timed(lambda: stream_tm(construction, "", steps))
     answer = streamed.pop("answer")
+    if args.bb5_halt:
+        assert answer == truth, (answer, truth)  # final tape, steps, state and head
     rate = answer.steps / streamed["loop_seconds"]
     return {"steps": truth.steps, "ones": truth.ones,
             "interpreter_steps_per_s": truth.steps / interpreted,
             "index_torch_streamed": {**streamed, "steps": answer.steps, "seconds": seconds,
-                                     "steps_per_s": rate,
+                                     "steps_per_s": rate, "halted": answer.halted,
+                                     "ones": answer.ones,
                                      "agrees_with_interpreter": answer == run(
-                                         machine, max_steps=args.bb5_steps),
+                                         machine, max_steps=steps),
                                      "projected_halt_s": truth.steps / rate}}
 
 
@@ -144,7 +149,8 @@ def stream_tm(construction, word: str, max_steps: int) -> dict:
     trace kept: what `compilers.runs.generate` does for one word, without its trace.
 
     Returns the decoded `TMResult` (``answer``), the positions pushed and the seconds
-    they took (``loop_seconds``: the steps, not building the model), whether the
+    they took (``loop_seconds``: the steps, not building the model), the queries
+    the index could not certify and ran over every cached key (``scans``), whether the
     generator's gap check flagged any step (``flagged``) and the steps the error
     analysis guarantees in float64 (``guaranteed``)."""
     be = backend_for(construction, "torch", dtype="float64", lookups="index")
@@ -168,7 +174,7 @@ def stream_tm(construction, word: str, max_steps: int) -> dict:
         position += 1
     seconds = time.perf_counter() - start
     return {"answer": decoder.answer(), "positions": position + 1, "loop_seconds": seconds,
-            "flagged": bool(generator.suspect.any()),
+            "scans": fast.scans, "flagged": bool(generator.suspect.any()),
             "guaranteed": construction.trusted_steps("float64", word)}
 
 
@@ -190,9 +196,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer decoder steps")
     parser.add_argument("--tm-steps", type=int, default=2000)
-    parser.add_argument("--tm-halt", action="store_true",
+    parser.add_argument("--tm-halt", action=argparse.BooleanOptionalAction, default=True,
                         help="stream BB(2,4) to its halt (else for --tm-steps steps)")
     parser.add_argument("--bb5-steps", type=int, default=50_000)
+    parser.add_argument("--bb5-halt", action="store_true",
+                        help="stream BB(5) to its halt (about 40 minutes)")
     parser.add_argument("--only", choices=("calculator", "bb(2,4)", "bb(5)"),
                         help="one section only")
     parser.add_argument("--exact-loops", type=int, default=3)
@@ -203,7 +211,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.tm_steps, args.tm_halt = min(args.tm_steps, 300), False
-        args.bb5_steps = min(args.bb5_steps, 2000)
+        args.bb5_steps, args.bb5_halt = min(args.bb5_steps, 2000), False
     torch.set_num_threads(1)
     result = {}
     if args.program:

@@ -189,6 +189,7 @@ class FloatStep:
                 self.caches[head.label] = [np.zeros((self.batch, 16, key.outputs)),
                                            np.zeros((self.batch, 16, len(value.touched))), 0]
         self.columns = model.input_columns.tolist()
+        self.scans = 0  # queries the index could not certify, run over every cached key
         self._positions: tuple[int, list] | None = None
 
     # -- one position ---------------------------------------------------------------
@@ -317,6 +318,7 @@ class FloatStep:
                 winners = [j for j, d in zip(columns, below, strict=True) if d == 0]
                 fired = False
         else:  # every cached key, in numpy (the same float64 values and comparisons)
+            self.scans += 1
             scores = np.abs(cache[0][b, :used] @ np.asarray(q))
             below = scores - scores.min()
             if half is not None:

@@ -7,14 +7,18 @@ trace (`languages.turing.trace`), which shares no code with either.
 
 from __future__ import annotations
 
+import random
 from fractions import Fraction
 
+import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compilers.backends.lookups import PromiseError
 from compilers.backends.lookups_ratio import RatioIndex
+from compilers.backends.lookups_torch import TOLERANCES
 from compilers.constructions import tm
 from compilers.runs import generate
 from compilers.runs.backends import backend_for
@@ -101,6 +105,34 @@ def test_ratio_index_finds_the_last_write_and_the_sentinel():
         q = [Fraction(cell, position + 1), Fraction(1, position + 1),
              Fraction(1, (position + 1) ** 2)]
         assert index.lookup(q, 0) == last == index.scan(q, 0, keys)
+
+
+def test_float_ratio_index_certifies_past_the_fixed_tolerance_and_at_tight_gaps():
+    """Past 2^20 steps Pérez's gap 1/(2(p+1)^2) is below float64's fixed tolerance, and
+    at a never-written cell the sentinel is exactly one gap above the nearest other key:
+    the index still names the candidates (no scan), and the hard rule on them picks
+    what the dense rule picks over every key (numpy)."""
+    tol, window = TOLERANCES[torch.float64]
+    index = RatioIndex(tie="last", tol=tol, window=window)
+    start, rng = 3_000_000, random.Random(7)
+    cells = [rng.randint(-4, 4) for _ in range(300)]
+    keys = [[0.0, 0.0, 0.5]]  # the start sentinel
+    keys += [[1 / (j + 1), -cell / (j + 1), 0.0] for j, cell in enumerate(cells, start)]
+    for key in keys:
+        index.add(key)
+    position = start + 300
+    gap = 1 / (2 * (position + 1) ** 2)
+    assert gap < tol
+    for cell in [*range(-4, 5), 9, -12]:  # written cells, and cells never written
+        y = 1 / (position + 1)
+        q = [cell * y, y, y * y]
+        found = index.candidates(q, gap)
+        assert found is not None
+        scores = np.abs(np.array(keys) @ np.array(q))  # the dense rule, every key
+        winners = np.flatnonzero(scores - scores.min() < gap / 2)
+        below = {j: -s - min(-t for t, _ in found[0]) for s, j in found[0]}
+        assert max(j for j, d in below.items() if d < gap / 2) == winners.max()
+        assert (winners.max() == 0) == (cell not in cells)  # never written: the sentinel
 
 
 def test_ratio_index_without_a_tie_rule_names_the_tie():

@@ -60,6 +60,7 @@ def test_streamed_bb2_4_prefix_equals_the_interpreter():
     streamed = stream_tm(construction, "", 3000)
     assert streamed["answer"] == run(parse_machine(BB2_4), max_steps=3000)
     assert streamed["positions"] == 3002  # one more position: is the next step defined?
+    assert streamed["scans"] == 0  # the index certified every query, never-written cells too
 
 
 @settings(max_examples=8, deadline=None)
