@@ -200,7 +200,7 @@ def to_circuit(transformer: Transformer, n: int, *, precision="auto", bos=(), eo
         UnsupportedError, SaturationError, PrecisionError (`CircuitCompileError`s).
     """
     model = check(transformer)
-    _refuse_features(model)
+    refuse_features(model)
     precision, alphabet = prepared(model, n, 0 if allow_empty else 1, precision, bos, eos,
                                    alphabet)
     outputs = model.readout.outputs
@@ -281,19 +281,28 @@ def refuse_undefined(ctx, what: str) -> None:
                                "cannot say where; give it an epsilon > 0")
 
 
-def _refuse_features(model: Transformer) -> None:
+def refuse_features(model: Transformer, *, every_position: bool = False) -> None:
+    """What neither lowering takes (loops, generation, vector inputs), and a read-out at
+    the wrong place: `to_circuit` reads one position, `lower_positions.to_positions`
+    (`every_position`) every position."""
+    where = " at every position" if every_position else ""
     if model.looped:
-        raise UnsupportedError(f"{model.label}: looped transformers are not lowered (compile "
-                               "one loop step as a non-looped transformer)")
+        raise UnsupportedError(f"{model.label}: looped transformers are not lowered{where} "
+                               "(compile one loop step as a non-looped transformer)")
     if model.encoder is not None or model.feedback is not None:
         raise UnsupportedError(f"{model.label}: generating transformers (encoder, feedback) "
-                               "are not lowered")
+                               "are lowered step by step (`step_circuit`)")
     if not isinstance(model.inputs, TokenEmbedding):
         raise UnsupportedError(f"{model.label}: vector inputs ({model.inputs.label}) are not "
                                "lowered; the circuit reads one-hot tokens")
-    if model.readout.position == "all":
+    if every_position and model.readout.position != "all":
+        raise UnsupportedError(f"{model.readout.label}: read-out at "
+                               f"{model.readout.position!r}; `to_positions` lowers a read-out "
+                               "at 'all' positions (one position: `to_circuit`)")
+    if not every_position and model.readout.position == "all":
         raise UnsupportedError(f"{model.readout.label}: read-out at 'all' positions; the "
-                               "circuit backend reads one position ('first' or 'last')")
+                               "circuit backend reads one position ('first' or 'last'; every "
+                               "position: `to_positions`)")
 
 
 def _embed(ctx, model: Transformer, n: int, bos: tuple, eos: tuple, alphabet: tuple, *,

@@ -48,7 +48,6 @@ from circuitx.evaluate import evaluate
 from compilers.backends.circuit.fixed import (
     Form,
     Precision,
-    UnsupportedError,
 )
 from compilers.backends.circuit.gates import Gates
 from compilers.backends.circuit.lower import (
@@ -57,11 +56,12 @@ from compilers.backends.circuit.lower import (
     encode_words,
     lower_blocks,
     prepared,
+    refuse_features,
 )
 from compilers.backends.circuit.lower_linear import by_row, linear
 from compilers.backends.circuit.simplify import simplify
 from compilers.errors import EvaluationError
-from compilers.ir import TokenEmbedding, Transformer, check
+from compilers.ir import Transformer, check
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,7 +150,7 @@ def to_positions(transformer: Transformer, n: int, *, precision="auto", bos=(), 
         UnsupportedError, SaturationError, PrecisionError (`CircuitCompileError`s).
     """
     model = check(transformer)
-    _refuse_features(model)
+    refuse_features(model, every_position=True)
     precision, alphabet = prepared(model, n, 0, precision, bos, eos, alphabet)
     ctx = Context(n, precision)
     ctx.exact_means = not isinstance(precision, Precision)
@@ -176,22 +176,6 @@ def to_positions(transformer: Transformer, n: int, *, precision="auto", bos=(), 
     return PositionsModel(circuit=circuit, n=n, alphabet=alphabet, precision=stated, auto=auto,
                           outputs=tuple(readout.outputs), forms=tuple(forms), gates=ctx.gates,
                           undefined=tuple(ctx.undefined))
-
-
-def _refuse_features(model: Transformer) -> None:
-    if model.looped:
-        raise UnsupportedError(f"{model.label}: looped transformers are not lowered at every "
-                               "position")
-    if model.encoder is not None or model.feedback is not None:
-        raise UnsupportedError(f"{model.label}: generating transformers (encoder, feedback) "
-                               "are lowered step by step, not at every position")
-    if not isinstance(model.inputs, TokenEmbedding):
-        raise UnsupportedError(f"{model.label}: vector inputs ({model.inputs.label}) are not "
-                               "lowered; the circuit reads one-hot tokens")
-    if model.readout.position != "all":
-        raise UnsupportedError(f"{model.readout.label}: read-out at "
-                               f"{model.readout.position!r}; `to_positions` lowers a read-out "
-                               "at 'all' positions (one position: `to_circuit`)")
 
 
 __all__ = ["PositionsModel", "to_positions"]

@@ -4,14 +4,12 @@ attention pruned to the read-out row; positional rows cached per (length, n); th
 non-finite check and the per-head suspect flags still name the block and the head."""
 
 import itertools
-from dataclasses import replace
 from fractions import Fraction
 from unittest import mock
 
 import pytest
 import torch
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from compilers.backends import torch_attention
 from compilers.backends.common import EvaluationError
@@ -31,43 +29,12 @@ from compilers.ir import (
     Transformer,
     matrix,
 )
-from compilers.ir.strategies import TOKENS, transformers
-
-words = st.lists(st.sampled_from(TOKENS), min_size=1, max_size=6)
-
-
-def _close(exact, value) -> bool:
-    return abs(float(exact) - float(value)) <= 1e-9 * (1 + abs(float(exact)))
-
-
-def _with_twins(model: Transformer) -> Transformer:
-    """Every attention head gets a twin of the same kind, score, mask and widths (so the
-    two run as one group) with the query negated and the value doubled."""
-    blocks = []
-    for block in model.blocks:
-        if isinstance(block, Attention):
-            twins = tuple(replace(
-                head, label=f"{head.label}_twin",
-                query=matrix({k: -v for k, v in head.query.entries.items()},
-                             rows=head.query.rows, cols=head.query.cols),
-                value=matrix({k: 2 * v for k, v in head.value.entries.items()},
-                             rows=head.value.rows, cols=head.value.cols))
-                for head in block.heads)
-            block = replace(block, heads=block.heads + twins)
-        blocks.append(block)
-    return replace(model, blocks=tuple(blocks))
-
-
-def _assert_matches_exact(model: Transformer, module: TorchTransformer, sequence, got, row=0):
-    want = ExactModel(model).forward(sequence, n=len(sequence))
-    for name, value in want.outputs.items():
-        values = value if isinstance(value, list) else [value]
-        found = got.outputs[name][row].reshape(-1).tolist()
-        assert all(_close(a, b) for a, b in zip(values, found, strict=True)), name
+from compilers.ir.strategies import transformers
+from tests.compilers.backends.exact_oracle import assert_matches_exact, close, with_twins, words
 
 
 @settings(max_examples=25)
-@given(transformers().map(_with_twins), words)
+@given(transformers().map(with_twins), words)
 def test_grouped_heads_match_the_exact_backend_with_and_without_pruning(model, sequence):
     module = TorchTransformer(model, dtype="float64")
     ids = module.encode_tokens([sequence])
@@ -76,18 +43,18 @@ def test_grouped_heads_match_the_exact_backend_with_and_without_pruning(model, s
             for only_readout in (False, True):
                 got = module(ids, n=len(sequence), only_readout=only_readout)
                 assert not got.suspect.any()
-                _assert_matches_exact(model, module, sequence, got)
+                assert_matches_exact(model, sequence, got)
 
 
 @settings(max_examples=10)
-@given(transformers().map(_with_twins), words)
+@given(transformers().map(with_twins), words)
 def test_a_batch_over_many_rows_takes_the_padded_products_and_matches_the_exact_backend(
         model, sequence):
     module = TorchTransformer(model, dtype="float64")
     copies = -(-PAD_ROWS // len(sequence))  # copies * positions >= PAD_ROWS
     got = module(module.encode_tokens([sequence] * copies), n=len(sequence))
     for row in (0, copies - 1):
-        _assert_matches_exact(model, module, sequence, got, row=row)
+        assert_matches_exact(model, sequence, got, row=row)
 
 
 def test_pruned_parity_forward_equals_the_full_pass_and_the_language():
@@ -111,7 +78,7 @@ def test_positional_rows_follow_n_and_the_length_of_each_call():
         sequence = ["a"] * length
         got = module(module.encode_tokens([sequence]), n=n)
         want = ExactModel(model).forward(sequence, n=n).outputs["y"]
-        assert all(_close(a, b) for a, b in zip(want, got.outputs["y"][0], strict=True))
+        assert all(close(a, b) for a, b in zip(want, got.outputs["y"][0], strict=True))
 
 
 def test_only_the_guarded_head_whose_scores_fall_in_its_gap_is_flagged():

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compilers.backends import torch_sparse
-from compilers.backends.exact import ExactModel
 from compilers.backends.torch_module import TorchTransformer
 from compilers.ir import (
     MLP,
@@ -24,10 +23,8 @@ from compilers.ir import (
     Transformer,
     matrix,
 )
-from compilers.ir.strategies import TOKENS, transformers
-from tests.compilers.backends.test_torch_fast_paths import _close, _with_twins
-
-words = st.lists(st.sampled_from(TOKENS), min_size=1, max_size=6)
+from compilers.ir.strategies import transformers
+from tests.compilers.backends.exact_oracle import assert_matches_exact, with_twins, words
 
 
 def _always(span: int):
@@ -37,20 +34,16 @@ def _always(span: int):
 
 
 @settings(max_examples=25, deadline=None)
-@given(transformers().map(_with_twins), words, st.sampled_from([1, 10**6]))
+@given(transformers().map(with_twins), words, st.sampled_from([1, 10**6]))
 def test_restricted_products_match_the_exact_backend(model, sequence, span):
     module = TorchTransformer(model, dtype="float64")
     ids = module.encode_tokens([sequence, sequence])
-    want = ExactModel(model).forward(sequence, n=len(sequence))
     with _always(span):
         for only_readout in (False, True):
             got = module(ids, n=len(sequence), only_readout=only_readout)
             assert not got.suspect.any()
-            for name, value in want.outputs.items():
-                values = value if isinstance(value, list) else [value]
-                for row in (0, 1):
-                    found = got.outputs[name][row].reshape(-1).tolist()
-                    assert all(_close(a, b) for a, b in zip(values, found, strict=True))
+            for row in (0, 1):
+                assert_matches_exact(model, sequence, got, row=row)
 
 
 def _copies() -> Transformer:

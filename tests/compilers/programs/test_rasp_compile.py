@@ -26,12 +26,18 @@ from tests.languages import rasp_cases
 T = rasp.tokens
 
 
-def _decoded(compiled, outputs: dict, b: int, length: int, *, rounded: bool) -> list:
+def decoded(compiled, outputs: dict, b: int, length: int, *, rounded: bool,
+            nearest: bool = False) -> list:
+    """Example `b`'s values at positions 1..length: a one-hot entry exactly 1 (`rounded`:
+    rounded to 0 or 1 first), a number as read (`nearest`: the nearest value of the output's
+    value set, as a softmax head's bound promises it decodes)."""
     values = []
     for t in range(1, length + 1):
         row = [outputs[o][b][t] for o in compiled.outputs]
         if compiled.numerical:
-            values.append(Fraction(row[0]) if not rounded else float(row[0]))
+            value = row[0]
+            values.append(min(compiled.values, key=lambda v: abs(float(v) - float(value)))
+                          if nearest else float(value) if rounded else Fraction(value))
             continue
         bits = [round(float(x)) if rounded else x for x in row]
         hot = [k for k, x in enumerate(bits) if x == 1]
@@ -40,7 +46,7 @@ def _decoded(compiled, outputs: dict, b: int, length: int, *, rounded: bool) -> 
     return values
 
 
-def _agree(got: list, expected: list, *, tolerance: float = 0.0) -> bool:
+def agree(got: list, expected: list, *, tolerance: float = 0.0) -> bool:
     if len(got) != len(expected):
         return False
     for g, e in zip(got, expected, strict=True):
@@ -67,9 +73,9 @@ def assert_runs(program, vocab, n: int, inputs: list, *, causal: bool = False,
             result = runner.forward(rows, n=length)
             for b, xs in enumerate(group):
                 expected = rasp.evaluate(program, xs, causal=causal, exact=True)
-                got = _decoded(compiled, result.outputs, b, length, rounded=backend != "exact")
+                got = decoded(compiled, result.outputs, b, length, rounded=backend != "exact")
                 tol = 0 if backend == "exact" else 1e-9
-                assert _agree(got, expected, tolerance=tol), (backend, xs, got, expected)
+                assert agree(got, expected, tolerance=tol), (backend, xs, got, expected)
 
 
 def every_input(vocab, up_to: int) -> list:
@@ -213,8 +219,8 @@ def test_tracr_test_cases_compile_to_their_expected_outputs(case):
         runner = make(backend, compiled.transformer,
                       **({"dtype": "float64"} if backend == "torch" else {}))
         outputs = runner.forward([row], n=len(case.xs)).outputs
-        got = _decoded(compiled, outputs, 0, len(case.xs), rounded=backend != "exact")
-        assert _agree(got, case.expected, tolerance=1e-9), (backend, got, case.expected)
+        got = decoded(compiled, outputs, 0, len(case.xs), rounded=backend != "exact")
+        assert agree(got, case.expected, tolerance=1e-9), (backend, got, case.expected)
 
 
 @pytest.mark.slow

@@ -26,35 +26,9 @@ from compilers.runs.check import check
 from languages import rasp
 from languages import rasp_lib as lib
 from languages.rasp_strategies import rasp_inputs, rasp_programs
-from tests.compilers.programs.test_rasp_compile import every_input
+from tests.compilers.programs.test_rasp_compile import agree, decoded, every_input
 
 T = rasp.tokens
-
-
-def _decode(compiled, outputs: dict, b: int, length: int) -> list:
-    values = []
-    for t in range(1, length + 1):
-        row = [float(outputs[o][b][t]) for o in compiled.outputs]
-        if compiled.numerical:
-            values.append(min(compiled.values, key=lambda v: abs(float(v) - row[0])))
-            continue
-        bits = [round(x) for x in row]
-        hot = [k for k, x in enumerate(bits) if x == 1]
-        assert all(x in (0, 1) for x in bits) and len(hot) <= 1, (t, row)
-        values.append(compiled.values[hot[0]] if hot else None)
-    return values
-
-
-def _same(got: list, expected: list) -> bool:
-    if len(got) != len(expected):
-        return False
-    for g, e in zip(got, expected, strict=True):
-        if e is None or g is None or isinstance(e, str) or isinstance(g, str):
-            if g != e:
-                return False
-        elif Fraction(g) != Fraction(e).limit_denominator(10**6):
-            return False
-    return True
 
 
 def wrong_words(compiled, program, inputs: list, backend: str, *, causal: bool = False) -> list:
@@ -70,7 +44,8 @@ def wrong_words(compiled, program, inputs: list, backend: str, *, causal: bool =
         result = runner.forward(rows, n=length)
         for b, xs in enumerate(group):
             expected = rasp.evaluate(program, xs, causal=causal, exact=True)
-            if not _same(_decode(compiled, result.outputs, b, length), expected):
+            got = decoded(compiled, result.outputs, b, length, rounded=True, nearest=True)
+            if not agree(got, expected, tolerance=1e-9):
                 wrong.append(xs)
     return wrong
 
