@@ -23,6 +23,7 @@ or, without one, raises `PromiseError`.
 from __future__ import annotations
 
 import bisect
+import math
 import operator
 from fractions import Fraction
 
@@ -70,8 +71,9 @@ class RatioIndex:
         j = self.size
         self.size += 1
         a = key[0] if len(key) else 0
-        plain = len(key) >= 2 and abs(a) > self.tol and all(
-            abs(v) <= self.tol for v in key[2:])
+        tol = self.tol
+        plain = len(key) >= 2 and abs(a) > tol and (
+            len(key) == 2 or max(map(abs, key[2:])) <= tol)
         if not plain:
             self.specials.append((j, key))
             return
@@ -101,41 +103,76 @@ class RatioIndex:
 
     def candidates(self, q, margin) -> tuple[list, object] | None:
         """``([(score, column)], best)``: every key that may score within `margin` of the
-        best (the specials and the matches), or None where undecided (`scan` it)."""
-        if len(self.specials) > MAX_SPECIALS or len(q) < 2 or abs(q[1]) <= self.tol:
+        best (the specials and the matches), in column order, or None where undecided
+        (`scan` it)."""
+        found = self._found(q, margin)
+        if found is not None:
+            found[0].sort(key=lambda pair: pair[1])
+        return found
+
+    def pick(self, q, half, quarter, three_quarters) -> tuple[list, bool] | None:
+        """The hard rule of a float head (`torch_generate.TorchGenerator._attend`) on the
+        candidates: ``(winners, fired)``, the columns whose ``|<q, k>|`` is within `half`
+        of the least (exactly the least where `half` is None, the head stating no gap) and
+        whether any lies `quarter` .. `three_quarters` from it; None where undecided. Every
+        other key is certified at least the gap (``2 half``) from the least, so it is
+        neither (`candidates`)."""
+        found = self._found(q, 0.0 if half is None else 2 * half)
+        if found is None:
             return None
-        x, y = q[0], q[1]
-        target = _plain(-x / y)
+        scores = [-s for s, _ in found[0]]  # |<q, k_j>|
+        least = min(scores)
+        if half is None:
+            return [j for s, (_, j) in zip(scores, found[0], strict=True) if s - least == 0], False
+        winners, fired = [], False
+        for s, (_, j) in zip(scores, found[0], strict=True):
+            d = s - least
+            if d < half:
+                winners.append(j)
+            if quarter <= d < three_quarters:  # a winner too, where d < half
+                fired = True
+        return winners, fired
+
+    def _found(self, q, margin) -> tuple[list, object] | None:
+        """`candidates`, in no particular order."""
+        specials, tol = self.specials, self.tol
+        if len(specials) > MAX_SPECIALS or len(q) < 2 or abs(q[1]) <= tol:
+            return None
+        y = q[1]
+        target = -q[0] / y
+        if type(target) is not float:
+            target = _plain(target)
         ratios = self.ratios
         if self.window:
             window = self.window * max(1, abs(target))
             lo = bisect.bisect_left(ratios, target - window)
-            hi = bisect.bisect_right(ratios, target + window)
+            hi = bisect.bisect_right(ratios, target + window, lo)
         else:
             lo = bisect.bisect_left(ratios, target)
             hi = lo + 1 if lo < len(ratios) and ratios[lo] == target else lo
-        score = self._score
-        scored = [(score(q, key), j) for j, key in self.specials]
+        mul = operator.mul  # each score as `_score` forms it
+        scored = [(-abs(sum(map(mul, q, key))), j) for j, key in specials]
+        at = self.at
         for r in ratios[lo:hi]:
-            first, key, last, last_key = self.at[r]
-            scored.append((score(q, key), first))
+            first, key, last, last_key = at[r]
+            scored.append((-abs(sum(map(mul, q, key))), first))
             if last != first:
-                scored.append((score(q, last_key), last))
+                scored.append((-abs(sum(map(mul, q, last_key))), last))
         if not scored:
             return None
-        best = max(s for s, _ in scored)
-        nearest = [abs(ratios[k] - target) for k in (lo - 1, hi) if 0 <= k < len(ratios)]
-        if nearest:  # every unmatched plain key scores at most this
-            bound = -self.least * abs(y) * min(nearest)
+        best = max(scored)[0]
+        if lo > 0 or hi < len(ratios):  # every unmatched plain key scores at most `bound`
+            d = min(abs(ratios[lo - 1] - target) if lo > 0 else math.inf,
+                    abs(ratios[hi] - target) if hi < len(ratios) else math.inf)
+            bound = -self.least * abs(y) * d
             # certified `margin` below the best: the head's gap where it states one (the
             # dense rule's own scale), short by the rounding of the two scores compared
             # (`SLACK`: where the construction's gap is tight, as at Pérez's never-written
             # cells, the bound then still certifies); the fixed `tol` only where the head
             # states no gap (Pérez's gap shrinks as 1/(i+1)^2 below float64's tol)
-            certified = margin - margin * SLACK if self.tol else margin
-            if bound > best - (certified or self.tol):
+            certified = margin - margin * SLACK if tol else margin
+            if bound > best - (certified or tol):
                 return None
-        scored.sort(key=lambda pair: pair[1])
         return scored, best
 
     def scan(self, q, margin, keys) -> int:

@@ -21,16 +21,19 @@ as their nonzero entries, output column by output column, block by block as
   keys, every other key certified at least the head's gap below the best, as
   in `lookups_torch`), and the hard-attention rule of `TorchGenerator._attend`
   runs on them: winners within ``gap/2`` of the best, the tie rule, the suspect
-  flag for a candidate ``gap/4 .. 3 gap/4`` below. Where the index cannot
-  certify, the same rule runs over every cached key (numpy).
+  flag for a candidate ``gap/4 .. 3 gap/4`` below (`RatioIndex.pick`). Where
+  the index cannot certify, the same rule runs over every cached key (numpy;
+  the keys and values are kept in flat float64 arrays, 8 bytes an entry).
 
-Each block's products are compiled once into straight-line Python (`_Affine`,
-`_mlp_function`: every weight a float literal that reads back as the same
-double), and `FloatStep.push_rows` takes and returns plain lists, so that a
-caller that feeds the read-out back itself (`benchmarks.interpreter_runs`)
-makes no tensor per step. Each entry is the sum of its nonzero terms in the
-order of the input columns, then the bias: the floats of the torch step up to the order in which a
-product's terms are summed, which torch's own kernels do not fix either
+The whole step is compiled once into one straight-line Python function
+(`lookups_step_source`: every stream entry a local variable, every weight a
+float literal that reads back as the same double, ``inf``/``nan`` included),
+which calls out only for the hard heads' lookups, and `FloatStep.push_rows`
+takes and returns plain lists, so that a caller that feeds the read-out back
+itself (`benchmarks.interpreter_runs`) makes no tensor per step. Each entry
+is the sum of its nonzero terms in the order of the input columns, then the
+bias: the floats of the torch step up to the order in which a product's
+terms are summed, which torch's own kernels do not fix either
 (`torch_generate` says the same of its step); a zero weight's term is left
 out (it adds 0, or turns an infinite entry into NaN where the product keeps
 it: the per-step non-finite check fires in both). The non-finite check, the
@@ -45,10 +48,12 @@ the torch step runs (a GPU keeps it).
 from __future__ import annotations
 
 import math
+from array import array
 
 import numpy as np
 import torch
 
+from compilers.backends.lookups_step_source import step_source
 from compilers.errors import EvaluationError
 from compilers.ir import MLP, Attention
 from compilers.ir.plan import argmax_positions
@@ -76,33 +81,17 @@ def float_step(generator) -> FloatStep | None:
     return FloatStep(generator)
 
 
-CHUNK = 48  # terms per Python expression in the compiled products (bounds its depth)
-
-
-def _sum(target: str, terms, source: str = "x") -> list[str]:
-    """Lines setting `target` to ``0.0 + x_i w_i + ...``, left to right (each term rounded
-    and added in turn, as the loop ``s += x[i] * w`` would)."""
-    parts = [f"{source}[{i}] * {w!r}" for i, w in terms]
-    lines = [f"{target} = 0.0"]
-    for k in range(0, len(parts), CHUNK):
-        lines.append(f"{target} = {target} + " + " + ".join(parts[k:k + CHUNK]))
-    return lines
-
-
-def _compile(name: str, lines: list[str], argument: str = "x"):
-    """A function `name(argument)` with the given body lines (straight-line Python)."""
-    source = f"def {name}({argument}):\n" + "".join(f"    {line}\n" for line in lines)
-    scope: dict = {}
-    exec(compile(source, f"<lookups_step {name}>", "exec"), scope)  # our own text
+def _compile(name: str, source: str, scope: dict):
+    """The function `name` defined by `source` (our own generated text) in `scope`, where
+    ``inf`` and ``nan`` name the floats whose ``repr`` they are (a corrupted weight's)."""
+    scope = {"inf": math.inf, "nan": math.nan, **scope}
+    exec(compile(source, f"<lookups_step {name}>", "exec"), scope)
     return scope[name]
 
 
 class _Affine:
-    """``y = x M + b`` on a list `x`, from M (inputs, outputs) and b, kept as nonzero terms.
-
-    Its three forms are compiled once into straight-line Python (each weight a
-    float literal, its ``repr``, which reads back as the same double), so that
-    a step runs no loop over the terms."""
+    """``y = x M + b`` from M (inputs, outputs) and b, kept as nonzero terms (the step's
+    source, `lookups_step_source`, writes them out as float literals)."""
 
     def __init__(self, matrix: torch.Tensor, bias: torch.Tensor | None = None):
         m = matrix.detach().cpu().numpy()
@@ -116,43 +105,6 @@ class _Affine:
                 self.rows.append((o, terms))
         self.touched = sorted({o for o, _ in self.rows}
                               | {o for o, b in enumerate(self.bias) if b != 0})
-        sums = [line for o, terms in self.rows for line in _sum(f"s{o}", terms)]
-        has = {o for o, _ in self.rows}
-        self.products = _compile("products", [*sums, "return {" + ", ".join(
-            f"{o}: s{o}" for o, _ in self.rows) + "}"])
-        self.sparse = _compile("sparse", [*sums, "return [" + ", ".join(
-            (f"s{o} + {self.bias[o]!r}" if o in has else f"0.0 + {self.bias[o]!r}")
-            for o in self.touched) + "]"])
-        self.full = _compile("full", [*sums, "return [" + ", ".join(
-            (f"s{o} + {self.bias[o]!r}" if o in has else f"{self.bias[o]!r}")
-            for o in range(self.outputs)) + "]"])
-    # products(x) -> {output column: sum_i x_i M_io} (no bias), the columns with terms
-    # sparse(x) -> [x M + b at the `touched` columns] (every other output is 0)
-    # full(x) -> every output of x M + b
-
-
-def _mlp_function(w_in: _Affine, w_out: _Affine):
-    """``x + relu(x W_in + b_in) W_out + b_out`` as one compiled function of the list x,
-    each entry as `FloatStep._mlp` forms it: ``(x_o + sum) + b_o``."""
-    lines = [line for o, terms in w_in.rows for line in _sum(f"s{o}", terms)]
-    has = {o for o, _ in w_in.rows}
-    for o in range(w_in.outputs):
-        value = f"s{o} + {w_in.bias[o]!r}" if o in has else f"{w_in.bias[o]!r}"
-        lines += [f"h{o} = {value}", f"h{o} = h{o} if h{o} > 0 else 0.0"]
-    hidden = {o: f"h{o}" for o in range(w_in.outputs)}
-    lines.append("x = list(x)")
-    out_has = {o for o, _ in w_out.rows}
-    for o, terms in w_out.rows:
-        parts = [(hidden[i], w) for i, w in terms]
-        lines.append(f"t{o} = 0.0")
-        for k in range(0, len(parts), CHUNK):
-            lines.append(f"t{o} = t{o} + " + " + ".join(f"{h} * {w!r}"
-                                                         for h, w in parts[k:k + CHUNK]))
-    for o in w_out.touched:
-        total = f"t{o}" if o in out_has else "0.0"
-        lines.append(f"x[{o}] = (x[{o}] + {total}) + {w_out.bias[o]!r}")
-    lines.append("return x")
-    return _compile("mlp", lines)
 
 
 class FloatStep:
@@ -162,33 +114,34 @@ class FloatStep:
         self.g = generator
         model = generator.model
         self.batch = generator.batch
-        self.blocks = []
+        blocks, self.labels = [], []
+        slots: dict = {}  # (sum head, column) -> its running sum's index in each example's S
+        calls: dict = {}  # hard head -> its lookup's index in each example's H
+        hards = []
         for _rule, block, _params in generator._rules:
+            self.labels.append(block.label)
             if isinstance(block, MLP):
                 w_in, b_in, w_out, b_out = generator._mlps[block.label]
-                self.blocks.append(("mlp", block, _mlp_function(_Affine(w_in, b_in),
-                                                                _Affine(w_out, b_out))))
-            else:
-                heads = []
-                for how, head, query, key, value in generator._heads[block.label]:
-                    heads.append((how, head, _Affine(query), _Affine(key), _Affine(value)))
-                self.blocks.append(("attention", block, heads))
+                blocks.append(("mlp", _Affine(w_in, b_in), _Affine(w_out, b_out)))
+                continue
+            heads = []
+            for how, head, query, key, value in generator._heads[block.label]:
+                plan = (how, head, _Affine(query), _Affine(key), _Affine(value))
+                heads.append(plan)
+                if how == "sum":
+                    slots.update({(head.label, o): len(slots) for o, _ in plan[4].rows})
+                else:
+                    calls[head.label] = len(hards)
+                    hards.append(plan)
+            blocks.append(("attention", heads))
         matrix, bias = generator._readout
-        self.readout = _Affine(matrix, bias)
-        self.sums: dict[str, list[dict]] = {}
-        self.caches: dict[str, list] = {}  # head -> [keys, values, used], (batch, cap, dims)
-        self.self_heads = []
-        for how, head, _, key, value in (h for kind, _, heads in self.blocks
-                                         if kind == "attention" for h in heads):
-            if how == "encoder":  # the encoder's keys, and its values where they can be nonzero
-                k, v = generator.cache[head.label][:2]
-                self.caches[head.label] = [k.cpu().numpy(), v.cpu().numpy()[:, :, value.touched],
-                                           k.shape[1]]
-            elif how == "self":
-                self.self_heads.append(head.label)
-                self.caches[head.label] = [np.zeros((self.batch, 16, key.outputs)),
-                                           np.zeros((self.batch, 16, len(value.touched))), 0]
         self.columns = model.input_columns.tolist()
+        source = step_source(blocks, _Affine(matrix, bias), len(model.index), self.columns,
+                             slots, calls)
+        self._step = _compile("step", source, {"_isfinite": math.isfinite})
+        self.sums = [[None] * len(slots) for _ in range(self.batch)]
+        self.heads = [[self._hard_function(plan, b) for plan in hards]
+                      for b in range(self.batch)]
         self.scans = 0  # queries the index could not certify, run over every cached key
         self._positions: tuple[int, list] | None = None
 
@@ -202,139 +155,105 @@ class FloatStep:
         """`push` on lists: each example's input vector in, its read-out row out (floats,
         in `readout.outputs` order); no tensor is made but where the module embeds a
         position itself."""
-        g = self.g
-        position = g.position
-        xs = self._embed(vectors)
-        for label in self.self_heads:
-            self._grow(label)
-        out = []
-        for b, x in enumerate(xs):
-            streams = []
-            for kind, block, plan in self.blocks:
-                x = plan(x) if kind == "mlp" else self._attention(plan, x, b, position)
-                streams.append((block.label, x))
-            if not math.isfinite(sum(x)) and not all(map(math.isfinite, x)):
-                # a non-finite entry persists through every later block (`torch_generate`)
-                label = next(label for label, s in streams if not all(map(math.isfinite, s)))
-                raise EvaluationError(f"{label}: non-finite values at position {position}")
-            out.append(self.readout.full(x))
-        for label in self.self_heads:
-            self.caches[label][2] += 1
-        g.position += 1
+        position = self.g.position
+        step, bad = self._step, self._non_finite
+        row = self._row()
+        if row is None:  # features computed alone: the module embeds the position
+            embedded = self.g._embed(torch.tensor(vectors, dtype=torch.float64))[:, 0].tolist()
+            out = [step(x, [x[c] for c in self.columns], position, self.sums[b],
+                        self.heads[b], bad) for b, x in enumerate(embedded)]
+        else:
+            out = []
+            for b, vector in enumerate(vectors):
+                if len(vector) != len(self.columns):
+                    self.g._embed(torch.tensor([vector], dtype=torch.float64))  # names dims
+                out.append(step(row, vector, position, self.sums[b], self.heads[b], bad))
+        self.g.position += 1
         return out
 
-    def _grow(self, label: str) -> None:
-        cache = self.caches[label]
-        keys, values, used = cache
-        if used == keys.shape[1]:  # grown by a quarter: amortised O(1), little left unused
-            more = max(16, used // 4)
-            for k, array in enumerate((keys, values)):
-                batch, _, dims = array.shape
-                cache[k] = np.concatenate([array, np.zeros((batch, more, dims))], axis=1)
+    def _non_finite(self, block: int):
+        raise EvaluationError(f"{self.labels[block]}: non-finite values at position "
+                              f"{self.g.position}")
 
-    def _embed(self, values: list) -> list[list]:
+    def _row(self) -> list | None:
+        """The positional row at this position (the module's, computed for 256 positions at
+        a time as the generator does), or None where the generator embeds alone."""
         g = self.g
         position = g.position
         first, rows = self._positions or (0, None)
         if rows is None or position - first >= len(rows):
-            if g._positional_row() is not None:
-                first, placed = g._features
-                rows = placed.tolist()
-                self._positions = (first, rows)
-            else:
-                rows = None
-        if rows is None or position - first >= len(rows):  # features computed alone
-            return g._embed(torch.tensor(values, dtype=torch.float64))[:, 0].tolist()
-        row = rows[position - first]
-        xs = []
-        for vector in values:
-            if len(vector) != len(self.columns):
-                g._embed(torch.tensor([vector], dtype=torch.float64))  # raises, naming dims
-            x = list(row)
-            for c, v in zip(self.columns, vector, strict=True):
-                x[c] = v
-            xs.append(x)
-        return xs
+            if g._positional_row() is None:
+                return None
+            first, placed = g._features
+            rows = placed.tolist()
+            self._positions = (first, rows)
+        if position - first >= len(rows):
+            return None
+        return rows[position - first]
 
-    # -- the rules ------------------------------------------------------------------
+    # -- the hard heads -------------------------------------------------------------
 
-    def _attention(self, heads, x: list, b: int, position: int) -> list:
-        delta: dict = {}
-        for how, head, query, key, value in heads:
-            if how == "sum":
-                v = value.products(x)
-                sums = self.sums.setdefault(head.label, [None] * self.batch)
-                before = sums[b]
-                total = v if before is None else {o: before[o] + v[o] for o in v}
-                sums[b] = total
-                if head.mask == "strict_causal":
-                    out = ({o: 0.0 for o in v} if before is None
-                           else {o: s / position for o, s in before.items()})
-                else:
-                    out = {o: s / (position + 1) for o, s in total.items()}
-            else:
-                out = self._hard(head, how, query, key, value, x, b, position)
-            for o, s in out.items():
-                delta[o] = delta[o] + s if o in delta else s
-        if not delta:
-            return x
-        x = list(x)
-        for o, s in delta.items():
-            x[o] = x[o] + s
-        return x
-
-    def _hard(self, head, how: str, query, key, value, x: list, b: int, position: int):
-        """The hard ``-|<q, k>|`` rule (`TorchGenerator._attend`) on the candidates the
-        index names, or on every cached key where it names none."""
+    def _hard_function(self, plan, b: int):
+        """Example `b`'s lookup for one hard ``-|<q, k>|`` head: ``hard(q, position[, key,
+        values])`` appends a self-attention head's key and values at this position, then
+        runs the hard rule of `TorchGenerator._attend` on the candidates the index names
+        (`RatioIndex.pick`), or on every cached key (numpy) where it names none, and
+        returns the chosen position's values (at the value's `touched` columns)."""
+        how, head, _query, key, value = plan
         g = self.g
-        cache = self.caches[head.label]
         index = g.lookups.heads[head.label][b]
-        if how == "self":
-            k = key.full(x)
-            used = cache[2]
-            cache[0][b, used] = k
-            cache[1][b, used] = value.sparse(x)
-            index.add(k)
-            used += 1
+        tie, gapped, label = head.kind.tie, head.kind.gap is not None, head.label
+        width = len(value.touched)
+        if how == "self":  # flat float64 arrays: compact, appended in O(1)
+            keys, values, dims = array("d"), array("d"), key.outputs
         else:
-            used = cache[2]
-        q = query.full(x)
-        kind = head.kind
-        half = quarter = three_quarters = None
-        margin = 0.0
-        if kind.gap is not None:
-            half, quarter, three_quarters = g._gap(head, position)
-            margin = 2 * half
-        found = index.candidates(q, margin)
-        if found is not None:
-            columns = [j for _, j in found[0]]
-            scores = [-s for s, _ in found[0]]  # |<q, k_j>|
-            least = min(scores)
-            below = [s - least for s in scores]
-            if half is not None:
-                winners = [j for j, d in zip(columns, below, strict=True) if d < half]
-                fired = any(quarter <= d < three_quarters for d in below)
-            else:
-                winners = [j for j, d in zip(columns, below, strict=True) if d == 0]
-                fired = False
-        else:  # every cached key, in numpy (the same float64 values and comparisons)
-            self.scans += 1
-            scores = np.abs(cache[0][b, :used] @ np.asarray(q))
-            below = scores - scores.min()
-            if half is not None:
-                winners = np.flatnonzero(below < half).tolist()
-                fired = bool(((quarter <= below) & (below < three_quarters)).any())
-            else:
-                winners = np.flatnonzero(below == 0).tolist()
-                fired = False
-        if fired:
-            flagged = torch.zeros(self.batch, dtype=torch.bool)
-            flagged[b] = True
-            g.flags.mark(head.label, flagged)
-        if kind.tie is None and len(winners) > 1:
-            argmax_positions(head, winners)  # raises, naming the positions
-        chosen = min(winners) if kind.tie == "first" else max(winners)
-        return dict(zip(value.touched, cache[1][b, chosen].tolist(), strict=True))
+            cached_keys, cached_values = g.cache[label][:2]
+            keys = cached_keys.cpu().numpy()[b]
+            values = cached_values.cpu().numpy()[b][:, value.touched]
+        pick, gaps = index.pick, [0, ((), (), ())]  # the generator's window of gap/2, ...
+
+        def hard(q, position, k=None, v=None):
+            if k is not None:
+                keys.extend(k)
+                values.extend(v)
+                index.add(k)
+            half = quarter = three_quarters = None
+            if gapped:
+                at = position - gaps[0]
+                if not 0 <= at < len(gaps[1][0]):  # the next window (`TorchGenerator._gap`)
+                    g._gap(head, position)
+                    gaps[:] = g._thresholds[label]
+                    at = position - gaps[0]
+                table = gaps[1]
+                half, quarter, three_quarters = table[0][at], table[1][at], table[2][at]
+            found = pick(q, half, quarter, three_quarters)
+            if found is None:
+                every = np.frombuffer(keys).reshape(-1, dims) if how == "self" else keys
+                found = self._scan(every, q, half, quarter, three_quarters)
+                del every  # a view of `keys` would block its next append
+            winners, fired = found
+            if fired:
+                flagged = torch.zeros(self.batch, dtype=torch.bool)
+                flagged[b] = True
+                g.flags.mark(label, flagged)
+            if tie is None and len(winners) > 1:
+                argmax_positions(head, sorted(winners))  # raises, naming the positions
+            chosen = min(winners) if tie == "first" else max(winners)
+            if how == "self":
+                return values[chosen * width:(chosen + 1) * width]
+            return values[chosen].tolist()
+
+        return hard
+
+    def _scan(self, keys, q, half, quarter, three_quarters) -> tuple[list, bool]:
+        """The hard rule over every key (numpy; the same float64 values and comparisons)."""
+        self.scans += 1
+        scores = np.abs(keys @ np.asarray(q))
+        below = scores - scores.min()
+        if half is None:
+            return np.flatnonzero(below == 0).tolist(), False
+        return (np.flatnonzero(below < half).tolist(),
+                bool(((quarter <= below) & (below < three_quarters)).any()))
 
 
 __all__ = ["FloatStep", "float_step"]

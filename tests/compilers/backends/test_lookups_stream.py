@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from fractions import Fraction
 
@@ -26,7 +27,8 @@ from hypothesis import strategies as st
 from benchmarks.interpreter_runs import BB2_4, stream_tm
 from compilers.backends.incremental_exact import ExactOps
 from compilers.backends.incremental_torch import TorchOps
-from compilers.backends.lookups_step import _Affine, _mlp_function
+from compilers.backends.lookups_step import _Affine, _compile
+from compilers.backends.lookups_step_source import step_source
 from compilers.constructions import tm
 from compilers.constructions.tm_decode import TMDecodeError, TMDecoder, fields, row_fields
 from compilers.runs import generate
@@ -110,19 +112,49 @@ def test_row_fields_equal_the_numpy_fields_on_random_read_outs():
     assert batch == [row_fields(layout, outputs, row, 7) for row in values.tolist()]
 
 
-def test_compiled_products_equal_numpy():
+def _weights(rng, rows: int, cols: int, density: float) -> torch.Tensor:
+    """Random weights, some exactly 1 or -1 (written as exact terms), the rest 0."""
+    values = rng.choice([1.0, -1.0, 0.5, -2.25, rng.normal()], size=(rows, cols))
+    return torch.from_numpy(values * (rng.random((rows, cols)) < density))
+
+
+def _compiled_step(blocks, readout, width: int):
+    source = step_source(blocks, readout, width, [], {}, {})
+    calls = []
+    step = _compile("step", source, {"_isfinite": math.isfinite})
+    return lambda x: step(x, [], 0, [], [], calls.append), calls
+
+
+def test_compiled_step_equals_numpy_and_names_the_first_non_finite_block():
+    """Two MLPs and a read-out through the generated source (over `CHUNK` terms a sum)
+    against numpy's products; a non-finite entry is reported for the embedding (block 0)
+    or the first block that writes one."""
     rng = np.random.default_rng(2)
-    matrix = rng.normal(size=(30, 70)) * (rng.random((30, 70)) < 0.9)  # over CHUNK terms
-    bias = rng.normal(size=70) * (rng.random(70) < 0.5)
-    affine = _Affine(torch.from_numpy(matrix), torch.from_numpy(bias))
-    x = rng.normal(size=30)
-    assert np.allclose(affine.full(x.tolist()), x @ matrix + bias, rtol=1e-12, atol=1e-12)
-    assert np.allclose(affine.sparse(x.tolist()), (x @ matrix + bias)[affine.touched])
-    w_out = rng.normal(size=(70, 30)) * (rng.random((70, 30)) < 0.3)
-    b_out = rng.normal(size=30)
-    mlp = _mlp_function(affine, _Affine(torch.from_numpy(w_out), torch.from_numpy(b_out)))
-    want = x + np.maximum(x @ matrix + bias, 0) @ w_out + b_out
-    assert np.allclose(mlp(x.tolist()), want, rtol=1e-12, atol=1e-12)
+    width, hidden = 70, 40
+    w_in, w_out = _weights(rng, width, hidden, 0.9), _weights(rng, hidden, width, 0.3)
+    b_in, b_out = (torch.from_numpy(rng.normal(size=k) * (rng.random(k) < 0.5))
+                   for k in (hidden, width))
+    readout, r_bias = _weights(rng, width, 5, 0.5), torch.from_numpy(rng.normal(size=5))
+    mlp = ("mlp", _Affine(w_in, b_in), _Affine(w_out, b_out))
+    step, calls = _compiled_step([mlp, mlp], _Affine(readout, r_bias), width)
+    x = rng.normal(size=width)
+    want = x
+    for _ in range(2):
+        want = want + np.maximum(want @ w_in.numpy() + b_in.numpy(), 0) @ w_out.numpy() \
+            + b_out.numpy()
+    assert np.allclose(step(x.tolist()), want @ readout.numpy() + r_bias.numpy(),
+                       rtol=1e-12, atol=1e-12)
+    assert calls == []
+    x[3] = math.inf
+    step(x.tolist())
+    assert calls[0] == 0  # the embedded stream: reported as the first block's
+    calls.clear()
+    late = b_out.clone()
+    late[int(np.flatnonzero(_Affine(w_out, b_out).touched)[0])] = math.inf
+    blocks = [mlp, ("mlp", _Affine(w_in, b_in), _Affine(w_out, late))]
+    step, calls = _compiled_step(blocks, _Affine(readout, r_bias), width)
+    step(rng.normal(size=width).tolist())
+    assert calls[0] == 1
 
 
 def test_torch_group_totals_follow_changes_and_equal_a_fresh_mean():

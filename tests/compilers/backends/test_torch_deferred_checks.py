@@ -2,6 +2,8 @@
 once per step (generation) or once every few loops (looped runs), and still name the
 block and the step where they first happened."""
 
+import math
+
 import pytest
 import torch
 
@@ -30,7 +32,9 @@ def _explode_on(module: TorchTransformer, unit: str) -> None:
     params.w_out.data[:, k] *= 1e200
 
 
-def test_generation_names_the_block_and_position_where_values_first_become_non_finite():
+@pytest.mark.parametrize("lookups", ["dense", "index"])  # index: the Python-float step
+def test_generation_names_the_block_and_position_where_values_first_become_non_finite(
+        lookups):
     construction = tm.build(BB5)
     steps = trace(construction.machine, max_steps=50)
     first = next(s for s in steps if (s.state, s.read) == ("C", "1"))  # not at step 1
@@ -39,7 +43,20 @@ def test_generation_names_the_block_and_position_where_values_first_become_non_f
     _explode_on(module, "u_C_1")
     with pytest.raises(EvaluationError,
                        match=f"^transition: non-finite values at position {first.step}$"):
-        generate(construction, [""], backend="torch", module=module, max_steps=50)
+        generate(construction, [""], backend="torch", module=module, max_steps=50,
+                 lookups=lookups)
+
+
+@pytest.mark.parametrize("lookups", ["dense", "index"])
+def test_an_infinite_weight_is_a_non_finite_value_named_by_its_block(lookups):
+    """An entry of W_out set to inf: 0 * inf is NaN at the first position, in the torch
+    product and in the Python-float step's (an ``inf`` literal) alike."""
+    construction = tm.build(BB5)
+    module = TorchTransformer(construction.transformer, dtype="float64")
+    module.blocks[module.ir.blocks[1].label].w_out.data[0, 0] = math.inf
+    with pytest.raises(EvaluationError, match=r"^transition: non-finite values at position 0$"):
+        generate(construction, [""], backend="torch", module=module, max_steps=5,
+                 lookups=lookups)
 
 
 def test_generation_flags_the_first_position_the_full_pass_flags():
