@@ -7,9 +7,10 @@ lookup, `lookups_step.FloatStep._hard_function`). Each value is formed as
 `lookups_step` documents it, term by term in the order of the input
 columns: a product ``0.0 + x_i w_i + ...`` (`_Affine`'s sums), then the bias;
 
-* an MLP: ``h_o = s_o + b_o`` (or ``b_o`` where no term), ``h_o = h_o if h_o > 0
-  else 0.0``, then ``x_o = (x_o + t_o) + b'_o`` over the columns ``W_out``
-  or ``b_out`` touch, ``t_o`` its product with h (0.0 where none);
+* an MLP: ``h_o = s_o + b_o`` (or ``b_o`` where no term), ``h_o = 0.0 if h_o
+  <= 0 else h_o`` (torch's relu: a NaN stays NaN), then ``x_o = (x_o + t_o) +
+  b'_o`` over the columns ``W_out`` or ``b_out`` touch, ``t_o`` its product with
+  h (0.0 where none);
 * a constant-score head: its value products at the columns with terms, a
   running sum per column in ``S`` (None before the first position: the sum
   is then the value itself), divided by ``position + 1`` (by ``position``,
@@ -81,7 +82,7 @@ def _mlp(b: int, w_in, w_out) -> list[str]:
     has = {o for o, _ in w_in.rows}
     for o in range(w_in.outputs):
         value = f"m{b}s{o} + {w_in.bias[o]!r}" if o in has else repr(w_in.bias[o])
-        lines += [f"m{b}h{o} = {value}", f"m{b}h{o} = m{b}h{o} if m{b}h{o} > 0 else 0.0"]
+        lines += [f"m{b}h{o} = {value}", f"m{b}h{o} = 0.0 if m{b}h{o} <= 0 else m{b}h{o}"]
     out_has = {o for o, _ in w_out.rows}
     lines += [line for o, terms in w_out.rows for line in products(f"m{b}t{o}", terms, f"m{b}h")]
     for o in w_out.touched:

@@ -155,6 +155,13 @@ def test_compiled_step_equals_numpy_and_names_the_first_non_finite_block():
     step, calls = _compiled_step(blocks, _Affine(readout, r_bias), width)
     step(rng.normal(size=width).tolist())
     assert calls[0] == 1
+    nan = b_in.clone()
+    nan[0] = math.nan  # relu(NaN) is NaN, as in torch, and reaches the stream
+    step, calls = _compiled_step([("mlp", _Affine(w_in, nan), _Affine(w_out, b_out))],
+                                 _Affine(readout, r_bias), width)
+    assert w_out[0].abs().sum() > 0  # hidden unit 0 writes to the stream
+    step(rng.normal(size=width).tolist())
+    assert calls == [0]
 
 
 def test_torch_group_totals_follow_changes_and_equal_a_fresh_mean():
