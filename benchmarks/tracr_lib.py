@@ -27,7 +27,10 @@ is counted in neither its compile time nor its forward time; our module under
 cell runs in a fresh child process; tracr compiles a tiny program first, untimed,
 so that JAX's start-up is not counted as its compile time. Both run on one
 CPU thread (``torch.set_num_threads(1)``; XLA's single-threaded CPU flags), so
-that a shared machine's load disturbs both alike.
+that a shared machine's load disturbs both alike; and where both ran, a third
+child (``--paired``, `run_paired`) builds both again and times the two
+forwards alternately, best of 20 each, in one process: the forward ratio to
+report, since load that comes and goes between two children does not cancel.
 
 Decoding, the same for both: a categorical output is read by argmax (tracr's
 own unembedding; ours rounds each one-hot entry and takes the one at 1, the
@@ -125,7 +128,7 @@ def _right(got: list, expected: list) -> bool:
 
 
 def run_ours(name: str, L: int, words: int, seed: int, repeats: int, max_params: int,
-             attention: str = "average-hard") -> dict:
+             attention: str = "average-hard", calls: dict | None = None) -> dict:
     import torch
 
     from compilers.backends.torch_module import TorchTransformer
@@ -155,6 +158,8 @@ def run_ours(name: str, L: int, words: int, seed: int, repeats: int, max_params:
         for _ in range(3):
             module(ids, n=L)
         out["forward_s"], result = _best_of(repeats, lambda: module(ids, n=L))
+    if calls is not None:  # for `run_paired`
+        calls["ours"] = lambda: _inference(lambda: module(ids, n=L))
     columns = [result.outputs[o].double().numpy() for o in compiled.outputs]
     right = 0
     for b, xs in enumerate(batch):
@@ -171,7 +176,15 @@ def run_ours(name: str, L: int, words: int, seed: int, repeats: int, max_params:
     return out
 
 
-def run_tracr(name: str, L: int, words: int, seed: int, repeats: int) -> dict:
+def _inference(call):
+    import torch
+
+    with torch.inference_mode():
+        return call()
+
+
+def run_tracr(name: str, L: int, words: int, seed: int, repeats: int,
+              calls: dict | None = None) -> dict:
     import jax
     import jax.numpy as jnp
     from tracr.compiler import compiling
@@ -203,6 +216,8 @@ def run_tracr(name: str, L: int, words: int, seed: int, repeats: int) -> dict:
         forward(model.params, ids).block_until_ready()
     out["forward_s"], result = _best_of(repeats, lambda: forward(model.params, ids)
                                         .block_until_ready())
+    if calls is not None:  # for `run_paired`
+        calls["tracr"] = lambda: forward(model.params, ids).block_until_ready()
     raw = np.asarray(result)
     right = 0
     for b, xs in enumerate(batch):
@@ -213,6 +228,22 @@ def run_tracr(name: str, L: int, words: int, seed: int, repeats: int) -> dict:
         right += _right(got, rasp.evaluate(ours, xs))
     out["accuracy"] = right / len(batch)
     return out
+
+
+def run_paired(name: str, L: int, words: int, seed: int, repeats: int) -> dict:
+    """Both forwards on the same batch in one process, timed alternately (ours, tracr,
+    ours, ...) after the untimed calls of `run_ours` and `run_tracr`: the best of
+    `repeats` each, under the same load, so that their ratio holds on a busy machine."""
+    calls: dict = {}
+    run_ours(name, L, words, seed, 1, 1 << 62, calls=calls)
+    run_tracr(name, L, words, seed, 1, calls=calls)
+    best = dict.fromkeys(calls, float("inf"))
+    for _ in range(repeats):
+        for side, call in calls.items():
+            start = time.perf_counter()
+            call()
+            best[side] = min(best[side], time.perf_counter() - start)
+    return {f"{side}_forward_s": seconds for side, seconds in best.items()}
 
 
 def _child(queue, fn, args):
@@ -261,6 +292,9 @@ def main(argv=None) -> None:
     parser.add_argument("--attention", choices=("average-hard", "softmax", "both"),
                         default="average-hard")
     parser.add_argument("--skip-tracr", action="store_true")
+    parser.add_argument("--paired", type=int, default=20, metavar="REPEATS",
+                        help="time both forwards alternately in one process, best of "
+                             "REPEATS each (0: not)")
     args = parser.parse_args(argv)
     os.environ["XLA_FLAGS"] = ("--xla_cpu_multi_thread_eigen=false "
                                "intra_op_parallelism_threads=1")  # before JAX loads
@@ -276,6 +310,9 @@ def main(argv=None) -> None:
             if not args.skip_tracr:
                 row["tracr"] = cell(run_tracr, (name, L, args.words, args.seed, args.repeats),
                                     args.timeout)
+            if args.paired and all("forward_s" in row.get(k, {}) for k in ("ours", "tracr")):
+                row["paired"] = cell(run_paired, (name, L, args.words, args.seed,
+                                                  args.paired), args.timeout)
             rows.append(row)
             if args.json:  # one JSON object a line, as each cell finishes
                 print(json.dumps(row, default=str), flush=True)
@@ -284,6 +321,13 @@ def main(argv=None) -> None:
                 for column in ("ours", "ours_softmax", "tracr"):
                     if column in row:
                         print(f"{'':16s} {column:>12s}: {_shown(row[column])}", flush=True)
+                paired = row.get("paired", {})
+                if "error" in paired:
+                    print(f"{'':16s} {'paired':>12s}: error: {paired['error']}", flush=True)
+                elif paired:
+                    print(f"{'':16s} {'paired':>12s}: forward ours "
+                          f"{paired['ours_forward_s'] * 1e3:.2f} ms, tracr "
+                          f"{paired['tracr_forward_s'] * 1e3:.2f} ms", flush=True)
 
 
 if __name__ == "__main__":
