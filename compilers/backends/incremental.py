@@ -18,11 +18,13 @@ queries whose best score its group's bound reaches, `_Head.threatened`; a
 special key: every query). The loop starts from the columns the last loop
 changed (the written memory word, the scratchpad) and adds, block by block,
 the queries those changes reach; every other column's stages are carried
-over. A halted punchcard (a fixed point) costs nothing. A group read
-uniformly (below) keeps its values' total, updated by each changed value
-(`_Head.mean`, `_Head.changed`), where the backend's ops can keep it exact
-(exact: always; torch: values on a 2^-24 grid, see `incremental_torch`);
-otherwise its mean is recomputed after a change to the group.
+over. Within those, a query equal to the one looked up at its column last
+loop keeps that lookup where no change to the index can have altered it
+(`IncrementalLoop._attention`). A halted punchcard (a fixed point) costs
+nothing. A group read uniformly (below) keeps its values' total, updated by
+each changed value (`_Head.mean`, `_Head.changed`), where the backend's ops
+can keep it exact (exact: always; torch: values on a 2^-24 grid, see
+`incremental_torch`); otherwise its mean is recomputed after a change to the group.
 
 One assumption, named and checked rather than proved: a query that asks no
 question (its code part is 0: `lookups.Found.target` is None) reads by its
@@ -109,6 +111,9 @@ class _Head:
         n = len(values)
         self.reads: list[tuple] = [()] * n  # tracked columns each query read
         self.asked: list = [None] * n  # the code each query asked for
+        self.query: list = [None] * n  # each query as last looked up
+        self.found: list = [None] * n  # ... what that lookup found
+        self.seen: list = [None] * n  # ... and the index's version then
         self.out: list = [None] * n  # the head's output at each query
         self.readers: dict[int, set[int]] = {}
         self.askers: dict[tuple, set[int]] = {}
@@ -201,6 +206,7 @@ class IncrementalLoop:
         self.last_input: dict[int, object] = {}  # rows the last loop changed, as they were
         self.broken: list[str] = []  # "loop k: why" for each loop that broke the promise
         self.recomputed = 0  # columns recomputed over all loops (a measure of the work)
+        self.kept = 0  # lookups kept, not made again (`_attention`), over all loops
 
     @property
     def stream(self):
@@ -279,49 +285,82 @@ class IncrementalLoop:
         return rows
 
     def _attention(self, block: Attention, before, rows: set[int]) -> set[int]:
+        """Every head's lookups at `rows` and at the queries `_reached` adds; returns all of
+        them. A block's keys, values and queries at `rows` are one product
+        (`ops.project`), the added queries one more.
+
+        A query at one of `rows` that `_reached` did not add and that equals the query
+        looked up there last (exactly) keeps that lookup's `Found` where its index cannot
+        have changed it: the lookup is a function of the query and of the index. A query
+        that asked a code (`_Head.asked`) is added by every change to the index that may
+        alter its lookup (the argument that carries over the columns outside `rows`); one
+        that asked none, only while no key of the head was placed since
+        (`CodeIndex.version`). Its output is then read again from the kept `Found`, as
+        `_lookup` reads it."""
         ops = self.ops
-        reached = set(rows)
-        for head in block.heads:
-            label = head.label
-            state = self.heads.get(label)
-            if state is None:
-                everything = list(range(self.columns))
-                keys = ops.keys(head, ops.take(before, everything))
-                state = self.heads[label] = _Head(
-                    head, CodeIndex(keys, tol=ops.tol, label=label),
-                    ops.values(head, ops.take(before, everything)),
-                    margin(head, self.n, ops.tol))
-                asked = set(everything)
-            else:
-                asked = set(rows) | self._reached(state, before, sorted(rows))
-            order = sorted(asked)
-            if order:
-                queries = ops.queries(head, ops.take(before, order))
-                for i, q in zip(order, queries, strict=True):
-                    found = state.index.lookup(q, state.margin)
-                    if found is None:
-                        found = state.index.scan(q, state.margin)
-                    if found.uniform:  # many queries read one group: its mean, kept
-                        state.out[i] = state.mean(found.columns, ops)
-                    else:
-                        state.out[i] = ops.mean([state.values[j] for j in found.columns])
-                    tracked = () if found.target is None else found.columns  # see docstring
-                    state.record(i, tracked, found.target,
-                                 state.index.profile(q), found.best)
-            reached |= asked
+        order = sorted(rows)
+        if not order:
+            return set(rows)
+        taken = ops.take(before, order)
+        if self.fresh:  # the first loop (or after a dense one): `order` is every column
+            for head, (keys, values) in zip(block.heads, ops.project(block.heads, taken, "kv"),
+                                            strict=True):
+                self.heads[head.label] = _Head(head, CodeIndex(keys, tol=ops.tol,
+                                                               label=head.label),
+                                               values, margin(head, self.n, ops.tol))
+            states = [self.heads[head.label] for head in block.heads]
+            queries = [q for (q,) in ops.project(block.heads, taken, "q")]
+            more = [set() for _ in states]
+        else:
+            states = [self.heads[head.label] for head in block.heads]
+            projected = ops.project(block.heads, taken, "kvq")
+            more = [self._reached(state, order, keys, values)
+                    for state, (keys, values, _) in zip(states, projected, strict=True)]
+            queries = [q for _, _, q in projected]
+        reached = set(rows).union(*more)
+        extra = sorted(reached - rows)
+        at = {i: k for k, i in enumerate(extra)}
+        added = ops.project(block.heads, ops.take(before, extra), "q") if extra else None
+        for h, state in enumerate(states):
+            mine = dict(zip(order, queries[h], strict=True))
+            for i in more[h] - rows:
+                mine[i] = added[h][0][at[i]]
+            for i in sorted(mine):
+                q = mine[i]
+                if i not in more[h] and q == state.query[i] and (
+                        state.asked[i] is not None or state.seen[i] == state.index.version):
+                    self._read(state, i, state.found[i])  # the same lookup: kept
+                    self.kept += 1
+                else:
+                    self._lookup(state, i, q)
         return reached
 
-    def _reached(self, state: _Head, before, order: list[int]) -> set[int]:
+    def _lookup(self, state: _Head, i: int, q) -> None:
+        """Query i's lookup of `state`'s index: its output and what it read, recorded."""
+        found = state.index.lookup(q, state.margin)
+        if found is None:
+            found = state.index.scan(q, state.margin)
+        self._read(state, i, found)
+        tracked = () if found.target is None else found.columns  # see the module docstring
+        state.record(i, tracked, found.target, state.index.profile(q), found.best)
+        state.query[i], state.found[i], state.seen[i] = q, found, state.index.version
+
+    def _read(self, state: _Head, i: int, found) -> None:
+        """The head's output at query i: the mean of the values `found` names."""
+        if found.uniform:  # many queries read one group: its mean, kept
+            state.out[i] = state.mean(found.columns, self.ops)
+        else:
+            state.out[i] = self.ops.mean([state.values[j] for j in found.columns])
+
+    def _reached(self, state: _Head, order: list[int], keys: list, values: list) -> set[int]:
         """Queries that read a column whose key or value changed, or whose lookup such a
-        key may now win; keys, values and the index updated."""
+        key may now win; keys, values and the index updated. `keys` and `values` are the
+        head's at the columns `order`."""
         ops = self.ops
-        if not order:
-            return set()
-        keys = ops.keys(state.head, ops.take(before, order))
-        values = ops.values(state.head, ops.take(before, order))
         out: set[int] = set()
         for j, key, value in zip(order, keys, values, strict=True):
-            if not ops.same(key, state.index.keys[j]):
+            old_key = state.index.keys[j]
+            if not (key == old_key or ops.same(key, old_key)):
                 old, new = state.index.update(j, key)
                 out |= state.readers.get(j, set())
                 for place in (old, new):

@@ -64,6 +64,12 @@ class ExactOps:
     def values(self, head, rows: Rows) -> list:
         return self._host(self.model.heads[head.label].value(rows))
 
+    def project(self, heads, rows: Rows, parts: str) -> list:
+        """Per head, its keys ("k"), values ("v") and queries ("q") at `rows`, in the
+        order of `parts` (each the head's own product)."""
+        which = {"k": self.keys, "v": self.values, "q": self.queries}
+        return [tuple(which[p](head, rows) for p in parts) for head in heads]
+
     def same(self, a: list, b: list) -> bool:
         return a == b
 

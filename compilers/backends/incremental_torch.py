@@ -7,14 +7,21 @@ weights (``x + W_out relu(W_in x + b_in) + b_out``, the layer norm of
 (`_csr`: a loop's few rows cost the nonzero weights; the Giannou et al.
 computers' matrices are 1-5% nonzero); keys, queries and head values come to
 the host as float64 for the index. On the CPU rows are taken and put through
-numpy views of the stream (no index tensor per call). A float is taken as equal to another within
-`tol` (``2^-30`` in float64, ``2^-12`` in float32, ``2^-6`` below), and the dense
+numpy views of the stream (no index tensor per call), and a product on at
+most `FEW_ROWS` rows runs on one torch thread (`_OneThread`): on a loop's one
+or two rows a thread pool's hand-offs cost more than the product, and on a
+machine whose other cores are busy some 5-40 times the whole loop (each
+output entry is the same sum on any number of threads). A block's heads'
+keys, values and queries are one product (`TorchOps.project`). A float is
+taken as equal to another within `tol` (``2^-30`` in float64, ``2^-12`` in
+float32, ``2^-6`` below), and the dense
 comparison (`mismatch`) allows `CHECK_TOL`: both far below the 1/4 that the
 SUBLEQ computers' gadgets absorb.
 """
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -27,6 +34,7 @@ CHECK_TOL = 2.0 ** -10
 TOLERANCES = {torch.float64: 2.0 ** -30, torch.float32: 2.0 ** -12}
 
 
+FEW_ROWS = 64  # products on at most this many rows run on one thread
 GRID = 24
 BOUND = 2.0 ** (52 - GRID)
 
@@ -45,6 +53,26 @@ def _csr(weight: torch.Tensor) -> torch.Tensor:
         return weight.to_sparse_csr()
 
 
+class _OneThread:
+    """Torch's intra-op threads set to one inside the block, restored after."""
+
+    def __enter__(self):
+        self.threads = torch.get_num_threads()
+        if self.threads != 1:
+            torch.set_num_threads(1)
+
+    def __exit__(self, *exc):
+        if self.threads != 1:
+            torch.set_num_threads(self.threads)
+
+
+def _threads(rows: torch.Tensor):
+    """One thread (`_OneThread`) for a few rows on the CPU, else torch's own setting."""
+    if rows.shape[0] <= FEW_ROWS and rows.device.type == "cpu":
+        return _OneThread()
+    return contextlib.nullcontext()
+
+
 def _numpy_view(x: torch.Tensor) -> bool:
     """x can be indexed as a numpy view of its memory (CPU, a dtype numpy has)."""
     return x.device.type == "cpu" and x.dtype in (torch.float64, torch.float32)
@@ -59,6 +87,7 @@ class TorchOps:
         self.module = module
         self.tol = TOLERANCES.get(module.float_dtype, 2.0 ** -6)
         self._weights: dict = {}
+        self._views: dict = {}  # id(stream) -> (stream, its numpy view or None)
 
     def _head(self, head):
         if head.label not in self._weights:
@@ -75,14 +104,25 @@ class TorchOps:
     def copy(self, x: torch.Tensor) -> torch.Tensor:
         return x.clone()
 
+    def _view(self, x: torch.Tensor):
+        """x's memory as a numpy array (kept per stream), or None off the CPU."""
+        kept = self._views.get(id(x))
+        if kept is None or kept[0] is not x:
+            if len(self._views) >= 64:  # streams of runs gone, or of dense loops
+                self._views.clear()
+            kept = self._views[id(x)] = (x, x.numpy() if _numpy_view(x) else None)
+        return kept[1]
+
     def take(self, x: torch.Tensor, order: list[int]) -> torch.Tensor:
-        if _numpy_view(x):  # numpy's indexing by a list: no index tensor to build
-            return torch.from_numpy(x.numpy()[order])
+        view = self._view(x)
+        if view is not None:  # numpy's indexing by a list: no index tensor to build
+            return torch.from_numpy(view[order])
         return x[torch.as_tensor(order, dtype=torch.long, device=x.device)]
 
     def put(self, x: torch.Tensor, order: list[int], rows: torch.Tensor) -> None:
-        if _numpy_view(x):  # into x's own memory (a view)
-            x.numpy()[order] = rows.numpy()
+        view = self._view(x)
+        if view is not None:  # into x's own memory
+            view[order] = rows.numpy()
             return
         x[torch.as_tensor(order, dtype=torch.long, device=x.device)] = rows
 
@@ -95,42 +135,65 @@ class TorchOps:
     def changed(self, a: torch.Tensor, b: torch.Tensor, order: list[int]) -> list[int]:
         if not order:
             return []
+        x, y = self._view(a), self._view(b)
+        if x is not None and y is not None:
+            moved = np.abs(x[order] - y[order]).max(axis=1) > self.tol
+            return [order[k] for k in np.flatnonzero(moved).tolist()]
         index = torch.as_tensor(order, dtype=torch.long, device=a.device)
         moved = (a[index] - b[index]).abs().amax(-1) > self.tol
         return [order[k] for k in torch.nonzero(moved).flatten().tolist()]
 
     def block(self, block, rows: torch.Tensor) -> torch.Tensor:
-        params = self.module.blocks[block.label]
         if isinstance(block, MLP):
-            w_in, w_out = self._sparse(block.label, params)
-            hidden = torch.relu((w_in @ rows.T).T + params.b_in)
-            return rows + (w_out @ hidden.T).T + params.b_out
-        return self.module._normalise(block, params, rows)
+            w_in, b_in, w_out, b_out = self._sparse(block.label)
+            with _threads(rows):
+                hidden = torch.relu((w_in @ rows.T).T + b_in)
+                return rows + (w_out @ hidden.T).T + b_out
+        return self.module._normalise(block, self.module.blocks[block.label], rows)
 
-    def _sparse(self, label: str, params) -> tuple:
+    def _sparse(self, label: str) -> tuple:
         """The MLP's weights as sparse CSR matrices (W_in: hidden x width, W_out: width x
-        hidden): a loop's few rows cost the nonzero weights, not the full product (the
-        SUBLEQ computers' MLPs are some 2% nonzero). The products' terms are the dense
-        ones less the zero terms, summed in another order: equal within float
-        rounding, which the dense check (`mismatch`) allows."""
+        hidden) with its biases: a loop's few rows cost the nonzero weights, not the full
+        product (the SUBLEQ computers' MLPs are some 2% nonzero). The products' terms
+        are the dense ones less the zero terms, summed in another order: equal within
+        float rounding, which the dense check (`mismatch`) allows."""
         if label not in self._weights:
-            self._weights[label] = (_csr(params.w_in), _csr(params.w_out))
+            params = self.module.blocks[label]
+            self._weights[label] = (_csr(params.w_in), params.b_in, _csr(params.w_out),
+                                    params.b_out)
         return self._weights[label]
 
-    def _host(self, values: torch.Tensor) -> list:
-        return values.double().cpu().numpy().tolist()
-
-    def keys(self, head, rows: torch.Tensor) -> list:
-        return self._host((self._head(head)[1] @ rows.T).T)
-
-    def queries(self, head, rows: torch.Tensor) -> list:
-        return self._host((self._head(head)[0] @ rows.T).T)
-
-    def values(self, head, rows: torch.Tensor) -> list:
-        return list((self._head(head)[2] @ rows.T).T.double().cpu().numpy())
+    def project(self, heads, rows: torch.Tensor, parts: str) -> list:
+        """Per head, its keys ("k"), values ("v") and queries ("q") at `rows`, in the order
+        of `parts`: one product with every head's matrices stacked into one CSR matrix
+        (made once per heads and parts). Each output row is the same sum of the same
+        nonzero terms as that head's own product; keys and queries come back as lists of
+        floats, values as float64 rows."""
+        key = (tuple(head.label for head in heads), parts)
+        if key not in self._weights:
+            which = {"q": 0, "k": 1, "v": 2}
+            blocks = [self._head(head)[which[p]].to_dense() for head in heads for p in parts]
+            cuts = np.cumsum([0] + [b.shape[0] for b in blocks]).tolist()
+            self._weights[key] = (_csr(torch.cat(blocks)), cuts)
+        stacked, cuts = self._weights[key]
+        with _threads(rows):
+            out = (stacked @ rows.T).T.double().cpu().numpy()
+        pieces = iter(range(len(cuts) - 1))
+        result = []
+        for _ in heads:
+            mine = []
+            for p in parts:
+                k = next(pieces)
+                piece = out[:, cuts[k]:cuts[k + 1]]
+                mine.append(list(piece) if p == "v" else piece.tolist())
+            result.append(tuple(mine))
+        return result
 
     def same(self, a, b) -> bool:
-        return bool(np.max(np.abs(np.subtract(a, b)), initial=0.0) <= self.tol)
+        if isinstance(a, list):  # a key or query: a few floats
+            tol = self.tol
+            return all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
+        return bool((abs(a - b) <= self.tol).all())
 
     def mean(self, values: list):
         return values[0] if len(values) == 1 else np.mean(np.stack(values), axis=0)
@@ -161,8 +224,13 @@ class TorchOps:
         return total[0] / count
 
     def attend(self, before: torch.Tensor, order: list[int], heads: list) -> torch.Tensor:
+        """The rows at `order` plus the heads' outputs there, summed head by head in the
+        order given (``((0 + a) + b) + c`` per entry), in float64."""
         rows = self.take(before, order)
-        total = sum(np.stack(outs) for _, outs in heads)
+        total = np.stack([sum(outs) for outs in zip(*(outs for _, outs in heads),
+                                                    strict=True)])
+        if rows.dtype == torch.float64 and rows.device.type == "cpu":
+            return torch.from_numpy(rows.numpy() + total)
         return rows + torch.as_tensor(total, device=rows.device).to(rows.dtype)
 
     def dense(self, x: torch.Tensor, n: int) -> torch.Tensor:

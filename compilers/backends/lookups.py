@@ -94,6 +94,18 @@ def code_rows(keys: list, tol) -> list[int]:
     return rows
 
 
+class _Columns(tuple):
+    """A tuple of columns whose hash is computed once: a group's members (thousands of
+    columns) key the means a head keeps (`incremental._Head.mean`), looked up at every
+    read and every changed value. Equal to, and hashed as, the plain tuple."""
+
+    def __hash__(self):
+        cached = self.__dict__.get("hash")
+        if cached is None:
+            cached = self.__dict__["hash"] = tuple.__hash__(self)
+        return cached
+
+
 class _Group:
     __slots__ = ("_sorted", "codes", "extra", "members", "zeros")
 
@@ -107,7 +119,7 @@ class _Group:
     def everyone(self) -> tuple:
         """The members, sorted (one tuple until the membership changes)."""
         if self._sorted is None:
-            self._sorted = tuple(sorted(self.members))
+            self._sorted = _Columns(sorted(self.members))
         return self._sorted
 
 
@@ -129,6 +141,9 @@ class CodeIndex:
         self.place: list = [None] * len(keys)
         self.groups: dict = {}
         self.specials: set[int] = set()
+        self.version = 0  # keys placed so far (`update`): a lookup may differ after one
+        self._parts: tuple = (None, None)  # (the last query, its `_split`)
+        self._unions: dict = {}  # ids of tied groups' member tuples -> (tuples, union)
         for j, key in enumerate(keys):
             self.update(j, key)
 
@@ -139,6 +154,7 @@ class CodeIndex:
 
     def update(self, j: int, key) -> tuple:
         """Place column j's (new) key; returns (old place, new place)."""
+        self.version += 1
         old = self.place[j]
         if old is not None:
             kind = old[0]
@@ -192,21 +208,29 @@ class CodeIndex:
     def _score(self, q, j):
         return sum(a * b for a, b in zip(q, self.keys[j], strict=True))
 
-    def lookup(self, q, margin) -> Found | None:
-        """The argmax of query `q` by the index, or None where undecided (then `scan`)."""
+    def _split(self, q) -> tuple:
+        """``(part, qe, asks, l1, least)`` of query `q`: its code part, its other rows, how
+        many code entries are not 0, ``|q_C|_1`` and ``min |q_C|``; kept for the last
+        query (`lookup` and `profile` of one query share it)."""
+        last, split = self._parts
+        if last is q:
+            return split
         tol = self.tol
         part = [q[r] for r in self.code]
-        qe = [q[r] for r in self.extra]
-        asks = [not _is_zero(x, tol) for x in part]
-        if any(asks) and not all(asks):
+        magnitudes = [abs(x) for x in part]
+        split = (part, [q[r] for r in self.extra], sum(1 for x in magnitudes if x > tol),
+                 sum(magnitudes), min(magnitudes, default=0))
+        self._parts = (q, split)
+        return split
+
+    def lookup(self, q, margin) -> Found | None:
+        """The argmax of query `q` by the index, or None where undecided (then `scan`)."""
+        part, qe, asking, l1, least = self._split(q)
+        if 0 < asking < len(part):
             return None
-        target = tuple(1 if x > 0 else -1 for x in part) if all(asks) and part else None
-        if part and not any(asks):
-            target = None
+        target = tuple(1 if x > 0 else -1 for x in part) if asking and part else None
         exact: list[tuple] = []  # (score, columns)
         bounds: list = []
-        l1 = sum(abs(x) for x in part)
-        least = min((abs(x) for x in part), default=0)
         for group in self.groups.values():
             base = sum(a * b for a, b in zip(qe, group.extra, strict=True))
             if target is None:
@@ -242,7 +266,7 @@ class CodeIndex:
     def _decide(self, exact, bounds, best, margin, *, uniform: bool, target) -> Found:
         tol = self.tol
         top = [cols for score, cols in exact if score >= best - tol]
-        columns = top[0] if len(top) == 1 else tuple(sorted({j for cols in top for j in cols}))
+        columns = top[0] if len(top) == 1 else self._union(top)
         rest = [score for score, _ in exact if score < best - tol] + list(bounds)
         if len(columns) > 1 and not uniform:
             raise PromiseError(f"head {self.label}: columns {_few(columns)} tie at score "
@@ -255,14 +279,26 @@ class CodeIndex:
                                "broken")
         return Found(columns=columns, uniform=len(columns) > 1, target=target, best=best)
 
+    def _union(self, top: list) -> tuple:
+        """The sorted union of the tied column tuples `top`; kept while the same tuples
+        (`_Group.everyone`, one object until a membership changes) tie again."""
+        key = tuple(id(cols) for cols in top)
+        kept = self._unions.get(key)
+        if kept is not None and all(a is b for a, b in zip(kept[0], top, strict=True)):
+            return kept[1]
+        union = _Columns(sorted({j for cols in top for j in cols}))
+        if len(self._unions) >= 16:
+            self._unions.clear()
+        self._unions[key] = (tuple(top), union)
+        return union
+
     def profile(self, q) -> tuple:
         """What bounds a query's score against a key it did not ask for:
         ``(key, q_E, |q_C|_1, min |q_C|, asks)``; queries of one key share the bound."""
-        part = [q[r] for r in self.code]
-        qe = tuple(q[r] for r in self.extra)
-        asks = bool(part) and all(not _is_zero(x, self.tol) for x in part)
-        l1 = sum(abs(x) for x in part)  # a code scores at most l1 + <q_E, e>
-        least = min((abs(x) for x in part), default=0) if asks else 0
+        part, qe, asking, l1, least = self._split(q)  # a code scores at most l1 + <q_E, e>
+        qe = tuple(qe)
+        asks = bool(part) and asking == len(part)
+        least = least if asks else 0
         key = (self._group_key(qe), self._group_key([l1, least]), asks)
         return key, qe, l1, least, asks
 

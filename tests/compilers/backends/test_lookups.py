@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from benchmarks.subleq_calculator import calculator
 from compilers.backends.common import EvaluationError
+from compilers.backends.incremental_torch import TorchOps
 from compilers.cli import main
 from compilers.constructions import subleq
 from compilers.errors import CompileError
@@ -224,3 +225,37 @@ def test_indexed_torch_runs_the_1787_word_calculator_to_its_halt():
     assert result.agrees_with_reference
     assert result.answer.output.endswith(b"> = 46\n> = 42\n> = 2\n> bye\n")
     assert runner._runs[0].broken == []
+
+
+def test_kept_lookups_leave_the_indexed_loop_equal_to_the_dense_loop_by_loop():
+    # repeated queries keep their lookups (`IncrementalLoop._attention`); the dense
+    # loop, run from every loop's input, and the interpreter are the oracles
+    program = _load("hello.subleq")
+    (result,), runner = _indexed(subleq.build(program), [program], backend="torch",
+                                 max_steps=400)
+    _agrees(result)
+    run = runner._runs[0]
+    assert run.broken == []
+    assert run.kept > run.loops  # more than one kept lookup per loop
+
+
+def test_one_product_per_block_gives_each_heads_own_projections():
+    # `TorchOps.project` (one stacked CSR product) against each head's dense matrices
+    program = _load("countdown.subleq")
+    construction = subleq.build(program)
+    runner = backend_for(construction, "torch", lookups="index", dense_every=0)
+    n = construction.positions
+    state = runner.start([construction.encode(construction.prepare(program))], n=n)[0]
+    rows = state[[0, n // 2, n - 1]]
+    ops, module = TorchOps(runner.module), runner.module
+    for block in module.ir.blocks:
+        heads = getattr(block, "heads", ())
+        if not heads:
+            continue
+        for head, (keys, values, queries) in zip(heads, ops.project(heads, rows, "kvq"),
+                                                 strict=True):
+            params = module.blocks[block.label][head.label]
+            for got, weight in ((keys, params.key), (np.stack(values), params.value),
+                                (queries, params.query)):
+                want = (rows @ weight.T).numpy()
+                assert np.allclose(np.asarray(got), want, rtol=0, atol=2.0 ** -30)
