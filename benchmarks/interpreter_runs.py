@@ -19,9 +19,10 @@ In one run, side by side:
   by `stream_tm` for ``--bb5-steps`` steps and the time to its halt projected
   from that rate, or with ``--bb5-halt`` to its halt (about 40 minutes),
   compared with the interpreter's as for BB(2,4);
-* ``--program FILE [--input TEXT]``: any SUBLEQ program (e.g. a public one,
-  fetched for a local run and never committed) on the torch transformer with
-  lookups, beside the interpreter, for ``--loops`` loops.
+* ``--program FILE [--input TEXT] [--bits N] [--memory-size M]``: any SUBLEQ
+  program (e.g. a public one, fetched for a local run and never committed) on
+  the torch transformer with lookups, beside the interpreter, for ``--loops``
+  loops, and its halt projected (`program_section`).
 
 Rates are instructions (loops) or steps per second of wall-clock time; torch
 runs on one thread (`torch.set_num_threads(1)`), as the interpreter does.
@@ -179,17 +180,36 @@ def stream_tm(construction, word: str, max_steps: int) -> dict:
 
 
 def program_section(args) -> dict:
-    program = reference.load_program(args.program)
-    data = args.input.encode()
-    construction = subleq.build(program, input_size=len(data))
-    truth, interpreted = _timed(lambda: reference.run(program, max_steps=args.loops,
-                                                      input=data, bits=construction.layout.bits))
-    _, rest, first = _loops(construction, data, program, backend="torch",
-                            lookups="index", loops=args.loops, dense_every=0)
-    return {"words": len(program.memory), "columns": construction.positions,
-            "loops": args.loops, "first_loop_s": first,
-            "index_torch_loops_per_s": (args.loops - 1) / rest,
-            "interpreter_steps_per_s": truth.steps / interpreted}
+    """Any SUBLEQ program (``--program``, its ``--bits`` and ``--memory-size``) on the
+    torch transformer with lookups for ``--loops`` loops (fewer where it halts), its memory
+    and output then compared with the interpreter's after as many steps; the rate of the
+    loops after the first, the first loop's seconds, and the time to the program's halt
+    projected from that rate (the halt: the interpreter's run, at most ``--halt-steps``)."""
+    program = reference.load_program(args.program, bits=args.bits,
+                                     memory_size=args.memory_size)
+    data = args.input.encode().decode("unicode_escape").encode("latin-1")  # "\n" etc.
+    construction = subleq.build(program, bits=args.bits, input_size=len(data))
+    bits = construction.layout.bits
+    truth = reference.run(program, max_steps=args.loops, input=data, bits=bits)
+    whole, interpreted = _timed(lambda: reference.run(program, max_steps=args.halt_steps,
+                                                      input=data, bits=bits))
+    runner = backend_for(construction, "torch", lookups="index", dense_every=0)
+    marks: list[float] = []
+    start = time.perf_counter()
+    (done,), seconds = _timed(lambda: loop(
+        construction, [(program, data)], runner=runner, max_steps=args.loops,
+        reference=False, progress=lambda _: marks.append(time.perf_counter())))
+    rate = (len(marks) - 1) / (marks[-1] - marks[0]) if len(marks) > 1 else None
+    return {"words": len(program.memory), "bits": bits, "columns": construction.positions,
+            "loops": len(marks), "seconds": seconds, "first_loop_s": marks[0] - start,
+            "index_torch_loops_per_s": rate,
+            "agrees_with_interpreter": (done.answer.memory == truth.memory
+                                        and done.answer.output == truth.output),
+            "output": bytes(done.answer.output).decode("latin-1"),
+            "interpreter_steps_per_s": whole.steps / interpreted,
+            "halt_steps": whole.steps if whole.halted else None,
+            "halt_output": bytes(whole.output).decode("latin-1"),
+            "projected_halt_h": whole.steps / rate / 3600 if rate and whole.halted else None}
 
 
 def main() -> None:
@@ -205,8 +225,15 @@ def main() -> None:
                         help="one section only")
     parser.add_argument("--exact-loops", type=int, default=3)
     parser.add_argument("--program", help="a SUBLEQ program file (esolang)")
-    parser.add_argument("--input", default="", help="its input text")
+    parser.add_argument("--input", default="", help="its input text (backslash escapes "
+                        "such as \\n are decoded)")
+    parser.add_argument("--bits", type=int, help="its word width (default: the least "
+                        "that holds its words)")
+    parser.add_argument("--memory-size", type=int, help="pad its memory with zeros to this "
+                        "many words")
     parser.add_argument("--loops", type=int, default=2000)
+    parser.add_argument("--halt-steps", type=int, default=10**8,
+                        help="the interpreter's steps at most, to find the halt")
     parser.add_argument("--json", dest="json_file")
     args = parser.parse_args()
     if args.quick:

@@ -202,9 +202,11 @@ def parse_program(text: str, *, semantics: str, bits: int | None = None,
                           bits=bits)
 
 
-def load_program(path: str, *, semantics: str | None = None, bits: int | None = None) -> Program:
+def load_program(path: str, *, semantics: str | None = None, bits: int | None = None,
+                 memory_size: int | None = None) -> Program:
     """The program in the file `path`; the semantics from its suffix when not given
-    (``.giannou``: giannou, else esolang). Errors name the file."""
+    (``.giannou``: giannou, else esolang); `bits` and `memory_size` as in
+    `parse_program`. Errors name the file."""
     if isinstance(path, os.PathLike):
         path = os.fspath(path)
     if not isinstance(path, str):
@@ -226,7 +228,7 @@ def load_program(path: str, *, semantics: str | None = None, bits: int | None = 
         raise ProgramError(f"program file {path!r} is not UTF-8 text (byte {error.start}: "
                            f"{data[error.start:error.start + 1]!r})") from None
     try:
-        return parse_program(text, semantics=semantics, bits=bits)
+        return parse_program(text, semantics=semantics, bits=bits, memory_size=memory_size)
     except ProgramError as error:
         raise ProgramError(f"{path} ({semantics}): {error}") from None
 

@@ -633,6 +633,11 @@ class ExactBackend:
         return [self.model._blocks(x, _Where(n, None, None))
                 if active is None or active[k] else x for k, x in enumerate(state)]
 
+    def changed_columns(self) -> set[int] | None:
+        """With ``lookups='index'``: the columns a loop changed since the last call (the
+        drift check reads only their entries); None: any may have."""
+        return self.lookups.changed(self._loops)
+
     def finish(self, state) -> None:
         """With ``lookups='index'``: the dense check of each run's last loop (`Lookups`)."""
         self.lookups.finish(self._loops)

@@ -202,6 +202,7 @@ class IncrementalLoop:
         self.heads: dict[str, _Head] = {}
         self.loops = 0
         self.changed: set[int] = set(range(self.columns))
+        self.touched: set[int] = set(self.changed)  # changed since `take_touched`
         self.fresh = True
         self.last_input: dict[int, object] = {}  # rows the last loop changed, as they were
         self.broken: list[str] = []  # "loop k: why" for each loop that broke the promise
@@ -232,6 +233,7 @@ class IncrementalLoop:
         if changed:
             self.ops.put(first, sorted(changed), self.ops.take(last, sorted(changed)))
         self.changed = changed
+        self.touched |= changed
 
     def _dense_step(self) -> None:
         """The loop recomputed densely (after a broken promise): every index rebuilt."""
@@ -245,6 +247,13 @@ class IncrementalLoop:
         self.heads.clear()
         self.fresh = True
         self.changed = set(everything)
+        self.touched |= self.changed
+
+    def take_touched(self) -> set[int]:
+        """The columns whose stream changed since the last call (every column at first): a
+        column not among them holds what it held then."""
+        touched, self.touched = self.touched, set()
+        return touched
 
     def check(self, *, where: str) -> None:
         """The dense loop from the last loop's input against the stream (module docstring)."""

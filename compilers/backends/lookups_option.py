@@ -55,6 +55,13 @@ class Lookups:
                     run.check(where=f"run {k},")
         return [run.stream for run in runs]
 
+    def changed(self, runs: list) -> set[int] | None:
+        """The columns any run changed since the last call (`IncrementalLoop.take_touched`),
+        or None without lookups (then every column may have)."""
+        if not self.index:
+            return None
+        return set().union(*(run.take_touched() for run in runs))
+
     def finish(self, runs: list) -> None:
         """The dense comparison of each run's last loop (not with ``dense_every=0``)."""
         if self.dense_every == 0:

@@ -22,6 +22,8 @@ from compilers.backends.lookups_option import Lookups
 from compilers.backends.torch_module import TorchTransformer, resolve_dtype
 from compilers.ir import TokenEmbedding, Transformer
 
+LONG_ENTRIES = 64  # `TorchBackend.read` keeps a longer list of entries by its identity
+
 
 def dtype_name(dtype: str | torch.dtype) -> str:
     """``float32`` for torch.float32 (or for the name itself)."""
@@ -45,7 +47,7 @@ class TorchBackend:
         self.device = self.module.device
         self._finite = self.module.non_finite_checks()
         self._loops = 0
-        self._entries: dict[tuple, tuple] = {}
+        self._entries: dict = {}  # see `read`
 
     # -- one pass ---------------------------------------------------------------
 
@@ -107,19 +109,34 @@ class TorchBackend:
             return self.module.step(state, n=n, finite=self._finite,
                                     where=f" in loop {self._loops}")
 
+    def changed_columns(self) -> set[int] | None:
+        """With ``lookups='index'``: the columns a loop changed since the last call (the
+        drift check reads only their entries); None: any may have."""
+        return self.lookups.changed(self._runs)
+
     def finish(self, state) -> None:
         """With ``lookups='index'``: the dense check of each run's last loop (`Lookups`)."""
         with torch.inference_mode():
             self.lookups.finish(self._runs)
 
     def read(self, state: torch.Tensor, entries) -> torch.Tensor:
-        key = tuple(entries)
-        if key not in self._entries:  # index tensors made once per set of entries
+        """``state[:, column, dim]`` for each entry; the index tensors are made once per
+        set of entries, a long list (a SUBLEQ memory's bits) kept by identity, so that a
+        read does not hash it again."""
+        long = len(entries) > LONG_ENTRIES
+        key = id(entries) if long else tuple(entries)
+        kept = self._entries.get(key)
+        if kept is None or (long and kept[0] is not entries):
+            if len(self._entries) >= 256:
+                self._entries.clear()
             index = self.module.index
-            self._entries[key] = (torch.tensor([c for c, _ in entries], device=self.device),
-                                  torch.tensor([index[d] for _, d in entries],
-                                               device=self.device))
-        columns, dims = self._entries[key]
+            kept = self._entries[key] = (entries, torch.tensor(
+                [c for c, _ in entries], device=self.device), torch.tensor(
+                [index[d] for _, d in entries], device=self.device))
+        _, columns, dims = kept
+        if state.device.type == "cpu" and state.dtype in (torch.float32, torch.float64):
+            # numpy's fancy index: the same entries, without torch's per-call overhead
+            return torch.from_numpy(state.numpy()[:, columns.numpy(), dims.numpy()])
         return state[:, columns, dims]
 
     def streams(self, state: torch.Tensor) -> np.ndarray:

@@ -71,7 +71,12 @@ def loop(construction, inputs: Sequence, *, backend: str = "exact", dtype: str =
     state = be.start([construction.encode(x) for x in inputs], n=n)
     halting = construction.halting(inputs)
     persistent = [(j, d) for j, d, _ in construction.persistent()]
-    kinds = [kind for _, _, kind in construction.persistent()]
+    kinds = be.array(np.asarray([kind == "pm" for _, _, kind in construction.persistent()],
+                                dtype=bool))  # the ±1 entries (else 0/1), made once
+    by_column: dict[int, list[int]] = {}  # column -> its persistent entries' indices
+    if getattr(getattr(be, "lookups", None), "index", False):  # see `_check`
+        for k, (j, _) in enumerate(persistent):
+            by_column.setdefault(j, []).append(k)
     targets = be.array(np.asarray(halting.targets, dtype=bool)) if halting.code else None
     stop = _stopped(be, state, halting, targets)
     steps = stop * 0
@@ -99,13 +104,13 @@ def loop(construction, inputs: Sequence, *, backend: str = "exact", dtype: str =
         if progress is not None:
             progress(1)
         if step % every == 0:
-            _check(be, state, persistent, kinds, step)
+            _check(be, state, persistent, kinds, step, by_column)
         if trace:
             streams = be.streams(state)
             for b, x in enumerate(inputs):
                 if not (stop_at_halt and host_stop[b]):
                     traces[b].append(construction.decode(streams[b], index, x))
-    _check(be, state, persistent, kinds, loops)
+    _check(be, state, persistent, kinds, loops, by_column)
     finish = getattr(be, "finish", None)
     if finish is not None:  # lookups='index': the last loop against the dense loop
         finish(state)
@@ -124,11 +129,19 @@ def _stopped(be, state, halting, targets):
     return stop
 
 
-def _check(be, state, entries, kinds, step: int) -> None:
-    """Deferred checks, then every persistent entry within `LIMIT` of its exact value."""
+def _check(be, state, entries, pm, step: int, by_column: dict) -> None:
+    """Deferred checks, then every persistent entry within `LIMIT` of its exact value
+    (`pm`: which entries are ±1, the others 0/1). Where the backend names the columns
+    changed since its last check (indexed loops: `changed_columns`), only their entries
+    (`by_column`): every other entry holds the value that check passed."""
     be.check()
+    changed = getattr(be, "changed_columns", None)
+    columns = changed() if changed is not None else None
+    if columns is not None:
+        pick = sorted(k for j in columns for k in by_column.get(j, ()))
+        entries = [entries[k] for k in pick]
+        pm = pm[pick] if pick else pm[:0]
     values = be.read(state, entries)
-    pm = be.array(np.asarray([kind == "pm" for kind in kinds]))
     target = (values > 0) * 2 - 1
     target = target * pm + (values > 0.5) * ~pm  # ±1 entries, 0/1 entries
     worst = float(abs(values - target).max()) if len(entries) else 0.0
