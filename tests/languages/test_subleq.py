@@ -13,6 +13,7 @@ from languages.strategies import subleq_programs
 from languages.subleq import (
     EsolangProgram,
     GiannouProgram,
+    load_program,
     parse_program,
     run,
     states,
@@ -182,9 +183,14 @@ def test_esolang_words_must_fit_the_word_width_at_run_time():
         run(giannou, max_steps=1, bits=16)
 
 
-def test_memory_size_pads_with_zeros():
+def test_memory_size_pads_with_zeros(tmp_path):
     program = parse_program("3 4 -1", semantics="esolang", memory_size=6)
     assert run(program, max_steps=5).memory == (3, 4, -1, 0, 0, 0)
+    (tmp_path / "p.subleq").write_text("3 4 -1")
+    loaded = load_program(tmp_path / "p.subleq", bits=8, memory_size=6)
+    assert run(loaded, max_steps=5).memory == (3, 4, -1, 0, 0, 0)
+    with pytest.raises(LengthError, match="memory_size must be between 3 and"):
+        load_program(tmp_path / "p.subleq", memory_size=2)  # below the program's 3 words
 
 
 @settings(max_examples=60)
