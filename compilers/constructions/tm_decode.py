@@ -68,9 +68,8 @@ def row_fields(layout, outputs: tuple[str, ...], row, position: int) -> tuple:
     argmax), the head ``h_p/(p+1)`` times ``p + 1`` rounded half to even (``np.rint``)."""
     (s0, s1), (y0, y1), (w0, w1), at = _plain_columns(layout, outputs)
     picked = [row[c] for c in at]
-    state = max(range(s0, s1), key=picked.__getitem__) - s0
-    symbol = max(range(y0, y1), key=picked.__getitem__) - y0
-    wrote = max(range(w0, w1), key=picked.__getitem__) - w0
+    groups = picked[s0:s1], picked[y0:y1], picked[w0:w1]
+    state, symbol, wrote = (g.index(max(g)) for g in groups)  # the first largest entry
     move, head, undef = picked[w1:]
     return (state, symbol, wrote, float(move), round(head * (position + 1)),
             undef > 0.5)
