@@ -129,7 +129,8 @@ class FloatStep:
                 plan = (how, head, _Affine(query), _Affine(key), _Affine(value))
                 heads.append(plan)
                 if how == "sum":
-                    slots.update({(head.label, o): len(slots) for o, _ in plan[4].rows})
+                    for o, _ in plan[4].rows:
+                        slots[(head.label, o)] = len(slots)
                 else:
                     calls[head.label] = len(hards)
                     hards.append(plan)

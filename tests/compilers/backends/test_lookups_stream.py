@@ -25,12 +25,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.interpreter_runs import BB2_4, stream_tm
+from compilers.backends import make
 from compilers.backends.incremental_exact import ExactOps
 from compilers.backends.incremental_torch import TorchOps
 from compilers.backends.lookups_step import _Affine, _compile
 from compilers.backends.lookups_step_source import step_source
 from compilers.constructions import tm
 from compilers.constructions.tm_decode import TMDecodeError, TMDecoder, fields, row_fields
+from compilers.ir import (
+    MLP,
+    Attention,
+    AverageHard,
+    Head,
+    Readout,
+    Transformer,
+    VectorInput,
+    matrix,
+)
 from compilers.runs import generate
 from languages.strategies import turing_machines
 from languages.turing import parse_machine, run, trace
@@ -192,3 +203,34 @@ def test_exact_group_totals_follow_changes():
         total = ops.adjust(total, values[j], new)
         values[j] = new
         assert ops.divide(total, len(values)) == ops.mean(values)
+
+
+def test_float_step_keeps_one_running_sum_per_column_of_a_uniform_head():
+    """A decoder whose uniform causal head writes two columns (each its own running
+    mean) and whose MLP mixes them: the Python-float step (lookups='index') against the
+    torch step (lookups='dense'), read-out for read-out over 40 positions."""
+    stream = ("x", "y", "mx", "my", "h_out")
+    head = Head(label="avg", query=matrix({}, rows=(), cols=stream),
+                key=matrix({}, rows=(), cols=stream),
+                value=matrix({("mx", "x"): 1, ("my", "y"): 1}), kind=AverageHard(),
+                mask="causal")
+    model = Transformer(
+        label="means", stream=stream, inputs=VectorInput(label="in", dims=("x", "y")),
+        blocks=(Attention(label="mean", heads=(head,)),
+                MLP(label="mix", hidden=("u",), w_in=matrix({("u", "mx"): 2, ("u", "my"): -1}),
+                    w_out=matrix({("h_out", "u"): 1}))),
+        readout=Readout(label="out", matrix=matrix({(d, d): 1 for d in stream}),
+                        position="last"),
+        feedback="vector")
+    rng = random.Random(4)
+    inputs = [[rng.uniform(-3, 3), rng.uniform(-3, 3)] for _ in range(40)]
+    reads = []
+    for lookups in ("dense", "index"):
+        runner = make("torch", model, dtype="float64", lookups=lookups)
+        generator = runner.generator(n=40, batch=1)
+        assert (generator.generator.fast is not None) == (lookups == "index")
+        reads.append([runner.host(generator.push(runner.inputs([v]))).tolist()
+                      for v in inputs])
+    assert reads[0] == reads[1]
+    mx = [sum(v[0] for v in inputs[:t + 1]) / (t + 1) for t in range(40)]
+    assert np.allclose([r[0][2] for r in reads[1]], mx)  # the running mean of x, not of y
