@@ -69,11 +69,15 @@ def affine(name: str, weights, source: str, columns, *, sparse: bool = False
 
 
 def _check(block: int, columns) -> list[str]:
+    """``bad(block)`` where a stream entry at `columns` is not finite: their sum first
+    (one test; an overflow of finite entries is then looked at entry by entry)."""
     if not columns:
         return []
-    total = " + ".join(f"x{o}" for o in columns)
-    each = " and ".join(f"_fin(x{o})" for o in columns)
-    return [f"if not _fin({total}) and not ({each}):", f"    bad({block})"]
+    names = [f"x{o}" for o in columns]
+    total = (" + ".join(names) if len(names) <= CHUNK  # a long sum: flat, not nested
+             else f"_sum(({', '.join(names)},))")
+    return [f"if not _fin({total}) and not _all(_map(_fin, ({', '.join(names)},))):",
+            f"    bad({block})"]
 
 
 def _mlp(b: int, w_in, w_out) -> list[str]:
@@ -138,16 +142,18 @@ def step_source(blocks, readout, width: int, inputs: list[int], slots: dict, cal
     w_out) or ("attention", heads) in order; `readout`: an `_Affine`; `inputs`: the stream
     columns of the input vector's entries. The stream is embedded as
     `TorchGenerator._embed` does: the positional row, the inputs in their columns."""
-    names = [f"x{c}" for c in range(width)]
-    lines = [f"{', '.join(names)}, = row"]
+    lines = [f"{', '.join(f'x{c}' for c in range(width))}, = row"]
     if inputs:
         lines.append(f"{', '.join(f'x{c}' for c in inputs)}, = v")
-    lines += _check(0, range(width))  # the embedded stream: the first block names it
+    names = ", ".join(f"x{c}" for c in range(width))
+    lines += ["if not (_fin(_sum(row)) and _fin(_sum(v))) and not _all(_map(_fin, "
+              f"({names},))):", "    bad(0)"]  # the embedded stream: the first block's
     for b, (kind, *parts) in enumerate(blocks):
         lines += _mlp(b, *parts) if kind == "mlp" else _attention(b, parts[0], slots, calls)
     read_lines, read = affine("r", readout, "x", range(readout.outputs))
     lines += [*read_lines, f"return [{', '.join(read)}]"]
-    return ("def step(row, v, position, S, H, bad, _fin=_isfinite):\n"
+    return ("def step(row, v, position, S, H, bad, _fin=_isfinite, _sum=sum, _all=all,"
+            " _map=map):\n"
             + "".join(f"    {line}\n" for line in lines))
 
 
