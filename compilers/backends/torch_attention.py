@@ -70,16 +70,6 @@ def attention_block(model, block: Attention, params, x: torch.Tensor, rows: slic
     return x if delta is None else x + delta
 
 
-def _rows(x: torch.Tensor) -> int:
-    return x.numel() // max(1, x.shape[-1])
-
-
-def _projected(x: torch.Tensor, weight: torch.Tensor, model) -> torch.Tensor:
-    """``x W^T``, on the nonzero columns of a large `weight` only (`torch_sparse`)."""
-    read = sparse.support(weight, _rows(x), outputs=False)
-    return model._linear(x, weight) if read is None else sparse.product(x, weight, read)
-
-
 def _restricted_block(model, block: Attention, params, x: torch.Tensor, rows: slice,
                       positions, n: int, encoder_stream, flags) -> torch.Tensor | None:
     """`attention_block` head by head, each weight on its nonzero rows and columns
@@ -93,7 +83,8 @@ def _restricted_block(model, block: Attention, params, x: torch.Tensor, rows: sl
     dense path: the same floats, but for the order of a BLAS kernel's sums.
     """
     streams = {"self": x, "encoder": encoder_stream}
-    written = {head.label: sparse.support(params[head.label].value, _rows(streams[head.source]))
+    written = {head.label: sparse.support(params[head.label].value,
+                                              sparse.rows(streams[head.source]))
                for head in block.heads}
     if all(where is None for where in written.values()):
         return None
@@ -103,8 +94,8 @@ def _restricted_block(model, block: Attention, params, x: torch.Tensor, rows: sl
         source, weights = streams[head.source], params[head.label]
         q = k = None
         if not model._constant_scores(head):
-            q = _projected(queries, weights.query, model)[:, None]
-            k = _projected(source, weights.key, model)[:, None]
+            q = sparse.linear(queries, weights.query, model._linear)[:, None]
+            k = sparse.linear(source, weights.key, model._linear)[:, None]
         where = written[head.label]
         if where is None:
             where = (slice(0, weights.value.shape[0]), None)

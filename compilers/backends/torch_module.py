@@ -504,10 +504,8 @@ class TorchTransformer(HookedModule):
         readout = self.ir.readout
         rows = x if readout.position == "all" else x[:, :1] if readout.position == "first" \
             else x[:, -1:]
-        matrix = self.readout.matrix
-        read = sparse.support(matrix, rows.numel() // max(1, rows.shape[-1]), outputs=False)
-        values = self._add_bias(self._linear(rows, matrix) if read is None
-                                else sparse.product(rows, matrix, read), self.readout.bias)
+        values = self._add_bias(sparse.linear(rows, self.readout.matrix, self._linear),
+                                self.readout.bias)
         if self.hooked if hooked is None else hooked:
             values = self.unembed.hook_out(values)
         if readout.position != "all":
@@ -601,12 +599,9 @@ class _Full:
         """The MLP at every position: padded products (`_linear`), zero biases skipped;
         a large weight on its nonzero columns (``W_in``: the dims read) and rows (``W_out``:
         the dims written) only (`torch_sparse`)."""
-        rows = x.numel() // max(1, x.shape[-1])
-        read = sparse.support(params.w_in, rows, outputs=False)
-        pre = model._linear(x, params.w_in) if read is None else \
-            sparse.product(x, params.w_in, read)
+        pre = sparse.linear(x, params.w_in, model._linear)
         hidden = torch.relu(model._add_bias(pre, params.b_in))
-        written = sparse.support(params.w_out, rows)
+        written = sparse.support(params.w_out, sparse.rows(x))
         if written is None:
             return model._add_bias(x + model._linear(hidden, params.w_out), params.b_out)
         return model._add_bias(sparse.add_at(x, written[0], sparse.product(

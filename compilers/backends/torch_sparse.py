@@ -99,6 +99,18 @@ def support(weight: torch.Tensor, rows: int, *, outputs: bool = True) -> Support
     return Support(kept_rows, columns)
 
 
+def rows(x: torch.Tensor) -> int:
+    """The rows of a product with `x`: its entries over its last dim."""
+    return x.numel() // max(1, x.shape[-1])
+
+
+def linear(x: torch.Tensor, weight: torch.Tensor, dense) -> torch.Tensor:
+    """``x W^T`` with every output (an MLP's hidden units, a head's queries, a read-out):
+    on `weight`'s nonzero columns where `support` finds it pays, else ``dense(x, weight)``."""
+    read = support(weight, rows(x), outputs=False)
+    return dense(x, weight) if read is None else product(x, weight, read)
+
+
 def take(x: torch.Tensor, columns: slice | list[int]) -> torch.Tensor:
     """``x[..., columns]``: a view for a slice, one gather for a list."""
     if isinstance(columns, slice):

@@ -43,20 +43,12 @@ from compilers.ir import (
     matrix,
 )
 from compilers.runs import generate
-from languages.strategies import turing_machines
 from languages.turing import parse_machine, run, trace
-
-
-@st.composite
-def machines_and_words(draw, max_length: int = 4):
-    machine = draw(turing_machines(max_states=3, min_symbols=1, max_symbols=3, min_halting=0,
-                                   allow_undefined=True))
-    word = draw(st.text(alphabet="".join(machine.symbols), max_size=max_length))
-    return machine, word
+from tests.compilers.backends.test_lookups_generate import machines_and_words
 
 
 @settings(max_examples=8, deadline=None)
-@given(machines_and_words(), st.integers(0, 120))
+@given(machines_and_words(max_length=4), st.integers(0, 120))
 def test_streamed_float_run_equals_the_interpreter_and_the_dense_generator(pair, steps):
     machine, word = pair
     construction = tm.build(machine, word)
@@ -77,7 +69,7 @@ def test_streamed_bb2_4_prefix_equals_the_interpreter():
 
 
 @settings(max_examples=8, deadline=None)
-@given(machines_and_words(), st.integers(0, 60))
+@given(machines_and_words(max_length=4), st.integers(0, 60))
 def test_decoder_without_trace_verified_equals_the_interpreter(pair, steps):
     machine, word = pair
     construction = tm.build(machine, word)
