@@ -22,11 +22,15 @@ every entry of its weight arrays; ours: the dense count of `compile` and
 ours: the Cookbook's count, `compilers.library.size`), and the forward time
 on that batch (float32, CPU, the best of ``--repeats`` after three untimed
 calls: tracr's jitted JAX forward, whose jit compilation, in its first call,
-is counted in neither its compile time nor its forward time; our module under
-``torch.inference_mode``, which compiles nothing at its first call). Each
-cell runs in a fresh child process; tracr compiles a tiny program first, untimed,
-so that JAX's start-up is not counted as its compile time. Both run on one
-CPU thread (``torch.set_num_threads(1)``; XLA's single-threaded CPU flags), so
+is counted in neither its compile time nor its forward time; ours frozen
+(`compilers.backends.torch_frozen`: a snapshot of the module's weights, its
+forward at L generated as one function on numpy's kernels), whose freezing and
+generation are counted in its compile time; the eager module's forward under
+``torch.inference_mode`` is reported beside it, with the largest difference
+between the two's outputs). Each cell runs in a fresh child process; tracr
+compiles a tiny program first, untimed, so that JAX's start-up is not counted
+as its compile time. Both run on one CPU thread (``torch.set_num_threads(1)``;
+XLA's single-threaded CPU flags; numpy's BLAS by ``OPENBLAS_NUM_THREADS``), so
 that a shared machine's load disturbs both alike; and where both ran, a third
 child (``--paired``, `run_paired`) builds both again and times the two
 forwards alternately, best of 20 each, in one process: the forward ratio to
@@ -57,6 +61,9 @@ import multiprocessing
 import os
 import time
 from fractions import Fraction
+
+# numpy's BLAS on one thread, as torch and XLA (read when numpy loads, just below)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
@@ -131,6 +138,7 @@ def run_ours(name: str, L: int, words: int, seed: int, repeats: int, max_params:
              attention: str = "average-hard", calls: dict | None = None) -> dict:
     import torch
 
+    from compilers.backends.torch_frozen import freeze
     from compilers.backends.torch_module import TorchTransformer
     from compilers.library import size
     from compilers.programs.rasp_compile import compile_rasp
@@ -150,6 +158,8 @@ def run_ours(name: str, L: int, words: int, seed: int, repeats: int, max_params:
         out["skipped"] = f"{params} dense parameters > --max-params"
         return out
     module = TorchTransformer(compiled.transformer, dtype="float32")
+    frozen = freeze(module)
+    frozen.source(L + 1, L)  # the generated forward at this length (BOS and L tokens)
     out["compile_s"] = time.perf_counter() - start
     batch = inputs(name, vocab, L, words, seed)
     ids = module.encode_tokens([[compiled.bos, *(compiled.tokens[x] for x in xs)]
@@ -157,9 +167,13 @@ def run_ours(name: str, L: int, words: int, seed: int, repeats: int, max_params:
     with torch.inference_mode():
         for _ in range(3):
             module(ids, n=L)
-        out["forward_s"], result = _best_of(repeats, lambda: module(ids, n=L))
+            frozen(ids, n=L)
+        out["eager_forward_s"], eager = _best_of(repeats, lambda: module(ids, n=L))
+        out["forward_s"], result = _best_of(repeats, lambda: frozen(ids, n=L))
+    out["frozen_eager_max_diff"] = max(float((result.outputs[o] - eager.outputs[o]).abs().max())
+                                       for o in compiled.outputs)
     if calls is not None:  # for `run_paired`
-        calls["ours"] = lambda: _inference(lambda: module(ids, n=L))
+        calls["ours"] = lambda: _inference(lambda: frozen(ids, n=L))
     columns = [result.outputs[o].double().numpy() for o in compiled.outputs]
     right = 0
     for b, xs in enumerate(batch):
@@ -275,8 +289,12 @@ def _shown(result: dict) -> str:
         return text + f", not run ({result['skipped']})"
     if "beta" in result:
         text += f", beta {result['beta']:.4g}"
-    return text + f", forward {result['forward_s'] * 1e3:.2f} ms, right " \
-                  f"{result['accuracy']:.3f}"
+    if "eager_forward_s" in result:
+        text += f", forward {result['forward_s'] * 1e3:.2f} ms (frozen; eager " \
+                f"{result['eager_forward_s'] * 1e3:.2f} ms)"
+    else:
+        text += f", forward {result['forward_s'] * 1e3:.2f} ms"
+    return text + f", right {result['accuracy']:.3f}"
 
 
 def main(argv=None) -> None:

@@ -241,6 +241,8 @@ def pattern(model, heads, masked, blind, positions, n, flags, *, rows_key=None
     kind = heads[0].kind
     if isinstance(kind, Softmax):
         return _unseen(torch.softmax(masked, dim=-1), blind)
+    if masked.shape[-1] == 0:  # no key at all (no positions): no weight
+        return masked
     best = masked.max(dim=-1, keepdim=True).values
     below = best - masked  # >= 0 where visible, +inf elsewhere
     if kind.gap is not None:

@@ -144,6 +144,15 @@ def _columns(indices: list[int]) -> slice | list[int]:
     return indices
 
 
+def _check_token_ids(inputs: torch.Tensor, tokens: int) -> None:
+    """Token ids outside ``0 .. tokens-1`` are an `EvaluationError` (a lookup in the
+    (position, token) table would read another position's row, silently)."""
+    if inputs.numel():
+        low, high = (int(v) for v in torch.aminmax(inputs))
+        if low < 0 or high >= tokens:
+            raise EvaluationError(f"token ids {low} .. {high}; allowed: 0 .. {tokens - 1}")
+
+
 class _Params(nn.Module):
     """A bag of named, frozen parameters."""
 
@@ -372,6 +381,7 @@ class TorchTransformer(HookedModule):
                 raise EvaluationError(f"{self.ir.label}: token inputs must be a long tensor of "
                                       "ids (see encode_tokens)")
             table = self.embedding.table  # (width, tokens) or (models, width, tokens)
+            _check_token_ids(inputs, table.shape[-1])
             length, tokens = (0, 0) if rows is None else (rows.shape[0], table.shape[1])
             if table.dim() == 2 and rows is not None and tokens <= inputs.shape[0]:
                 # one lookup in a (position, token) table: fewer sums than one per input

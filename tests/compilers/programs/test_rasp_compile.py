@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compilers.backends import make
-from compilers.programs import rasp_compile
+from compilers.programs import rasp_compile, rasp_values
 from compilers.programs.booleans import ProgramCompileError
 from compilers.programs.rasp_compile import compile_rasp
 from compilers.programs.rasp_values import ValueSets
@@ -241,3 +241,27 @@ def test_tracr_lib_programs_equal_the_evaluator_at_length_32(name, data):
 def test_many_drawn_programs_equal_the_evaluator(program, data):
     inputs = data.draw(st.lists(rasp_inputs("abc", max_seq_len=8), min_size=1, max_size=6))
     assert_runs(program, set("abc"), 8, inputs)
+
+
+_exact_numbers = st.one_of(st.integers(-6, 6),
+                           st.fractions(min_value=-3, max_value=3, max_denominator=12))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.frozensets(_exact_numbers, max_size=12), st.frozensets(_exact_numbers, max_size=12),
+       _exact_numbers, _exact_numbers)
+def test_linear_sequence_map_values_equal_every_pair_evaluated(xs, ys, a, b):
+    """The integer-numerator path of `rasp_values` against ``a x + b y`` on every pair."""
+    program = rasp.LinearSequenceMap(rasp.tokens, rasp.indices, a, b)
+    got = rasp_values._linear_product(xs, ys, program.f, a, b)
+    want = frozenset(a * x + b * y for x in xs for y in ys)
+    assert got == want
+    if all(isinstance(v, int) for v in (a, b, *xs, *ys)):
+        assert all(isinstance(v, int) for v in got)  # ints stay ints, as a x + b y gives
+
+
+def test_pair_balance_values_at_length_128_are_every_difference_of_two_fractions_of_w():
+    opens = (lambda n: lib.make_pair_balance(T, "(", ")"))(128)
+    values = ValueSets(set("()"), 128).of(opens)
+    want = {Fraction(d, w) for w in range(1, 129) for d in range(-w, w + 1)} | {0}
+    assert frozenset(rasp_values.flat(values)) == want
