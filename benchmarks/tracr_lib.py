@@ -50,7 +50,8 @@ Needs tracr and JAX beside this project, in a separate environment::
     pip install torch==2.13.0 && pip install -e . tracr-pypi jax
     python -m benchmarks.tracr_lib [--lengths 8,16,32,64,128] [--words 64] [--json]
 
-``--json`` prints one JSON object per line, one line per program and length.
+``--json`` prints one JSON object per line, one line per program and length;
+``--table FILE...`` prints the markdown table of such files and runs nothing.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ import multiprocessing
 import os
 import time
 from fractions import Fraction
+from pathlib import Path
 
 # numpy's BLAS on one thread, as torch and XLA (read when numpy loads, just below)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -297,6 +299,53 @@ def _shown(result: dict) -> str:
     return text + f", right {result['accuracy']:.3f}"
 
 
+def _seconds(value) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 1e3:.1f} ms" if value < 1 else f"{value:.1f} s"
+
+
+def _count(value) -> str:
+    if value is None:
+        return "—"
+    if value >= 10 ** 6:
+        return f"{value / 10 ** 6:.1f}M"
+    return f"{value / 1000:.1f}k" if value >= 1000 else str(value)
+
+
+def _right(result: dict) -> str:
+    if "error" in result:
+        return result["error"]
+    if "skipped" in result:
+        return "compiled, not run"
+    return f"{result['accuracy']:.0%}"
+
+
+def table(rows: list[dict]) -> str:
+    """The markdown table of `--json` rows (docs/benchmarks.md#tracr_lib): the forward ratio
+    from the paired timing (from the two cells' own where the paired one did not finish,
+    marked "unpaired"), ours' eager forward beside it."""
+    lines = ["| program | L | right: ours / tracr | compile: ours / tracr | parameters: ours / "
+             "tracr | layers: ours / tracr | forward (paired): ours / tracr | forward ratio "
+             "tracr/ours | ours eager |",
+             "|---|---:|---|---|---|---|---|---:|---|"]
+    for row in rows:
+        ours, tracr, paired = row.get("ours", {}), row.get("tracr", {}), row.get("paired", {})
+        mine, theirs = paired.get("ours_forward_s"), paired.get("tracr_forward_s")
+        mark = ""
+        if mine is None and "forward_s" in ours and "forward_s" in tracr:
+            mine, theirs, mark = ours["forward_s"], tracr["forward_s"], " (unpaired)"
+        ratio = f"{theirs / mine:.2f}{mark}" if mine and theirs else ""
+        lines.append(
+            f"| {row['program']} | {row['L']} | {_right(ours)} / {_right(tracr)} | "
+            f"{_seconds(ours.get('compile_s'))} / {_seconds(tracr.get('compile_s'))} | "
+            f"{_count(ours.get('params'))} / {_count(tracr.get('params'))} | "
+            f"{ours.get('layers', '—')} / {tracr.get('layers', '—')} | "
+            f"{_seconds(mine)} / {_seconds(theirs)} | {ratio} | "
+            f"{_seconds(ours.get('eager_forward_s'))} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lengths", default="8,16,32,64,128")
@@ -313,7 +362,15 @@ def main(argv=None) -> None:
     parser.add_argument("--paired", type=int, default=20, metavar="REPEATS",
                         help="time both forwards alternately in one process, best of "
                              "REPEATS each (0: not)")
+    parser.add_argument("--table", nargs="+", metavar="JSONL",
+                        help="print the markdown table of earlier --json output files, and "
+                             "run nothing")
     args = parser.parse_args(argv)
+    if args.table:
+        rows = [json.loads(line) for path in args.table
+                for line in Path(path).read_text().splitlines() if line.strip()]
+        print(table(rows))
+        return
     os.environ["XLA_FLAGS"] = ("--xla_cpu_multi_thread_eigen=false "
                                "intra_op_parallelism_threads=1")  # before JAX loads
     rows = []

@@ -61,6 +61,7 @@ stacked weights), token inputs, no encoder, not looped, no hooks registered.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -115,7 +116,7 @@ def _finite(ends: list, dtype) -> None:
     """`ends`: (block label, least, greatest) per block, in order; the first block whose
     stream holds a non-finite value is an `EvaluationError`."""
     for label, low, high in ends:
-        if not (np.isfinite(low) and np.isfinite(high)):
+        if not (math.isfinite(low) and math.isfinite(high)):
             raise EvaluationError(f"{label}: non-finite values in {dtype} (overflow, or a "
                                   "zero variance in layer norm)")
 
@@ -455,13 +456,11 @@ class _Writer:
                           for k, o in enumerate(readout.outputs))
         self(f"outputs = {{{names}}}")
         if self.fired:
-            flags = ", ".join(f"fired_{k}" for k in range(len(self.fired)))
+            flags = [f"fired_{k}" for k in range(len(self.fired))]
             labels = self.constant("LABELS", tuple(self.fired))
-            self(f"fired = np.stack(({flags},), axis=1)")
-            self("seen = fired.any(axis=0).tolist()")
-            self(f"heads = {{label: torch.from_numpy(fired[:, h].copy()) for h, label in "
-                 f"enumerate({labels}) if seen[h]}}")
-            self("suspect = torch.from_numpy(fired.any(axis=1))")
+            self(f"heads = {{label: torch.from_numpy(f) for label, f in zip({labels}, "
+                 f"({', '.join(flags)},)) if f.any()}}")
+            self(f"suspect = torch.from_numpy({' | '.join(flags)})")
         else:
             self("heads = {}")
             self("suspect = torch.zeros(B, dtype=torch.bool)")

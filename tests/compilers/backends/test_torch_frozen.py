@@ -45,12 +45,12 @@ def test_drawn_transformers_match_the_exact_backend(model, sequence):
 def test_a_batch_equals_the_eager_forward_row_by_row(model, batch, data):
     length = data.draw(st.integers(1, 6))
     batch = [(w * length)[:length] for w in batch]
-    module = TorchTransformer(model, dtype="float32")
+    module = TorchTransformer(model, dtype="float64")
     ids = module.encode_tokens(batch)
     eager, frozen = module(ids, n=length), freeze(module)(ids, n=length)
     for name, value in eager.outputs.items():
-        assert torch.allclose(frozen.outputs[name], value, atol=1e-5, rtol=1e-5), name
-    assert torch.allclose(frozen.stream, eager.stream, atol=1e-5, rtol=1e-5)
+        assert torch.allclose(frozen.outputs[name], value, atol=1e-9, rtol=1e-9), name
+    assert torch.allclose(frozen.stream, eager.stream, atol=1e-9, rtol=1e-9)
     assert torch.equal(frozen.suspect, eager.suspect)
 
 
