@@ -313,7 +313,7 @@ def _count(value) -> str:
     return f"{value / 1000:.1f}k" if value >= 1000 else str(value)
 
 
-def _right(result: dict) -> str:
+def _right_cell(result: dict) -> str:
     if "error" in result:
         return result["error"]
     if "skipped" in result:
@@ -337,7 +337,7 @@ def table(rows: list[dict]) -> str:
             mine, theirs, mark = ours["forward_s"], tracr["forward_s"], " (unpaired)"
         ratio = f"{theirs / mine:.2f}{mark}" if mine and theirs else ""
         lines.append(
-            f"| {row['program']} | {row['L']} | {_right(ours)} / {_right(tracr)} | "
+            f"| {row['program']} | {row['L']} | {_right_cell(ours)} / {_right_cell(tracr)} | "
             f"{_seconds(ours.get('compile_s'))} / {_seconds(tracr.get('compile_s'))} | "
             f"{_count(ours.get('params'))} / {_count(tracr.get('params'))} | "
             f"{ours.get('layers', '—')} / {tracr.get('layers', '—')} | "
