@@ -70,7 +70,7 @@ import torch
 from compilers.backends import torch_sparse as sparse
 from compilers.backends.common import EvaluationError, require_length
 from compilers.backends.torch_attention import _masked_mean, hidden_keys, refuse_ties
-from compilers.backends.torch_module import TorchPass
+from compilers.backends.torch_module import TorchPass, _check_token_ids
 from compilers.ir import MLP, AverageHard, Hard, LayerNorm, Softmax, TokenEmbedding
 
 BIG_PRODUCT = sparse.SPARSE_MACS  # multiply-adds from which a product is torch's
@@ -187,6 +187,7 @@ class Frozen:
         writer.write()
         text = "def forward(ids):\n" + "\n".join(writer.lines) + "\n"
         scope = {"np": np, "torch": torch, "TorchPass": TorchPass,
+                 "_check_token_ids": _check_token_ids,
                  "EvaluationError": EvaluationError, "refuse_ties": refuse_ties,
                  "_finite": _finite, "_torch_rule": _torch_rule, "_product": _product,
                  **writer.constants}
@@ -236,10 +237,7 @@ class _Writer:
         rows = (model._positional_rows(P, self.n) if model.ir.positions is not None
                 else table.new_zeros(P, W))
         combined = (rows[:, None, :] + table.T[None]).reshape(P * tokens, W)
-        self("low, high = int(ids.min()), int(ids.max())")
-        self(f"if low < 0 or high >= {tokens}:")
-        self(f"    raise EvaluationError(f'token ids {{low}} .. {{high}}; allowed: 0 .. "
-             f"{tokens - 1}')")
+        self(f"_check_token_ids(torch.from_numpy(ids), {tokens})")
         offsets = torch.arange(0, P * tokens, tokens)
         self(f"x = {self.array('EMBED', combined)}.take((ids + "
              f"{self.array('OFFSETS', offsets)}).reshape(-1), axis=0)")

@@ -24,10 +24,9 @@ from compilers.ir import (
 )
 from compilers.ir.strategies import transformers
 from compilers.programs.rasp_compile import compile_rasp
-from languages import rasp
 from languages.rasp_strategies import rasp_inputs, rasp_programs
 from tests.compilers.backends.exact_oracle import assert_matches_exact, with_twins, words
-from tests.compilers.programs.test_rasp_compile import LIB, agree, decoded, every_input
+from tests.compilers.programs.test_rasp_compile import LIB, assert_decodes, every_input
 
 
 @settings(max_examples=40, deadline=None)
@@ -57,22 +56,15 @@ def test_a_batch_equals_the_eager_forward_row_by_row(model, batch, data):
 def _run_rasp(program, vocab, n, inputs, *, causal=False, attention="average-hard"):
     compiled = compile_rasp(program, vocab=vocab, max_seq_len=n, causal=causal,
                             attention=attention)
-    by_length: dict = {}
-    for xs in inputs:
-        by_length.setdefault(len(xs), []).append(list(xs))
     for dtype in ("float64", "float32"):
         frozen = freeze(TorchTransformer(compiled.transformer, dtype=dtype))
-        for length, group in by_length.items():
-            ids = frozen.module.encode_tokens([[compiled.bos, *(compiled.tokens[x] for x in xs)]
-                                               for xs in group])
-            result = frozen(ids, n=length)
+
+        def forward(rows, length, frozen=frozen):
+            result = frozen(frozen.module.encode_tokens(rows), n=length)
             assert not result.suspect.any()
-            outputs = {o: v.double().tolist() for o, v in result.outputs.items()}
-            for b, xs in enumerate(group):
-                expected = rasp.evaluate(program, xs, causal=causal, exact=True)
-                got = decoded(compiled, outputs, b, length, rounded=True,
-                              nearest=attention == "softmax")
-                assert agree(got, expected, tolerance=1e-5), (dtype, xs, got, expected)
+            return {o: v.double().tolist() for o, v in result.outputs.items()}
+        assert_decodes(program, compiled, inputs, forward, causal=causal, rounded=True,
+                       nearest=attention == "softmax", tolerance=1e-5, where=dtype)
 
 
 @pytest.mark.parametrize("name", sorted(LIB))

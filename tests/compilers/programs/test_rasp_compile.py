@@ -58,24 +58,34 @@ def agree(got: list, expected: list, *, tolerance: float = 0.0) -> bool:
     return True
 
 
+def assert_decodes(program, compiled, inputs: list, forward, *, causal: bool = False,
+                   rounded: bool, nearest: bool = False, tolerance: float = 0.0,
+                   where: str = "") -> None:
+    """Every input, run as ``forward(rows, length)`` (token rows with the BOS, one call per
+    input length; it returns the outputs), decodes (`decoded`) to the evaluator's values."""
+    by_length: dict = {}
+    for xs in inputs:
+        by_length.setdefault(len(xs), []).append(list(xs))
+    for length, group in by_length.items():
+        rows = [[compiled.bos, *(compiled.tokens[x] for x in xs)] for xs in group]
+        outputs = forward(rows, length)
+        for b, xs in enumerate(group):
+            expected = rasp.evaluate(program, xs, causal=causal, exact=True)
+            got = decoded(compiled, outputs, b, length, rounded=rounded, nearest=nearest)
+            assert agree(got, expected, tolerance=tolerance), (where, xs, got, expected)
+
+
 def assert_runs(program, vocab, n: int, inputs: list, *, causal: bool = False,
                 backends=("exact", "torch")) -> None:
     """Every input, on every backend, equals the evaluator's values at every position."""
     compiled = compile_rasp(program, vocab=vocab, max_seq_len=n, causal=causal)
-    by_length: dict = {}
-    for xs in inputs:
-        by_length.setdefault(len(xs), []).append(list(xs))
     for backend in backends:
         runner = make(backend, compiled.transformer,
                       **({"dtype": "float64"} if backend == "torch" else {}))
-        for length, group in by_length.items():
-            rows = [[compiled.bos, *(compiled.tokens[x] for x in xs)] for xs in group]
-            result = runner.forward(rows, n=length)
-            for b, xs in enumerate(group):
-                expected = rasp.evaluate(program, xs, causal=causal, exact=True)
-                got = decoded(compiled, result.outputs, b, length, rounded=backend != "exact")
-                tol = 0 if backend == "exact" else 1e-9
-                assert agree(got, expected, tolerance=tol), (backend, xs, got, expected)
+        assert_decodes(program, compiled, inputs,
+                       lambda rows, length, r=runner: r.forward(rows, n=length).outputs,
+                       causal=causal, rounded=backend != "exact",
+                       tolerance=0 if backend == "exact" else 1e-9, where=backend)
 
 
 def every_input(vocab, up_to: int) -> list:
