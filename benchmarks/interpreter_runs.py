@@ -41,7 +41,7 @@ import torch
 
 from benchmarks.subleq_calculator import calculator
 from compilers.constructions import subleq, tm
-from compilers.constructions.tm_decode import TMDecoder, row_fields
+from compilers.constructions.tm_decode import TMDecoder, row_reader
 from compilers.runs import backend_for, generate, loop
 from languages import subleq as reference
 from languages.turing import parse_machine, run
@@ -145,7 +145,7 @@ def bb5_section(args) -> dict:
 
 def stream_tm(construction, word: str, max_steps: int) -> dict:
     """A Turing-machine run through the decoder in torch float64 with ``lookups='index'``,
-    each step on Python floats (`lookups_step.FloatStep.push_rows`) and checked as it is
+    each step on Python floats (`lookups_step.FloatStep.push_one`) and checked as it is
     decoded against the machine's rule (`tm_decode.TMDecoder`, ``verify=True``), no
     trace kept: what `compilers.runs.generate` does for one word, without its trace.
 
@@ -161,14 +161,14 @@ def stream_tm(construction, word: str, max_steps: int) -> dict:
     if fast is None or generator._feedback is None:
         raise SystemExit("error: the float step does not cover this decoder")
     feedback = generator._feedback.tolist()
-    layout, outputs = construction.layout, construction.transformer.readout.outputs
+    read = row_reader(construction.layout, construction.transformer.readout.outputs)
     decoder = TMDecoder(construction, word, max_steps, keep_trace=False, verify=True)
     vector = be.inputs([encoded.first]).tolist()[0]
     position = 0
     start = time.perf_counter()
     while True:
-        (row,) = fast.push_rows([vector])
-        decoder.feed(position, row_fields(layout, outputs, row, position))
+        row = fast.push_one(vector)
+        decoder.feed(position, read(row, position))
         if decoder.done or position == max_steps + 1:
             break
         vector = [row[c] for c in feedback]

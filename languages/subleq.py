@@ -310,9 +310,73 @@ def word_width(program: Program, *, max_steps: int, input: bytes | str = b"",
 # ---- the interpreters ------------------------------------------------------------------
 
 
-def _execute(program, max_steps, input, bits, every_step=False) -> Iterator[SubleqResult]:
-    """Yield the final SubleqResult, or with `every_step` one after each step instead."""
-    max_steps = check_int("max_steps", max_steps, 0, MAX_STEPS)
+@dataclass(frozen=True, kw_only=True)
+class Snapshot:
+    """A run's whole state after `steps` instructions (fewer where it halted first):
+    what a machine resumed there needs besides the program and its input.
+
+    Attributes:
+        steps: the instructions executed.
+        pc: the next instruction's address.
+        memory: the memory words.
+        output: the bytes printed so far.
+        inputs: the input instructions executed (those past the end of the input read -1).
+        printed: the byte the last instruction printed, or None (it printed nothing).
+        halted: whether the machine has halted (it executes no further instruction).
+    """
+
+    steps: int
+    pc: int
+    memory: tuple[int, ...]
+    output: bytes
+    inputs: int
+    printed: int | None
+    halted: bool
+
+
+def snapshot(program: Program, *, steps: int, input: bytes | str = b"",
+             bits: int | None = None, at: Snapshot | None = None) -> Snapshot:
+    """The state of `program`'s run after `steps` instructions (`run`'s arguments), or
+    fewer where it halts first; `at`: a snapshot of the same run to continue from (then
+    `steps` counts from the run's start, and is at least ``at.steps``)."""
+    step, memory, bits, reader = _start(program, input, bits)
+    pc, done, output, printed = 0, 0, bytearray(), None
+    if at is not None:
+        if not isinstance(at, Snapshot):
+            raise ProgramError(f"at must be a Snapshot, got {type(at).__name__}")
+        if len(at.memory) != len(memory):
+            raise ProgramError(f"the snapshot has {len(at.memory)} memory words; the "
+                               f"program has {len(memory)}")
+        memory, pc, done, printed = list(at.memory), at.pc, at.steps, at.printed
+        output, reader.calls = bytearray(at.output), at.inputs
+    steps = check_int("steps", steps, done, MAX_STEPS)
+    while not _halted(step, program, memory, pc) and done < steps:
+        before = len(output)
+        pc, done = step(program, memory, pc, bits, reader, output), done + 1
+        printed = output[-1] if len(output) > before else None
+    return Snapshot(steps=done, pc=pc, memory=tuple(memory), output=bytes(output),
+                    inputs=reader.calls, printed=printed,
+                    halted=_halted(step, program, memory, pc))
+
+
+class _Reader:
+    """The input bytes one at a time (``next(reader, -1)``), counting the calls."""
+
+    def __init__(self, data: bytes):
+        self.data, self.calls = data, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> int:
+        self.calls += 1
+        if self.calls > len(self.data):
+            raise StopIteration
+        return self.data[self.calls - 1]
+
+
+def _start(program, input, bits) -> tuple:
+    """``(step, memory, bits, reader)`` at the start of a run, every argument checked."""
     if isinstance(input, str):
         input = input.encode()
     if not isinstance(input, (bytes, bytearray)):
@@ -321,15 +385,27 @@ def _execute(program, max_steps, input, bits, every_step=False) -> Iterator[Subl
         if bits is not None and bits != program.bits:
             raise ProgramError(f"the giannou program has {program.bits}-bit words; run got "
                                f"bits={bits}")
-        step, memory, bits = _giannou_step, list(program.memory), program.bits
-    elif isinstance(program, EsolangProgram):
-        step, memory = _esolang_step, program.initial_memory()
+        return _giannou_step, list(program.memory), program.bits, _Reader(bytes(input))
+    if isinstance(program, EsolangProgram):
+        memory = program.initial_memory()
         if bits is not None:
             bits = check_int("bits", bits, 2, MAX_BITS)
             _check_range(memory, bits)
-    else:
-        raise ProgramError(f"run needs an EsolangProgram or a GiannouProgram, got {program!r}")
-    pc, steps, output, reader = 0, 0, bytearray(), iter(input)
+        return _esolang_step, memory, bits, _Reader(bytes(input))
+    raise ProgramError(f"run needs an EsolangProgram or a GiannouProgram, got {program!r}")
+
+
+def _halted(step, program, memory, pc) -> bool:
+    if step is _esolang_step:
+        return pc < 0 or pc + 2 >= len(memory)
+    return pc == len(program.instructions)
+
+
+def _execute(program, max_steps, input, bits, every_step=False) -> Iterator[SubleqResult]:
+    """Yield the final SubleqResult, or with `every_step` one after each step instead."""
+    max_steps = check_int("max_steps", max_steps, 0, MAX_STEPS)
+    step, memory, bits, reader = _start(program, input, bits)
+    pc, steps, output = 0, 0, bytearray()
     halted = False
     while True:
         if step is _esolang_step:

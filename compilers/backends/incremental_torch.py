@@ -22,6 +22,7 @@ SUBLEQ computers' gadgets absorb.
 from __future__ import annotations
 
 import contextlib
+import operator
 import warnings
 
 import numpy as np
@@ -190,10 +191,16 @@ class TorchOps:
         return result
 
     def same(self, a, b) -> bool:
+        """Every entry of a within `tol` of b's (a NaN entry is within nothing). A row of
+        values is first compared to the bit (most of a loop's are equal; a row equal to
+        the bit is the same row, NaNs included)."""
         if isinstance(a, list):  # a key or query: a few floats
-            tol = self.tol
-            return all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
-        return bool((abs(a - b) <= self.tol).all())
+            if len(a) != len(b):
+                raise ValueError(f"comparing {len(a)} floats with {len(b)}")
+            return all(map(self.tol.__ge__, map(abs, map(operator.sub, a, b))))
+        if a.shape == b.shape and a.tobytes() == b.tobytes():
+            return True
+        return a.size == 0 or bool(abs(a - b).max() <= self.tol)  # NaN: not <= tol
 
     def mean(self, values: list):
         return values[0] if len(values) == 1 else np.mean(np.stack(values), axis=0)

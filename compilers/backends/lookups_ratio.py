@@ -61,7 +61,7 @@ class RatioIndex:
         self.tie, self.tol, self.window, self.label = tie, tol, window, label
         self.size = 0  # keys added
         self.ratios: list = []  # sorted, distinct
-        self.at: dict = {}  # ratio -> [first column, its key, last column, its key]
+        self.at: dict = {}  # ratio -> [(first column, its key)] + [(last, its key)] if later
         self.specials: list[tuple[int, list]] = []  # (column, key)
         self.least = None  # the least |a_j| over plain keys
         self.scanned = 0  # queries answered by `scan` (a measure of what the index missed)
@@ -77,13 +77,17 @@ class RatioIndex:
         if not plain:
             self.specials.append((j, key))
             return
-        ratio = _plain(key[1] / a)
+        ratio = key[1] / a
+        if type(ratio) is not float:
+            ratio = _plain(ratio)
         seen = self.at.get(ratio)
         if seen is None:
             bisect.insort(self.ratios, ratio)
-            self.at[ratio] = [j, key, j, key]
+            self.at[ratio] = [(j, key)]
+        elif len(seen) == 1:
+            seen.append((j, key))
         else:
-            seen[2], seen[3] = j, key
+            seen[1] = (j, key)
         a = abs(a)
         if self.least is None or a < self.least:
             self.least = a
@@ -116,16 +120,53 @@ class RatioIndex:
         of the least (exactly the least where `half` is None, the head stating no gap) and
         whether any lies `quarter` .. `three_quarters` from it; None where undecided. Every
         other key is certified at least the gap (``2 half``) from the least, so it is
-        neither (`candidates`)."""
-        found = self._found(q, 0.0 if half is None else 2 * half)
-        if found is None:
+        neither.
+
+        The candidates and the certificate of `_found`, written out for the decoder's
+        step (one call per hard head per position): the same keys, the same products
+        summed in the same order, the same comparisons (``bound > best - c`` as ``-bound
+        < least + c``, negation being exact), without the intermediate lists."""
+        specials = self.specials
+        if len(specials) > MAX_SPECIALS or len(q) < 2:
             return None
-        scores = [-s for s, _ in found[0]]  # |<q, k_j>|
-        least = min(scores)
+        y, tol = q[1], self.tol
+        if abs(y) <= tol:
+            return None
+        target = -q[0] / y
+        if type(target) is not float:
+            target = _plain(target)
+        ratios = self.ratios
+        if self.window:
+            window = self.window * max(1, abs(target))
+            lo = bisect.bisect_left(ratios, target - window)
+            hi = bisect.bisect_right(ratios, target + window, lo)
+        else:
+            lo = bisect.bisect_left(ratios, target)
+            hi = lo + 1 if lo < len(ratios) and ratios[lo] == target else lo
+        keys = specials[:]  # (column, key) of every candidate
+        at = self.at
+        for r in ratios[lo:hi]:
+            keys += at[r]
+        if not keys:
+            return None
+        if len(q) == 3:  # Pérez's keys: the same products, added left to right
+            q0, q1, q2 = q
+            found = [(abs(q0 * k[0] + q1 * k[1] + q2 * k[2]), j) for j, k in keys]
+        else:
+            mul = operator.mul
+            found = [(abs(sum(map(mul, q, k))), j) for j, k in keys]
+        least = min(found)[0]
+        if lo > 0 or hi < len(ratios):  # as in `_found`
+            d = min(abs(ratios[lo - 1] - target) if lo > 0 else math.inf,
+                    abs(ratios[hi] - target) if hi < len(ratios) else math.inf)
+            margin = 0.0 if half is None else 2 * half
+            certified = margin - margin * SLACK if tol else margin
+            if self.least * abs(y) * d < least + (certified or tol):
+                return None
         if half is None:
-            return [j for s, (_, j) in zip(scores, found[0], strict=True) if s - least == 0], False
+            return [j for s, j in found if s - least == 0], False
         winners, fired = [], False
-        for s, (_, j) in zip(scores, found[0], strict=True):
+        for s, j in found:
             d = s - least
             if d < half:
                 winners.append(j)
@@ -154,10 +195,7 @@ class RatioIndex:
         scored = [(-abs(sum(map(mul, q, key))), j) for j, key in specials]
         at = self.at
         for r in ratios[lo:hi]:
-            first, key, last, last_key = at[r]
-            scored.append((-abs(sum(map(mul, q, key))), first))
-            if last != first:
-                scored.append((-abs(sum(map(mul, q, last_key))), last))
+            scored += [(-abs(sum(map(mul, q, key))), j) for j, key in at[r]]
         if not scored:
             return None
         best = max(scored)[0]

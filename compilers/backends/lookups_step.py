@@ -144,6 +144,7 @@ class FloatStep:
         self.heads = [[self._hard_function(plan, b) for plan in hards]
                       for b in range(self.batch)]
         self.scans = 0  # queries the index could not certify, run over every cached key
+        self._bad = self._non_finite
         self._positions: tuple[int, list] | None = None
 
     # -- one position ---------------------------------------------------------------
@@ -171,6 +172,20 @@ class FloatStep:
                 out.append(step(row, vector, position, self.sums[b], self.heads[b], bad))
         self.g.position += 1
         return out
+
+    def push_one(self, vector: list) -> list:
+        """`push_rows` for a batch of one: ``push_rows([vector])[0]``, the positional row
+        taken from the window `_row` keeps without a call where it holds this position
+        (a streamed run makes millions of these calls)."""
+        position = self.g.position
+        first, rows = self._positions or (0, None)
+        at = position - first
+        if (rows is None or not 0 <= at < len(rows) or self.batch != 1
+                or len(vector) != len(self.columns)):
+            return self.push_rows([vector])[0]
+        self.g.position = position + 1
+        return self._step(rows[at], vector, position, self.sums[0], self.heads[0],
+                          self._bad)
 
     def _non_finite(self, block: int):
         raise EvaluationError(f"{self.labels[block]}: non-finite values at position "
@@ -237,9 +252,12 @@ class FloatStep:
                 flagged = torch.zeros(self.batch, dtype=torch.bool)
                 flagged[b] = True
                 g.flags.mark(label, flagged)
-            if tie is None and len(winners) > 1:
+            if len(winners) == 1:
+                chosen = winners[0]
+            elif tie is None:
                 argmax_positions(head, sorted(winners))  # raises, naming the positions
-            chosen = min(winners) if tie == "first" else max(winners)
+            else:
+                chosen = min(winners) if tie == "first" else max(winners)
             if how == "self":
                 return values[chosen * width:(chosen + 1) * width]
             return values[chosen].tolist()

@@ -152,12 +152,17 @@ class SubleqConstruction:
         self.layout.fits(program)
         return program, bytes(data)
 
-    def encode(self, input) -> np.ndarray:
-        """The punchcard (columns x input dims, ints) of a prepared input."""
+    def encode(self, input, *, at=None) -> np.ndarray:
+        """The punchcard (columns x input dims, ints) of a prepared input; `at`: a
+        `languages.subleq.Snapshot` of its run (`reference.snapshot`), to resume it there:
+        the punchcard the looped model holds after that many loops."""
         program, data = input
+        if at is not None and not isinstance(at, reference.Snapshot):
+            raise SubleqInputError(f"at must be a languages.subleq.Snapshot, got "
+                                   f"{type(at).__name__}")
         if self.semantics == "giannou":
-            return self.layout.punchcard(program)
-        return self.layout.punchcard(program, data)
+            return self.layout.punchcard(program, at=at)
+        return self.layout.punchcard(program, data, at=at)
 
     def decode(self, stream, index: dict, input) -> Decoded:
         """The machine state read back from a stream (floats, Fractions or exact ±1)."""

@@ -203,8 +203,13 @@ class EsolangLayout:
                                    f"{self.input_size} (build it with input_size >= "
                                    f"{len(data)})")
 
-    def punchcard(self, program, input: bytes = b"") -> np.ndarray:
-        """The input matrix for `program`; input byte r at column M + 1 + r, then -1s."""
+    def punchcard(self, program, input: bytes = b"", *, at=None) -> np.ndarray:
+        """The input matrix for `program`; input byte r at column M + 1 + r, then -1s.
+
+        `at`: a `languages.subleq.Snapshot` of the run on this input: the punchcard of
+        the machine resumed there (its memory, pc, input read and last printed byte in
+        the scratchpad's state), which is what the looped model's stream holds after
+        that many loops (a resumed run's first loop is the next one)."""
         self.fits(program)
         self.fits_input(input)
         L, N, M = self.position, self.bits, self.memory
@@ -214,20 +219,28 @@ class EsolangLayout:
         card[:, dims["one"]] = 1
         s = self.scratch_column
         card[s, dims["scratch"]] = 1
-        for i, word in enumerate(program.initial_memory()):
+        memory, pc = program.initial_memory(), 0
+        if at is not None:
+            memory, pc = at.memory, at.pc
+            self.fits(type(program)(memory=tuple(memory)))  # its words in range
+        for i, word in enumerate(memory):
             card[i, dims["memcol"]] = 1
             card[i, [dims[d] for d in n["pos"]]] = code(i, L)
             card[i, [dims[d] for d in n["v"]]] = code(word, N)
-        card[s, [dims[d] for d in n["pcw"]]] = code(0, N)
+        card[s, [dims[d] for d in n["pcw"]]] = code(pc, N)
         for k, part in enumerate(("q0", "q1", "q2")):
-            card[s, [dims[d] for d in n[part]]] = code(k, L)
-        card[s, dims["halt"]] = int(M < 3)
+            card[s, [dims[d] for d in n[part]]] = code(pc + k, L)
+        card[s, dims["halt"]] = int(pc < 0 or pc + 2 >= M)
+        if at is not None and at.printed is not None:
+            card[s, dims["outv"]] = 1
+            card[s, [dims[d] for d in n["out"]]] = code(at.printed, OUT_BITS)
         J = self.input_position
         for r in range(self.input_size + 1):
             byte = input[r] if r < len(input) else -1
             card[s + 1 + r, [dims[d] for d in n["ipos"]]] = code(r, J)
             card[s + 1 + r, [dims[d] for d in n["inb"]]] = code(byte, N)
-        card[s, [dims[d] for d in n["inptr"]]] = code(0, J)
+        read = 0 if at is None else min(at.inputs, self.input_size)  # stays on the last
+        card[s, [dims[d] for d in n["inptr"]]] = code(read, J)
         return card
 
     def decode(self, stream, index: dict, program) -> Decoded:

@@ -133,8 +133,9 @@ class GiannouLayout:
             raise SubleqSizeError(f"the program has {k} instructions and {m} memory words; "
                                   f"the punchcard holds at most {self.slots} and {self.memory}")
 
-    def punchcard(self, program) -> np.ndarray:
-        """The input matrix (columns, input dims) of ints for `program`."""
+    def punchcard(self, program, *, at=None) -> np.ndarray:
+        """The input matrix (columns, input dims) of ints for `program`; `at`: a
+        `languages.subleq.Snapshot` of its run, to resume there (its memory and pc)."""
         self.fits(program)
         L, N = self.position, self.bits
         dims = {d: k for k, d in enumerate(self.inputs())}
@@ -143,7 +144,8 @@ class GiannouLayout:
         card[0, dims["scratch"]] = 1
         for j in range(1, self.columns):
             card[j, [dims[d] for d in bits_of("pos", L)]] = code(j, L)
-        memory = list(program.memory) + [0] * (self.memory - len(program.memory)) + [0]
+        words = program.memory if at is None else at.memory
+        memory = list(words) + [0] * (self.memory - len(words)) + [0]
         for i, word in enumerate(memory):
             card[1 + i, dims["memcol"]] = 1
             card[1 + i, [dims[d] for d in bits_of("v", N)]] = code(word, N)
@@ -154,7 +156,8 @@ class GiannouLayout:
             column = self.first_slot + slot
             for prefix, target in (("ia", 1 + a), ("ib", 1 + b), ("ic", self.first_slot + c)):
                 card[column, [dims[d] for d in bits_of(prefix, L)]] = code(target, L)
-        card[0, [dims[d] for d in bits_of("pc", L)]] = code(self.first_slot, L)
+        pc = 0 if at is None else at.pc
+        card[0, [dims[d] for d in bits_of("pc", L)]] = code(self.first_slot + pc, L)
         return card
 
     def decode(self, stream: np.ndarray, index: dict, program) -> Decoded:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 
 import numpy as np
 
@@ -66,13 +67,36 @@ def row_fields(layout, outputs: tuple[str, ...], row, position: int) -> tuple:
     """`fields` of one example's float read-out `row` (a sequence of floats in `outputs`
     order), in plain Python: the one-hot groups by their first largest entry (numpy's
     argmax), the head ``h_p/(p+1)`` times ``p + 1`` rounded half to even (``np.rint``)."""
+    return row_reader(layout, outputs)(row, position)
+
+
+@functools.lru_cache(maxsize=64)
+def row_reader(layout, outputs: tuple[str, ...]):
+    """`row_fields` for one layout and read-out: ``read(row, position)``, its columns
+    found once (a run of millions of steps calls it once per step)."""
     (s0, s1), (y0, y1), (w0, w1), at = _plain_columns(layout, outputs)
-    picked = [row[c] for c in at]
-    groups = picked[s0:s1], picked[y0:y1], picked[w0:w1]
-    state, symbol, wrote = (g.index(max(g)) for g in groups)  # the first largest entry
-    move, head, undef = picked[w1:]
-    return (state, symbol, wrote, float(move), round(head * (position + 1)),
-            undef > 0.5)
+    states, symbols, wrote = (_first_largest(at[a:b]) for a, b in ((s0, s1), (y0, y1),
+                                                                     (w0, w1)))
+    move, head, undef = at[w1:]
+
+    def read(row, position):
+        return (states(row), symbols(row), wrote(row), float(row[move]),
+                round(row[head] * (position + 1)), row[undef] > 0.5)
+
+    return read
+
+
+def _first_largest(columns: list[int]):
+    """``row -> k``: the first largest of ``row[columns[k]]`` (a group of one: 0)."""
+    if len(columns) == 1:
+        return lambda row: 0
+    group = operator.itemgetter(*columns)  # a tuple of the entries, made in C
+
+    def first_largest(row):
+        values = group(row)
+        return values.index(max(values))
+
+    return first_largest
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,0 +1,242 @@
+"""A SUBLEQ run through the looped transformer in segments, each resumed from the interpreter.
+
+The esolang computer's error correction (`compilers.constructions.subleq_gadgets`)
+leaves, after every loop, a punchcard that is exactly the encoded machine
+state: in float64 the stream after loop t equals, bit for bit, the embedding
+of ``construction.encode(input, at=snapshot(t))`` (the calculator program's
+run, checked at every loop, in the tests). So a run can be cut into segments
+``[s, s + m)``: each starts the transformer from the interpreter's snapshot at
+step s, runs m loops (indexed, `lookups='index'`; no dense loop: on a memory
+of tens of thousands of words one would take hours), and ends with its
+**seam**: the whole stream against the encoding of the interpreter's snapshot
+at s + m, entry by entry. A seam of exactly 0
+means the segment's last punchcard is the next segment's first, so segments
+that cover a run compose into the transformer's uninterrupted run (the loop is
+a function of the punchcard), and they can run in any order, on any number of
+cores. Within a segment the printed bytes are read from the stream after each
+loop and compared with what the interpreter printed in those steps; at its end
+the decoded memory, pc and halt.
+
+    python -m benchmarks.subleq_segments --program subleq.dec --bits 16 \\
+        --memory-size 32767 --input '2 2 + . cr bye\\n' --segment 12050000:15000 [--json F]
+    python -m benchmarks.subleq_segments ... --chain 0:16802616:1000 --jobs 16 \\
+        [--record out/eforth_chain.jsonl]
+
+Each ``--segment START:LOOPS`` is reported with its rate and seam; ``--chain
+START:STOP:PIECES`` covers a range with segments run by ``--jobs`` processes
+and says whether they compose (`chain`); ``--record FILE`` keeps each finished
+segment, so a chain stopped (or run a part at a time) goes on where it was.
+Torch runs on one thread per process, as the interpreter does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+import numpy as np
+import torch
+
+from compilers.constructions import subleq
+from compilers.runs import backend_for
+from languages import subleq as reference
+
+
+def seam(construction, runner, x, stream, at) -> float:
+    """The largest difference between `stream` and the stream the model starts from at the
+    interpreter's snapshot `at` (0.0: equal to the bit)."""
+    fresh = backend_for(construction, "torch", module=runner.module)
+    expected = fresh.streams(fresh.start([construction.encode(x, at=at)],
+                                         n=construction.positions))[0]
+    return float(np.abs(stream - expected).max())
+
+
+def segment(construction, program, data: bytes, start: int, loops: int) -> dict:
+    """Loops ``start .. start + loops`` (fewer where the run halts) through the torch
+    transformer, resumed from the interpreter's snapshot at `start` (module docstring)."""
+    bits = construction.layout.bits
+    begin = reference.snapshot(program, steps=start, input=data, bits=bits)
+    end = reference.snapshot(program, steps=start + loops, input=data, bits=bits, at=begin)
+    return between(construction, program, data, begin, end)
+
+
+def between(construction, program, data: bytes, begin, end) -> dict:
+    """The loops from snapshot `begin` to snapshot `end` of one run (`segment`)."""
+    x = construction.prepare((program, data))
+    n, halting = construction.positions, construction.halting([x])
+    runner = backend_for(construction, "torch", lookups="index", dense_every=0)
+    clock = time.perf_counter()
+    state = runner.start([construction.encode(x, at=begin)], n=n)
+    printed = bytearray()
+    first = None
+    for _ in range(end.steps - begin.steps):
+        state = runner.loop(state, n=n)
+        if runner.read(state, [halting.printed])[0, 0] > 0.5:
+            signs = runner.host(runner.read(state, halting.byte))[0] > 0
+            printed.append(sum(1 << t for t, bit in enumerate(signs.tolist()) if bit))
+        if first is None:
+            first = time.perf_counter() - clock
+    seconds = time.perf_counter() - clock
+    done = end.steps - begin.steps
+    stream = runner.streams(state)[0]
+    decoded = construction.decode(stream, runner.index(), x)
+    rate = (done - 1) / (seconds - first) if done > 1 else None
+    return {"start": begin.steps, "stop": end.steps, "loops": done, "seconds": seconds,
+            "first_loop_s": first, "loops_per_s": rate, "printed": printed.decode("latin-1"),
+            "printed_agrees": bytes(printed) == end.output[len(begin.output):],
+            "state_agrees": (decoded.memory == end.memory and decoded.pc == end.pc
+                             and decoded.halted == end.halted),
+            "halted": end.halted, "seam": seam(construction, runner, x, stream, end)}
+
+
+_SHARED: tuple = ()  # (construction, program, data) in each process of `chain`
+
+
+def _share(program, data: bytes, bits: int) -> None:
+    """A worker's start (spawned: nothing inherited): the construction built again."""
+    global _SHARED
+    torch.set_num_threads(1)
+    _SHARED = (subleq.build(program, bits=bits, input_size=len(data)), program, data)
+
+
+def _between(pair: tuple) -> dict:
+    return between(*_SHARED, *pair)
+
+
+def chain(construction, program, data: bytes, start: int, stop: int, pieces: int, *,
+          jobs: int = 1, record: str | None = None) -> dict:
+    """Steps ``start .. stop`` (to the halt, if sooner) as `pieces` segments of equal
+    length, run by `jobs` processes; the snapshots at their bounds are taken in one
+    interpreter pass. ``composed``: every segment agreed and met the next at a seam of
+    0, so together they are the transformer's run over the whole range.
+
+    `record`: a file of finished segments, one JSON line each, written as each one
+    ends; segments it already holds for this program and input are not run again, so a
+    run too long for one sitting accumulates over several (``missing``: those not yet
+    run)."""
+    global _SHARED
+    bits = construction.layout.bits
+    bounds = [reference.snapshot(program, steps=start, input=data, bits=bits)]
+    length = -(-(stop - start) // pieces)
+    while bounds[-1].steps < stop and not bounds[-1].halted:
+        bounds.append(reference.snapshot(program, steps=min(bounds[-1].steps + length, stop),
+                                         input=data, bits=bits, at=bounds[-1]))
+    pairs = list(itertools.pairwise(bounds))
+    key = _fingerprint(program, data, bits)
+    done = _recorded(record, key) if record else {}
+    todo = [pair for pair in pairs if (pair[0].steps, pair[1].steps) not in done]
+    clock = time.perf_counter()
+    if jobs == 1:
+        _SHARED = (construction, program, data)
+        finished = (_between(pair) for pair in todo)
+        for part in finished:
+            _keep(done, part, record, key)
+    else:  # spawned, not forked: a fork of a process that ran torch's threads may hang
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_share,
+                                 initargs=(program, data, bits),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            for future in as_completed([pool.submit(_between, pair) for pair in todo]):
+                _keep(done, future.result(), record, key)
+    parts = [done[pair[0].steps, pair[1].steps] for pair in pairs
+             if (pair[0].steps, pair[1].steps) in done]
+    loops = sum(part["loops"] for part in parts)
+    busy = sum(part["seconds"] for part in parts)
+    return {"start": start, "stop": bounds[-1].steps, "halted": bounds[-1].halted,
+            "loops": loops, "segments": len(pairs), "run_now": len(todo),
+            "missing": len(pairs) - len(parts), "jobs": jobs,
+            "wall_seconds": time.perf_counter() - clock, "busy_seconds": busy,
+            "loops_per_s_per_job": loops / busy if busy else None,
+            "printed": "".join(part["printed"] for part in parts),
+            "composed": len(parts) == len(pairs) and all(
+                part["printed_agrees"] and part["state_agrees"] and part["seam"] == 0.0
+                for part in parts),
+            "parts": parts}
+
+
+def _fingerprint(program, data: bytes, bits: int) -> str:
+    """What a recorded segment belongs to: the program, its input and its word width."""
+    return hashlib.sha256(repr((program, data, bits)).encode()).hexdigest()[:16]
+
+
+def _recorded(record: str, key: str) -> dict:
+    """The segments `record` holds for `key`, by (start, stop) step."""
+    if not os.path.exists(record):
+        return {}
+    with open(record) as f:
+        parts = [json.loads(line) for line in f if line.strip()]
+    return {(part["start"], part["stop"]): part for part in parts if part.get("run") == key}
+
+
+def _keep(done: dict, part: dict, record: str | None, key: str) -> None:
+    done[part["start"], part["stop"]] = part
+    if record:
+        with open(record, "a") as f:
+            f.write(json.dumps({"run": key, **part}) + "\n")
+
+
+def _numbers(parser, flag: str, text: str, count: int) -> tuple[int, ...]:
+    try:
+        numbers = tuple(int(part) for part in text.split(":"))
+    except ValueError:
+        numbers = ()
+    if len(numbers) != count:
+        parser.error(f"{flag} {text!r}: expected {count} integers separated by ':'")
+    return numbers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--program", required=True, help="a SUBLEQ program file (esolang)")
+    parser.add_argument("--input", default="", help="its input text (backslash escapes "
+                        "such as \\n are decoded)")
+    parser.add_argument("--bits", type=int, help="its word width (default: the least "
+                        "that holds its words)")
+    parser.add_argument("--memory-size", type=int, help="pad its memory with zeros to this "
+                        "many words")
+    parser.add_argument("--segment", action="append", default=[], metavar="START:LOOPS",
+                        help="a segment: the interpreter's step to resume at and the loops "
+                        "to run (repeat for several)")
+    parser.add_argument("--chain", metavar="START:STOP:PIECES",
+                        help="steps START..STOP (to the halt, if sooner) as PIECES segments")
+    parser.add_argument("--jobs", type=int, default=1, help="processes for --chain")
+    parser.add_argument("--record", metavar="FILE", help="for --chain: append each finished "
+                        "segment to FILE (JSON lines) and skip those it already holds")
+    parser.add_argument("--json", dest="json_file")
+    args = parser.parse_args()
+    segments = [_numbers(parser, "--segment", text, 2) for text in args.segment]
+    if any(start < 0 or loops < 1 for start, loops in segments):
+        parser.error("--segment: START must be >= 0 and LOOPS >= 1")
+    cover = _numbers(parser, "--chain", args.chain, 3) if args.chain else None
+    if cover and not (0 <= cover[0] < cover[1] and cover[2] >= 1):
+        parser.error(f"--chain {args.chain!r}: need 0 <= START < STOP and PIECES >= 1")
+    if args.jobs < 1:
+        parser.error(f"--jobs {args.jobs}: need at least 1")
+    if args.record and not cover:
+        parser.error("--record goes with --chain")
+    if not segments and not cover:
+        parser.error("give --segment START:LOOPS (one or more) or --chain START:STOP:PIECES")
+    torch.set_num_threads(1)
+    program = reference.load_program(args.program, bits=args.bits,
+                                     memory_size=args.memory_size)
+    data = args.input.encode().decode("unicode_escape").encode("latin-1")  # "\n" etc.
+    construction = subleq.build(program, bits=args.bits, input_size=len(data))
+    result = {"words": len(program.memory), "columns": construction.positions,
+              "segments": [segment(construction, program, data, start, loops)
+                           for start, loops in segments]}
+    if cover:
+        result["chain"] = chain(construction, program, data, *cover, jobs=args.jobs,
+                                record=args.record)
+    print(json.dumps(result, indent=1))
+    if args.json_file:
+        with open(args.json_file, "w") as f:
+            json.dump(result, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

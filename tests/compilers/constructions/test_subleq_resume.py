@@ -1,0 +1,168 @@
+"""Resuming a SUBLEQ run: `languages.subleq.snapshot` and ``encode(input, at=snapshot)``.
+
+Oracles: the step-by-step interpreter (`languages.subleq.states`, which
+`snapshot` does not use) for the snapshots; for the punchcards, the looped
+model's own stream after t loops from the start (dense loops, exact and torch
+float64), which must equal, entry by entry, the stream it starts from at the
+snapshot after t steps. That equality is what lets `benchmarks.subleq_segments`
+compose segments into one run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.subleq_calculator import calculator
+from benchmarks.subleq_segments import chain, segment
+from compilers.constructions import subleq
+from compilers.constructions.subleq_common import SubleqInputError
+from compilers.runs.backends import backend_for
+from languages import subleq as reference
+from languages.errors import LengthError, ProgramError
+from languages.strategies import subleq_programs
+
+
+def _inputs_executed(program, data, steps) -> list[int]:
+    """Input instructions executed after each step, from the stepwise interpreter."""
+    out, count, pc = [], 0, 0
+    memory = program.initial_memory()
+    for pc_after, memory_after, _ in reference.states(program, max_steps=steps, input=data,
+                                                      bits=8):
+        count += memory[pc] == -1
+        out.append(count)
+        pc, memory = pc_after, memory_after
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(subleq_programs(semantics="esolang", max_instructions=4, max_memory=3, bits=8),
+       st.binary(max_size=3), st.integers(0, 30))
+def test_snapshot_is_the_stepwise_interpreters_state(program, data, split):
+    stepwise = list(reference.states(program, max_steps=30, input=data, bits=8))
+    inputs = _inputs_executed(program, data, 30)
+    whole = reference.run(program, max_steps=30, input=data, bits=8)
+    for t in range(len(stepwise) + 1):
+        snap = reference.snapshot(program, steps=t, input=data, bits=8)
+        if t == 0:
+            assert (snap.steps, snap.pc, snap.output, snap.inputs, snap.printed) == (
+                0, 0, b"", 0, None)
+            continue
+        pc, memory, output = stepwise[t - 1]
+        before = stepwise[t - 2][2] if t > 1 else b""
+        assert (snap.steps, snap.pc, snap.memory, snap.output) == (t, pc, memory, output)
+        assert snap.inputs == inputs[t - 1]
+        assert snap.printed == (output[-1] if len(output) > len(before) else None)
+    last = reference.snapshot(program, steps=30, input=data, bits=8)
+    assert (last.halted, last.steps, last.memory, last.pc) == (
+        whole.halted, whole.steps, whole.memory, whole.pc)
+    middle = reference.snapshot(program, steps=split, input=data, bits=8)
+    assert reference.snapshot(program, steps=30, input=data, bits=8, at=middle) == last
+
+
+def test_snapshot_arguments_are_checked_by_name():
+    program = reference.EsolangProgram(memory=(0, 0, -1))
+    early = reference.snapshot(program, steps=0)
+    with pytest.raises(LengthError, match="steps"):
+        reference.snapshot(program, steps=-1)
+    later = reference.snapshot(program, steps=1)
+    with pytest.raises(LengthError, match="steps"):
+        reference.snapshot(program, steps=0, at=later)
+    with pytest.raises(ProgramError, match="memory words"):
+        reference.snapshot(reference.EsolangProgram(memory=(0, 0, -1, 0)), steps=1, at=early)
+    with pytest.raises(ProgramError, match="Snapshot"):
+        reference.snapshot(program, steps=1, at=(0, 0))
+    construction = subleq.build(program, bits=8)
+    with pytest.raises(SubleqInputError, match="Snapshot"):
+        construction.encode(construction.prepare(program), at="step 3")
+
+
+def _streams_meet_snapshots(construction, program, data, backend, steps):
+    """After every loop from the start, the stream equals the stream started at the
+    interpreter's snapshot of that step (a halted run: up to its halt)."""
+    be = backend_for(construction, backend)
+    x = construction.prepare((program, data))
+    n = construction.positions
+    state = be.start([construction.encode(x)], n=n)
+    bits = construction.layout.bits
+    for t in range(1, steps + 1):
+        snap = reference.snapshot(program, steps=t, input=data, bits=bits)
+        if snap.steps < t:
+            return
+        state = be.loop(state, n=n)
+        fresh = be.start([construction.encode(x, at=snap)], n=n)
+        got, want = be.streams(state)[0], be.streams(fresh)[0]
+        assert np.array_equal(got, want), (backend, t, np.argwhere(got != want)[:4])
+        state = be.start([construction.encode(x, at=snap)], n=n)  # and go on from there
+
+
+@settings(max_examples=8, deadline=None)
+@given(subleq_programs(semantics="esolang", max_instructions=4, max_memory=3, bits=8),
+       st.binary(max_size=3))
+def test_esolang_stream_after_t_loops_is_the_punchcard_at_step_t(program, data):
+    construction = subleq.build(program, bits=8, input_size=3)
+    _streams_meet_snapshots(construction, program, data, "torch", 12)
+
+
+@settings(max_examples=3, deadline=None)
+@given(subleq_programs(semantics="esolang", max_instructions=2, max_memory=2, bits=8),
+       st.binary(max_size=2))
+def test_esolang_exact_stream_after_t_loops_is_the_punchcard_at_step_t(program, data):
+    construction = subleq.build(program, bits=8, input_size=2)
+    _streams_meet_snapshots(construction, program, data, "exact", 5)
+
+
+@settings(max_examples=6, deadline=None)
+@given(subleq_programs(semantics="giannou", max_instructions=4, max_memory=3, bits=6))
+def test_giannou_stream_after_t_loops_is_the_punchcard_at_step_t(program):
+    construction = subleq.build(program)
+    _streams_meet_snapshots(construction, program, b"", "torch", 10)
+
+
+def test_a_segment_of_the_calculator_prints_and_meets_the_interpreter_at_its_seam():
+    program, data = calculator(), b"7*6\nq\n"
+    construction = subleq.build(program, input_size=len(data))
+    whole = reference.run(program, max_steps=10**6, input=data, bits=construction.layout.bits)
+    assert whole.halted and b"42" in whole.output
+    lengths = [len(output) for _, _, output in reference.states(
+        program, max_steps=whole.steps, input=data, bits=construction.layout.bits)]
+    last_print = max(t for t in range(1, len(lengths)) if lengths[t] > lengths[t - 1]) + 1
+    start = last_print - 20
+    out = segment(construction, program, data, start, whole.steps)  # on to the halt
+    assert out["loops"] == whole.steps - start and out["halted"]
+    assert out["printed"] and out["printed"].encode("latin-1") == whole.output[
+        lengths[start - 1]:]
+    assert out["printed_agrees"] and out["state_agrees"] and out["seam"] == 0.0
+
+
+@pytest.mark.parametrize("jobs", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_a_chain_of_segments_is_the_whole_run(jobs):
+    program, data = calculator(), b"7*6\nq\n"
+    construction = subleq.build(program, input_size=len(data))
+    whole = reference.run(program, max_steps=10**6, input=data, bits=construction.layout.bits)
+    out = chain(construction, program, data, 0, whole.steps + 50, 4, jobs=jobs)  # to the halt
+    assert out["composed"] and out["halted"] and out["segments"] >= 2
+    assert out["stop"] == out["loops"] == whole.steps
+    assert out["printed"].encode("latin-1") == whole.output
+    starts = [part["start"] for part in out["parts"]]
+    assert starts == sorted(starts) and starts[0] == 0
+
+
+def test_a_recorded_chain_runs_only_the_segments_it_lacks(tmp_path):
+    program, data = calculator(), b"7*6\nq\n"
+    construction = subleq.build(program, input_size=len(data))
+    whole = reference.run(program, max_steps=10**6, input=data, bits=construction.layout.bits)
+    record, stop = tmp_path / "chain.jsonl", whole.steps + 50
+    first = chain(construction, program, data, 0, stop, 4, record=str(record))
+    lines = record.read_text().splitlines()
+    assert first["composed"] and first["run_now"] == first["segments"] == len(lines) > 3
+    other = json.loads(lines[2]) | {"run": "another program"}  # not this run's: ignored
+    record.write_text("\n".join([*lines[:2], json.dumps(other)]) + "\n")
+    again = chain(construction, program, data, 0, stop, 4, record=str(record))
+    assert again["run_now"] == first["segments"] - 2 and again["missing"] == 0
+    assert again["composed"] and again["printed"] == first["printed"]
+    assert [part["seam"] for part in again["parts"]] == [part["seam"] for part in first["parts"]]
