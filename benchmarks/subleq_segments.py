@@ -14,8 +14,9 @@ means the segment's last punchcard is the next segment's first, so segments
 that cover a run compose into the transformer's uninterrupted run (the loop is
 a function of the punchcard), and they can run in any order, on any number of
 cores. Within a segment the printed bytes are read from the stream after each
-loop and compared with what the interpreter printed in those steps; at its end
-the decoded memory, pc and halt.
+loop and compared with what the interpreter printed in those steps, and each
+loop's decoded pc, halt and changed memory words with the interpreter's, run
+in lockstep (`LoopCheck`); at its end the decoded memory, pc and halt.
 
     python -m benchmarks.subleq_segments --program subleq.dec --bits 16 \\
         --memory-size 32767 --input '2 2 + . cr bye\\n' --segment 12050000:15000 [--json F]
@@ -67,19 +68,28 @@ def segment(construction, program, data: bytes, start: int, loops: int) -> dict:
 
 
 def between(construction, program, data: bytes, begin, end) -> dict:
-    """The loops from snapshot `begin` to snapshot `end` of one run (`segment`)."""
+    """The loops from snapshot `begin` to snapshot `end` of one run (`segment`), each
+    checked against the interpreter run in lockstep (`LoopCheck`)."""
+    if construction.semantics != "esolang":
+        raise ValueError("segments run esolang programs (the giannou computer prints nothing)")
     x = construction.prepare((program, data))
     n, halting = construction.positions, construction.halting([x])
     runner = backend_for(construction, "torch", lookups="index", dense_every=0)
+    machine = reference.Machine(program, input=data, bits=construction.layout.bits, at=begin)
+    check = LoopCheck(construction, runner)
     clock = time.perf_counter()
     state = runner.start([construction.encode(x, at=begin)], n=n)
+    runner.changed_columns()  # from here on: the columns each loop changes
     printed = bytearray()
-    first = None
+    first, wrong = None, []
     for _ in range(end.steps - begin.steps):
         state = runner.loop(state, n=n)
         if runner.read(state, [halting.printed])[0, 0] > 0.5:
             signs = runner.host(runner.read(state, halting.byte))[0] > 0
             printed.append(sum(1 << t for t, bit in enumerate(signs.tolist()) if bit))
+        written = machine.step()
+        if not wrong:
+            wrong = check(state, machine, written)
         if first is None:
             first = time.perf_counter() - clock
     seconds = time.perf_counter() - clock
@@ -90,9 +100,48 @@ def between(construction, program, data: bytes, begin, end) -> dict:
     return {"start": begin.steps, "stop": end.steps, "loops": done, "seconds": seconds,
             "first_loop_s": first, "loops_per_s": rate, "printed": printed.decode("latin-1"),
             "printed_agrees": bytes(printed) == end.output[len(begin.output):],
+            "every_loop_agrees": not wrong, "first_wrong": wrong or None,
             "state_agrees": (decoded.memory == end.memory and decoded.pc == end.pc
                              and decoded.halted == end.halted),
             "halted": end.halted, "seam": seam(construction, runner, x, stream, end)}
+
+
+class LoopCheck:
+    """Each loop's decoded state against the interpreter's after as many steps: the pc,
+    the halt, and the memory words at the columns the loop changed
+    (`changed_columns`) and at the address the instruction wrote. Every other word is
+    unchanged on both sides, so from a start that agrees (the snapshot's encoding), each
+    loop's whole decoded memory equals the interpreter's. A call returns
+    ``[step, what, transformer's, interpreter's]`` for the first difference, else []."""
+
+    def __init__(self, construction, runner):
+        layout = construction.layout
+        names = layout.names()
+        self.runner, self.size, self.word = runner, layout.memory, names["v"]
+        s = layout.scratch_column
+        self.scratch = [(s, d) for d in names["pcw"]] + [(s, "halt")]
+        self.weights = np.array([1 << t for t in range(len(self.word))])
+        self.weights[-1] = -self.weights[-1]  # two's complement
+
+    def __call__(self, state, machine, written: int | None) -> list:
+        columns = self.runner.changed_columns()
+        if columns is None:
+            raise ValueError("the runner does not name the columns a loop changed")
+        words = sorted(c for c in set(columns) | {written} if c is not None and
+                       0 <= c < self.size)
+        entries = self.scratch + [(c, d) for c in words for d in self.word]
+        values = self.runner.host(self.runner.read(state, entries))[0]
+        w = len(self.word)
+        pc = int((values[:w] > 0) @ self.weights)
+        if pc != machine.pc:
+            return [machine.steps, "pc", pc, machine.pc]
+        if (values[w] > 0.5) != machine.halted:
+            return [machine.steps, "halt", bool(values[w] > 0.5), machine.halted]
+        found = ((values[w + 1:].reshape(len(words), w) > 0) @ self.weights).tolist()
+        for c, value in zip(words, found, strict=True):
+            if value != machine.memory[c]:
+                return [machine.steps, f"memory[{c}]", value, machine.memory[c]]
+        return []
 
 
 _SHARED: tuple = ()  # (construction, program, data) in each process of `chain`
@@ -154,8 +203,8 @@ def chain(construction, program, data: bytes, start: int, stop: int, pieces: int
             "loops_per_s_per_job": loops / busy if busy else None,
             "printed": "".join(part["printed"] for part in parts),
             "composed": len(parts) == len(pairs) and all(
-                part["printed_agrees"] and part["state_agrees"] and part["seam"] == 0.0
-                for part in parts),
+                part["printed_agrees"] and part.get("every_loop_agrees") and part["state_agrees"]
+                and part["seam"] == 0.0 for part in parts),
             "parts": parts}
 
 

@@ -339,24 +339,59 @@ def snapshot(program: Program, *, steps: int, input: bytes | str = b"",
     """The state of `program`'s run after `steps` instructions (`run`'s arguments), or
     fewer where it halts first; `at`: a snapshot of the same run to continue from (then
     `steps` counts from the run's start, and is at least ``at.steps``)."""
-    step, memory, bits, reader = _start(program, input, bits)
-    pc, done, output, printed = 0, 0, bytearray(), None
-    if at is not None:
-        if not isinstance(at, Snapshot):
-            raise ProgramError(f"at must be a Snapshot, got {type(at).__name__}")
-        if len(at.memory) != len(memory):
-            raise ProgramError(f"the snapshot has {len(at.memory)} memory words; the "
-                               f"program has {len(memory)}")
-        memory, pc, done, printed = list(at.memory), at.pc, at.steps, at.printed
-        output, reader.calls = bytearray(at.output), at.inputs
-    steps = check_int("steps", steps, done, MAX_STEPS)
-    while not _halted(step, program, memory, pc) and done < steps:
+    machine = Machine(program, input=input, bits=bits, at=at)
+    steps = check_int("steps", steps, machine.steps, MAX_STEPS)
+    step, memory, bits, reader = machine._step, machine.memory, machine.bits, machine._reader
+    pc, done, output, printed = machine.pc, machine.steps, machine.output, machine.printed
+    while not _halted(step, program, memory, pc) and done < steps:  # `Machine.step`, inline
         before = len(output)
         pc, done = step(program, memory, pc, bits, reader, output), done + 1
         printed = output[-1] if len(output) > before else None
     return Snapshot(steps=done, pc=pc, memory=tuple(memory), output=bytes(output),
                     inputs=reader.calls, printed=printed,
                     halted=_halted(step, program, memory, pc))
+
+
+class Machine:
+    """A run one instruction at a time, from the start or resumed from a `Snapshot` of it
+    (`at`; `run`'s other arguments): for following another run of the program in
+    lockstep (`benchmarks.subleq_segments` checks each loop of the transformer against
+    it). `memory` (a list, changed in place), `pc`, `steps`, `output` and `printed` (the
+    byte the last step printed, or None) are the state after the steps so far."""
+
+    def __init__(self, program: Program, *, input: bytes | str = b"",
+                 bits: int | None = None, at: Snapshot | None = None):
+        self.program = program
+        self._step, self.memory, self.bits, self._reader = _start(program, input, bits)
+        self.pc, self.steps, self.output, self.printed = 0, 0, bytearray(), None
+        if at is not None:
+            if not isinstance(at, Snapshot):
+                raise ProgramError(f"at must be a Snapshot, got {type(at).__name__}")
+            if len(at.memory) != len(self.memory):
+                raise ProgramError(f"the snapshot has {len(at.memory)} memory words; the "
+                                   f"program has {len(self.memory)}")
+            self.memory, self.pc, self.steps = list(at.memory), at.pc, at.steps
+            self.output, self.printed = bytearray(at.output), at.printed
+            self._reader.calls = at.inputs
+
+    @property
+    def halted(self) -> bool:
+        return _halted(self._step, self.program, self.memory, self.pc)
+
+    def step(self) -> int | None:
+        """Execute one instruction; the address it wrote (None: it wrote none, it printed)."""
+        if self.halted:
+            raise ProgramError(f"the machine halted at step {self.steps}")
+        memory, pc = self.memory, self.pc
+        if self._step is _esolang_step:
+            written = memory[pc + 1] if memory[pc + 1] != -1 else None
+        else:
+            written = self.program.instructions[pc][1]
+        before = len(self.output)
+        self.pc = self._step(self.program, memory, pc, self.bits, self._reader, self.output)
+        self.steps += 1
+        self.printed = self.output[-1] if len(self.output) > before else None
+        return written
 
 
 class _Reader:

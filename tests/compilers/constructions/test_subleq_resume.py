@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.subleq_calculator import calculator
-from benchmarks.subleq_segments import chain, segment
+from benchmarks.subleq_segments import LoopCheck, chain, segment
 from compilers.constructions import subleq
 from compilers.constructions.subleq_common import SubleqInputError
 from compilers.runs.backends import backend_for
@@ -81,6 +81,53 @@ def test_snapshot_arguments_are_checked_by_name():
         construction.encode(construction.prepare(program), at="step 3")
 
 
+@settings(max_examples=25, deadline=None)
+@given(subleq_programs(semantics="esolang", max_instructions=4, max_memory=3, bits=8),
+       st.binary(max_size=3), st.integers(0, 10))
+def test_machine_steps_as_the_stepwise_interpreter(program, data, split):
+    stepwise = list(reference.states(program, max_steps=30, input=data, bits=8))
+    at = reference.snapshot(program, steps=split, input=data, bits=8)
+    machine = reference.Machine(program, input=data, bits=8, at=at)
+    memory = list(at.memory)
+    for pc, after, output in stepwise[at.steps:]:
+        written = machine.step()
+        assert (machine.pc, tuple(machine.memory), bytes(machine.output)) == (
+            pc, after, output)
+        changed = [i for i, (u, v) in enumerate(zip(memory, after, strict=True)) if u != v]
+        assert set(changed) <= ({written} if written is not None else set())
+        memory = list(after)
+    assert machine.halted == reference.run(program, max_steps=30, input=data, bits=8).halted
+    if machine.halted:
+        with pytest.raises(ProgramError, match="halted"):
+            machine.step()
+
+
+def test_the_loop_check_names_the_first_difference():
+    program, data = calculator(), b"7*6\nq\n"
+    construction = subleq.build(program, input_size=len(data))
+    bits = construction.layout.bits
+    x = construction.prepare((program, data))
+    probe = reference.Machine(program, input=data, bits=bits,
+                              at=reference.snapshot(program, steps=40, input=data, bits=bits))
+    while probe.memory[probe.pc + 1] == -1:  # on to an instruction that writes
+        probe.step()
+    at = reference.snapshot(program, steps=probe.steps, input=data, bits=bits)
+    runner = backend_for(construction, "torch", lookups="index", dense_every=0)
+    state = runner.start([construction.encode(x, at=at)], n=construction.positions)
+    check = LoopCheck(construction, runner)
+    runner.changed_columns()
+    state = runner.loop(state, n=construction.positions)
+    right = reference.Machine(program, input=data, bits=bits, at=at)
+    written = right.step()
+    assert check(state, right, written) == []
+    ahead = reference.Machine(program, input=data, bits=bits, at=at)
+    ahead.step(), ahead.step()
+    assert check(state, ahead, written)[1] == "pc"
+    right.memory[written] += 1  # the interpreter's word, off by one
+    word = right.memory[written]
+    assert check(state, right, written) == [at.steps + 1, f"memory[{written}]", word - 1, word]
+
+
 def _streams_meet_snapshots(construction, program, data, backend, steps):
     """After every loop from the start, the stream equals the stream started at the
     interpreter's snapshot of that step (a halted run: up to its halt)."""
@@ -137,6 +184,7 @@ def test_a_segment_of_the_calculator_prints_and_meets_the_interpreter_at_its_sea
     assert out["printed"] and out["printed"].encode("latin-1") == whole.output[
         lengths[start - 1]:]
     assert out["printed_agrees"] and out["state_agrees"] and out["seam"] == 0.0
+    assert out["every_loop_agrees"] and out["first_wrong"] is None
 
 
 @pytest.mark.parametrize("jobs", [1, pytest.param(2, marks=pytest.mark.slow)])
