@@ -179,16 +179,22 @@ def stream_tm(construction, word: str, max_steps: int) -> dict:
             "guaranteed": construction.trusted_steps("float64", word)}
 
 
+def load_run(args) -> tuple:
+    """``(program, data, construction)`` from ``--program``, ``--bits``, ``--memory-size``
+    and ``--input`` (its backslash escapes such as ``\\n`` decoded)."""
+    program = reference.load_program(args.program, bits=args.bits,
+                                     memory_size=args.memory_size)
+    data = args.input.encode().decode("unicode_escape").encode("latin-1")
+    return program, data, subleq.build(program, bits=args.bits, input_size=len(data))
+
+
 def program_section(args) -> dict:
     """Any SUBLEQ program (``--program``, its ``--bits`` and ``--memory-size``) on the
     torch transformer with lookups for ``--loops`` loops (fewer where it halts), its memory
     and output then compared with the interpreter's after as many steps; the rate of the
     loops after the first, the first loop's seconds, and the time to the program's halt
     projected from that rate (the halt: the interpreter's run, at most ``--halt-steps``)."""
-    program = reference.load_program(args.program, bits=args.bits,
-                                     memory_size=args.memory_size)
-    data = args.input.encode().decode("unicode_escape").encode("latin-1")  # "\n" etc.
-    construction = subleq.build(program, bits=args.bits, input_size=len(data))
+    program, data, construction = load_run(args)
     bits = construction.layout.bits
     truth = reference.run(program, max_steps=args.loops, input=data, bits=bits)
     whole, interpreted = _timed(lambda: reference.run(program, max_steps=args.halt_steps,

@@ -44,6 +44,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 import torch
 
+from benchmarks.interpreter_runs import load_run
 from compilers.constructions import subleq
 from compilers.runs import backend_for
 from languages import subleq as reference
@@ -183,9 +184,8 @@ def chain(construction, program, data: bytes, start: int, stop: int, pieces: int
     clock = time.perf_counter()
     if jobs == 1:
         _SHARED = (construction, program, data)
-        finished = (_between(pair) for pair in todo)
-        for part in finished:
-            _keep(done, part, record, key)
+        for pair in todo:
+            _keep(done, _between(pair), record, key)
     else:  # spawned, not forked: a fork of a process that ran torch's threads may hang
         with ProcessPoolExecutor(max_workers=jobs, initializer=_share,
                                  initargs=(program, data, bits),
@@ -271,10 +271,7 @@ def main() -> None:
     if not segments and not cover:
         parser.error("give --segment START:LOOPS (one or more) or --chain START:STOP:PIECES")
     torch.set_num_threads(1)
-    program = reference.load_program(args.program, bits=args.bits,
-                                     memory_size=args.memory_size)
-    data = args.input.encode().decode("unicode_escape").encode("latin-1")  # "\n" etc.
-    construction = subleq.build(program, bits=args.bits, input_size=len(data))
+    program, data, construction = load_run(args)
     result = {"words": len(program.memory), "columns": construction.positions,
               "segments": [segment(construction, program, data, start, loops)
                            for start, loops in segments]}

@@ -126,24 +126,12 @@ class RatioIndex:
         step (one call per hard head per position): the same keys, the same products
         summed in the same order, the same comparisons (``bound > best - c`` as ``-bound
         < least + c``, negation being exact), without the intermediate lists."""
-        specials = self.specials
-        if len(specials) > MAX_SPECIALS or len(q) < 2:
+        span = self._span(q)
+        if span is None:
             return None
-        y, tol = q[1], self.tol
-        if abs(y) <= tol:
-            return None
-        target = -q[0] / y
-        if type(target) is not float:
-            target = _plain(target)
-        ratios = self.ratios
-        if self.window:
-            window = self.window * max(1, abs(target))
-            lo = bisect.bisect_left(ratios, target - window)
-            hi = bisect.bisect_right(ratios, target + window, lo)
-        else:
-            lo = bisect.bisect_left(ratios, target)
-            hi = lo + 1 if lo < len(ratios) and ratios[lo] == target else lo
-        keys = specials[:]  # (column, key) of every candidate
+        target, lo, hi = span
+        y, tol, ratios = q[1], self.tol, self.ratios
+        keys = self.specials[:]  # (column, key) of every candidate
         at = self.at
         for r in ratios[lo:hi]:
             keys += at[r]
@@ -174,13 +162,14 @@ class RatioIndex:
                 fired = True
         return winners, fired
 
-    def _found(self, q, margin) -> tuple[list, object] | None:
-        """`candidates`, in no particular order."""
-        specials, tol = self.specials, self.tol
-        if len(specials) > MAX_SPECIALS or len(q) < 2 or abs(q[1]) <= tol:
+    def _span(self, q) -> tuple | None:
+        """``(target, lo, hi)``: the ratio ``-q_0 / q_1`` the best keys have and the slice
+        of `ratios` that may hold them (within `window` of it, or equal to it), or None
+        where the index decides nothing (too many specials, a query too short or with
+        ``|q_1| <= tol``)."""
+        if len(self.specials) > MAX_SPECIALS or len(q) < 2 or abs(q[1]) <= self.tol:
             return None
-        y = q[1]
-        target = -q[0] / y
+        target = -q[0] / q[1]
         if type(target) is not float:
             target = _plain(target)
         ratios = self.ratios
@@ -191,6 +180,15 @@ class RatioIndex:
         else:
             lo = bisect.bisect_left(ratios, target)
             hi = lo + 1 if lo < len(ratios) and ratios[lo] == target else lo
+        return target, lo, hi
+
+    def _found(self, q, margin) -> tuple[list, object] | None:
+        """`candidates`, in no particular order."""
+        span = self._span(q)
+        if span is None:
+            return None
+        target, lo, hi = span
+        specials, tol, y, ratios = self.specials, self.tol, q[1], self.ratios
         mul = operator.mul  # each score as `_score` forms it
         scored = [(-abs(sum(map(mul, q, key))), j) for j, key in specials]
         at = self.at

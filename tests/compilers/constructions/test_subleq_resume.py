@@ -144,7 +144,7 @@ def _streams_meet_snapshots(construction, program, data, backend, steps):
         fresh = be.start([construction.encode(x, at=snap)], n=n)
         got, want = be.streams(state)[0], be.streams(fresh)[0]
         assert np.array_equal(got, want), (backend, t, np.argwhere(got != want)[:4])
-        state = be.start([construction.encode(x, at=snap)], n=n)  # and go on from there
+        state = fresh  # and go on from there
 
 
 @settings(max_examples=8, deadline=None)
