@@ -226,7 +226,8 @@ def _keep(done: dict, part: dict, record: str | None, key: str) -> None:
     done[part["start"], part["stop"]] = part
     if record:
         with open(record, "a") as f:
-            f.write(json.dumps({"run": key, **part}) + "\n")
+            f.write(json.dumps({"run": key, "date": time.strftime("%Y-%m-%d", time.gmtime()),
+                                **part}) + "\n")
 
 
 def _numbers(parser, flag: str, text: str, count: int) -> tuple[int, ...]:

@@ -334,6 +334,7 @@ class IncrementalLoop:
             mine = dict(zip(order, queries[h], strict=True))
             for i in more[h] - rows:
                 mine[i] = added[h][0][at[i]]
+            made: dict = {}  # this pass's lookups by query (the index is fixed during it)
             for i in sorted(mine):
                 q = mine[i]
                 if i not in more[h] and q == state.query[i] and (
@@ -341,17 +342,29 @@ class IncrementalLoop:
                     self._read(state, i, state.found[i])  # the same lookup: kept
                     self.kept += 1
                 else:
-                    self._lookup(state, i, q)
+                    self._lookup(state, i, q, made)
         return reached
 
-    def _lookup(self, state: _Head, i: int, q) -> None:
-        """Query i's lookup of `state`'s index: its output and what it read, recorded."""
-        found = state.index.lookup(q, state.margin)
-        if found is None:
-            found = state.index.scan(q, state.margin)
+    def _lookup(self, state: _Head, i: int, q, made: dict) -> None:
+        """Query i's lookup of `state`'s index: its output and what it read, recorded.
+
+        `made` holds the lookups made in this pass over the head's queries, by query:
+        a lookup is a function of the query and of the index, which no lookup changes,
+        so an equal query (``==`` entry by entry: 0.0 and -0.0 alike, in which a
+        lookup's scores and signs agree; a NaN equals nothing) takes the same `Found`.
+        In the first loop every column is a query, and most columns ask one of a few
+        queries (a SUBLEQ computer's memory columns: two per fetch head)."""
+        key = tuple(q)
+        kept = made.get(key)
+        if kept is None:
+            found = state.index.lookup(q, state.margin)
+            if found is None:
+                found = state.index.scan(q, state.margin)
+            kept = made[key] = (found, state.index.profile(q))
+        found, profile = kept
         self._read(state, i, found)
         tracked = () if found.target is None else found.columns  # see the module docstring
-        state.record(i, tracked, found.target, state.index.profile(q), found.best)
+        state.record(i, tracked, found.target, profile, found.best)
         state.query[i], state.found[i], state.seen[i] = q, found, state.index.version
 
     def _read(self, state: _Head, i: int, found) -> None:

@@ -42,6 +42,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+import numpy as np
+
 
 class PromiseError(Exception):
     """A lookup found a tie or a near tie (the message names the columns and scores)."""
@@ -82,9 +84,17 @@ def _sign_code(values, tol) -> tuple | None:
 
 
 def code_rows(keys: list, tol) -> list[int]:
-    """Key rows whose values are all in {-1, 0, 1} with both -1 and 1 present."""
+    """Key rows whose values are all in {-1, 0, 1} with both -1 and 1 present (within
+    `tol`). Keys of floats are tested as one numpy array, with the same comparisons on
+    the same doubles; others (Fractions) entry by entry."""
     if not keys:
         return []
+    table = np.array(keys)
+    if table.dtype == np.float64 and table.ndim == 2:
+        size = np.abs(table)
+        ok = ((size <= tol) | (np.abs(size - 1) <= tol)).all(axis=0)
+        ok &= (table > 0.5).any(axis=0) & (table < -0.5).any(axis=0)
+        return np.flatnonzero(ok).tolist()
     rows = []
     for r in range(len(keys[0])):
         column = [k[r] for k in keys]
@@ -144,13 +154,23 @@ class CodeIndex:
         self.version = 0  # keys placed so far (`update`): a lookup may differ after one
         self._parts: tuple = (None, None)  # (the last query, its `_split`)
         self._unions: dict = {}  # ids of tied groups' member tuples -> (tuples, union)
+        self._keys: dict = {}  # `_group_key`'s, by the values it rounds
         for j, key in enumerate(keys):
             self.update(j, key)
 
     def _group_key(self, extra) -> tuple:
-        if self.tol:
-            return tuple(round(float(x), 9) for x in extra)
-        return tuple(extra)
+        """The key of the group of keys with other rows `extra`: the values rounded to 9
+        digits for floats (kept per `extra`: a few groups hold every key), as they are
+        when exact."""
+        if not self.tol:
+            return tuple(extra)
+        extra = tuple(extra)
+        kept = self._keys.get(extra)
+        if kept is None:
+            if len(self._keys) >= 4096:
+                self._keys.clear()
+            kept = self._keys[extra] = tuple(round(float(x), 9) for x in extra)
+        return kept
 
     def update(self, j: int, key) -> tuple:
         """Place column j's (new) key; returns (old place, new place)."""

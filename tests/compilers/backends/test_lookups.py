@@ -9,6 +9,7 @@ the decoded state after every loop.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from benchmarks.subleq_calculator import calculator
 from compilers.backends.common import EvaluationError
 from compilers.backends.incremental_torch import TorchOps
+from compilers.backends.lookups import CodeIndex, code_rows
 from compilers.cli import main
 from compilers.constructions import subleq
 from compilers.errors import CompileError
@@ -259,3 +261,54 @@ def test_one_product_per_block_gives_each_heads_own_projections():
                                 (queries, params.query)):
                 want = (rows @ weight.T).numpy()
                 assert np.allclose(np.asarray(got), want, rtol=0, atol=2.0 ** -30)
+
+
+_ENTRIES = st.sampled_from([-1.0, 0.0, 1.0, -0.5, 0.5, 0.75, -2.0, 1.0 + 2.0 ** -40,
+                            -1.0 - 2.0 ** -20, 2.0 ** -40, float("nan")])
+
+
+@given(st.integers(1, 6).flatmap(lambda width: st.lists(
+    st.lists(_ENTRIES, min_size=width, max_size=width), min_size=1, max_size=12)),
+       st.sampled_from([0, 2.0 ** -30, 2.0 ** -12]))
+@settings(max_examples=200, deadline=None)
+def test_code_rows_of_float_keys_match_the_rule_entry_by_entry(keys, tol):
+    # oracle: the rule applied entry by entry in exact rational arithmetic (the keys as
+    # Fractions take the Python path; a NaN row is never a code row)
+    def exact_rows():
+        rows = []
+        for r in range(len(keys[0])):
+            column = [k[r] for k in keys]
+            if any(x != x for x in column):
+                continue
+            column = [Fraction(x) for x in column]
+            if all(abs(x) <= tol or abs(abs(x) - 1) <= tol for x in column) and \
+                    any(x > Fraction(1, 2) for x in column) and \
+                    any(x < -Fraction(1, 2) for x in column):
+                rows.append(r)
+        return rows
+
+    assert code_rows(keys, tol) == exact_rows()
+    if not any(x != x for k in keys for x in k):
+        assert code_rows([[Fraction(x) for x in k] for k in keys], tol) == exact_rows()
+
+
+def test_equal_queries_in_one_pass_share_one_lookup(monkeypatch):
+    # the first loop looks up every column's query; an equal query takes the lookup
+    # already made (`IncrementalLoop._lookup`): each head looks each query up once,
+    # fewer times than it has columns; the loops' agreement with the dense loop and
+    # the interpreter, the oracles, is the tests' above (they all start this way)
+    calls: dict[str, list] = {}
+    original = CodeIndex.lookup
+
+    def counted(index, q, margin):
+        calls.setdefault(index.label, []).append(tuple(q))
+        return original(index, q, margin)
+
+    monkeypatch.setattr(CodeIndex, "lookup", counted)
+    program = _load("hello.subleq")
+    (result,), _ = _indexed(subleq.build(program), [program], backend="torch", max_steps=1)
+    _agrees(result)
+    n = subleq.build(program).positions
+    assert calls.keys() >= {"word_a", "word_b", "word_c"}
+    for asked in calls.values():
+        assert len(asked) == len(set(asked)) < n
