@@ -83,11 +83,12 @@ def between(construction, program, data: bytes, begin, end) -> dict:
     runner.changed_columns()  # from here on: the columns each loop changes
     printed = bytearray()
     first, wrong = None, []
+    flag = [halting.printed]
     for _ in range(end.steps - begin.steps):
         state = runner.loop(state, n=n)
-        if runner.read(state, [halting.printed])[0, 0] > 0.5:
-            signs = runner.host(runner.read(state, halting.byte))[0] > 0
-            printed.append(sum(1 << t for t, bit in enumerate(signs.tolist()) if bit))
+        if check.entries(state, flag)[0] > 0.5:
+            signs = check.entries(state, halting.byte)
+            printed.append(sum(1 << t for t, x in enumerate(signs) if x > 0))
         written = machine.step()
         if not wrong:
             wrong = check(state, machine, written)
@@ -113,16 +114,43 @@ class LoopCheck:
     (`changed_columns`) and at the address the instruction wrote. Every other word is
     unchanged on both sides, so from a start that agrees (the snapshot's encoding), each
     loop's whole decoded memory equals the interpreter's. A call returns
-    ``[step, what, transformer's, interpreter's]`` for the first difference, else []."""
+    ``[step, what, transformer's, interpreter's]`` for the first difference, else [].
+
+    Entries are read from the stream's own memory where it is a float64 array on the
+    CPU (a numpy view: no copy, no index tensor per loop), else by `runner.read`."""
 
     def __init__(self, construction, runner):
         layout = construction.layout
         names = layout.names()
-        self.runner, self.size, self.word = runner, layout.memory, names["v"]
-        s = layout.scratch_column
-        self.scratch = [(s, d) for d in names["pcw"]] + [(s, "halt")]
-        self.weights = np.array([1 << t for t in range(len(self.word))])
+        self.runner, self.size, self.dims = runner, layout.memory, runner.index()
+        self.scratch = layout.scratch_column
+        self.word, self.pcw = list(names["v"]), list(names["pcw"])
+        self.word_dims = [self.dims[d] for d in self.word]
+        self.head_dims = [self.dims[d] for d in self.pcw] + [self.dims["halt"]]
+        self.weights = [1 << t for t in range(len(self.word))]
         self.weights[-1] = -self.weights[-1]  # two's complement
+        self._kept: tuple = (None, None)  # (state, its view): a run's state is updated in place
+
+    def _view(self, state):
+        """The one stream of `state` as a numpy view, or None where it is not one."""
+        if self._kept[0] is state:
+            return self._kept[1]
+        view = None
+        if isinstance(state, torch.Tensor) and state.device.type == "cpu" and \
+                state.dtype == torch.float64 and state.shape[0] == 1:
+            view = state[0].numpy()
+        self._kept = (state, view)
+        return view
+
+    def entries(self, state, entries) -> list[float]:
+        """The stream's values at `entries` ((column, direction name) pairs)."""
+        view = self._view(state)
+        if view is None:
+            return self.runner.host(self.runner.read(state, entries))[0].tolist()
+        return view[[c for c, _ in entries], [self.dims[d] for _, d in entries]].tolist()
+
+    def _number(self, bits) -> int:
+        return sum(w for w, x in zip(self.weights, bits, strict=True) if x > 0)
 
     def __call__(self, state, machine, written: int | None) -> list:
         columns = self.runner.changed_columns()
@@ -130,16 +158,21 @@ class LoopCheck:
             raise ValueError("the runner does not name the columns a loop changed")
         words = sorted(c for c in set(columns) | {written} if c is not None and
                        0 <= c < self.size)
-        entries = self.scratch + [(c, d) for c in words for d in self.word]
-        values = self.runner.host(self.runner.read(state, entries))[0]
-        w = len(self.word)
-        pc = int((values[:w] > 0) @ self.weights)
+        s, w = self.scratch, len(self.word)
+        view = self._view(state)
+        if view is None:
+            values = self.entries(state, [(s, d) for d in self.pcw] + [(s, "halt")] +
+                                  [(c, d) for c in words for d in self.word])
+        else:  # one gather: the pc's bits and the halt at the scratchpad, then each word's
+            values = view[[s] * (w + 1) + [c for c in words for _ in range(w)],
+                          self.head_dims + self.word_dims * len(words)].tolist()
+        pc = self._number(values[:w])
         if pc != machine.pc:
             return [machine.steps, "pc", pc, machine.pc]
         if (values[w] > 0.5) != machine.halted:
-            return [machine.steps, "halt", bool(values[w] > 0.5), machine.halted]
-        found = ((values[w + 1:].reshape(len(words), w) > 0) @ self.weights).tolist()
-        for c, value in zip(words, found, strict=True):
+            return [machine.steps, "halt", values[w] > 0.5, machine.halted]
+        for k, c in enumerate(words):
+            value = self._number(values[w + 1 + k * w:w + 1 + (k + 1) * w])
             if value != machine.memory[c]:
                 return [machine.steps, f"memory[{c}]", value, machine.memory[c]]
         return []

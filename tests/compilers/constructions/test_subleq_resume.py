@@ -126,6 +126,15 @@ def test_the_loop_check_names_the_first_difference():
     right.memory[written] += 1  # the interpreter's word, off by one
     word = right.memory[written]
     assert check(state, right, written) == [at.steps + 1, f"memory[{written}]", word - 1, word]
+    # the stream's numpy view (float64 on the CPU) against the runner's own reads, and
+    # the check through those reads (as on another device or dtype) finding the same
+    entries = [(c, d) for c in (0, written, construction.positions - 1)
+               for d in runner.index()]
+    assert np.array_equal(check.entries(state, entries),
+                          runner.host(runner.read(state, entries))[0])
+    check._view = lambda state: None
+    assert check(state, right, written) == [at.steps + 1, f"memory[{written}]", word - 1, word]
+    assert check(state, ahead, written)[1] == "pc"
 
 
 def _streams_meet_snapshots(construction, program, data, backend, steps):
