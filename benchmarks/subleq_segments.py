@@ -39,7 +39,8 @@ import json
 import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
+from queue import Empty
 
 import numpy as np
 import torch
@@ -68,19 +69,36 @@ def segment(construction, program, data: bytes, start: int, loops: int) -> dict:
     return between(construction, program, data, begin, end)
 
 
-def between(construction, program, data: bytes, begin, end) -> dict:
+def between(construction, program, data: bytes, begin, end, *, carry: dict | None = None
+            ) -> dict:
     """The loops from snapshot `begin` to snapshot `end` of one run (`segment`), each
-    checked against the interpreter run in lockstep (`LoopCheck`)."""
+    checked against the interpreter run in lockstep (`LoopCheck`).
+
+    `carry` (a dict, updated): where it holds the run of a segment that ended at
+    `begin` with a seam of 0, the loops go on from that run's punchcard, which is then
+    the encoding of `begin` bit for bit, and its index (``"resumed": "carried"``: no
+    first loop over every column); else from the encoding of `begin`
+    (``"snapshot"``). At the end it holds this segment's run, where its seam is 0 and
+    the run has not halted, else nothing."""
     if construction.semantics != "esolang":
         raise ValueError("segments run esolang programs (the giannou computer prints nothing)")
     x = construction.prepare((program, data))
     n, halting = construction.positions, construction.halting([x])
-    runner = backend_for(construction, "torch", lookups="index", dense_every=0)
-    machine = reference.Machine(program, input=data, bits=construction.layout.bits, at=begin)
-    check = LoopCheck(construction, runner)
+    carry = {} if carry is None else carry
     clock = time.perf_counter()
-    state = runner.start([construction.encode(x, at=begin)], n=n)
-    runner.changed_columns()  # from here on: the columns each loop changes
+    if carry.get("steps") == begin.steps:
+        runner, state, machine, check = (carry[k] for k in ("runner", "state", "machine",
+                                                            "check"))
+        resumed = "carried"
+    else:
+        runner = backend_for(construction, "torch", lookups="index", dense_every=0)
+        machine = reference.Machine(program, input=data, bits=construction.layout.bits,
+                                    at=begin)
+        check = LoopCheck(construction, runner)
+        state = runner.start([construction.encode(x, at=begin)], n=n)
+        runner.changed_columns()  # from here on: the columns each loop changes
+        resumed = "snapshot"
+    carry.clear()
     printed = bytearray()
     first, wrong = None, []
     flag = [halting.printed]
@@ -99,13 +117,18 @@ def between(construction, program, data: bytes, begin, end) -> dict:
     stream = runner.streams(state)[0]
     decoded = construction.decode(stream, runner.index(), x)
     rate = (done - 1) / (seconds - first) if done > 1 else None
-    return {"start": begin.steps, "stop": end.steps, "loops": done, "seconds": seconds,
-            "first_loop_s": first, "loops_per_s": rate, "printed": printed.decode("latin-1"),
-            "printed_agrees": bytes(printed) == end.output[len(begin.output):],
-            "every_loop_agrees": not wrong, "first_wrong": wrong or None,
-            "state_agrees": (decoded.memory == end.memory and decoded.pc == end.pc
-                             and decoded.halted == end.halted),
-            "halted": end.halted, "seam": seam(construction, runner, x, stream, end)}
+    out = {"start": begin.steps, "stop": end.steps, "loops": done, "resumed": resumed,
+           "seconds": seconds, "first_loop_s": first, "loops_per_s": rate,
+           "printed": printed.decode("latin-1"),
+           "printed_agrees": bytes(printed) == end.output[len(begin.output):],
+           "every_loop_agrees": not wrong, "first_wrong": wrong or None,
+           "state_agrees": (decoded.memory == end.memory and decoded.pc == end.pc
+                            and decoded.halted == end.halted),
+           "halted": end.halted, "seam": seam(construction, runner, x, stream, end)}
+    if out["seam"] == 0.0 and not end.halted and not wrong and out["state_agrees"]:
+        carry.update(steps=end.steps, runner=runner, state=state, machine=machine,
+                     check=check)
+    return out
 
 
 class LoopCheck:
@@ -178,18 +201,24 @@ class LoopCheck:
         return []
 
 
-_SHARED: tuple = ()  # (construction, program, data) in each process of `chain`
+_SHARED: tuple = ()  # (construction, program, data, queue) in each process of `chain`
 
 
-def _share(program, data: bytes, bits: int) -> None:
+def _share(program, data: bytes, bits: int, queue) -> None:
     """A worker's start (spawned: nothing inherited): the construction built again."""
     global _SHARED
     torch.set_num_threads(1)
-    _SHARED = (subleq.build(program, bits=bits, input_size=len(data)), program, data)
+    _SHARED = (subleq.build(program, bits=bits, input_size=len(data)), program, data, queue)
 
 
-def _between(pair: tuple) -> dict:
-    return between(*_SHARED, *pair)
+def _block(pairs: list) -> int:
+    """A worker's segments, in order, each carried on to the next (`between`), each sent
+    to the parent as it ends."""
+    construction, program, data, queue = _SHARED
+    carry: dict = {}
+    for begin, end in pairs:
+        queue.put(between(construction, program, data, begin, end, carry=carry))
+    return len(pairs)
 
 
 def chain(construction, program, data: bytes, start: int, stop: int, pieces: int, *,
@@ -203,7 +232,6 @@ def chain(construction, program, data: bytes, start: int, stop: int, pieces: int
     ends; segments it already holds for this program and input are not run again, so a
     run too long for one sitting accumulates over several (``missing``: those not yet
     run)."""
-    global _SHARED
     bits = construction.layout.bits
     bounds = [reference.snapshot(program, steps=start, input=data, bits=bits)]
     length = -(-(stop - start) // pieces)
@@ -216,15 +244,13 @@ def chain(construction, program, data: bytes, start: int, stop: int, pieces: int
     todo = [pair for pair in pairs if (pair[0].steps, pair[1].steps) not in done]
     clock = time.perf_counter()
     if jobs == 1:
-        _SHARED = (construction, program, data)
-        for pair in todo:
-            _keep(done, _between(pair), record, key)
-    else:  # spawned, not forked: a fork of a process that ran torch's threads may hang
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_share,
-                                 initargs=(program, data, bits),
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
-            for future in as_completed([pool.submit(_between, pair) for pair in todo]):
-                _keep(done, future.result(), record, key)
+        carry: dict = {}
+        for begin, end in todo:
+            _keep(done, between(construction, program, data, begin, end, carry=carry),
+                  record, key)
+    elif todo:
+        _in_blocks(todo, jobs, program, data, bits, lambda part: _keep(done, part, record,
+                                                                      key))
     parts = [done[pair[0].steps, pair[1].steps] for pair in pairs
              if (pair[0].steps, pair[1].steps) in done]
     loops = sum(part["loops"] for part in parts)
@@ -239,6 +265,30 @@ def chain(construction, program, data: bytes, start: int, stop: int, pieces: int
                 part["printed_agrees"] and part.get("every_loop_agrees") and part["state_agrees"]
                 and part["seam"] == 0.0 for part in parts),
             "parts": parts}
+
+
+def _in_blocks(todo: list, jobs: int, program, data: bytes, bits: int, keep) -> None:
+    """`todo` cut into `jobs` runs of consecutive segments, one per process (each
+    segment carried on to the next, `_block`); `keep` is called with each segment as it
+    ends. Processes are spawned, not forked: a fork of a process that ran torch's
+    threads may hang."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    cuts = [len(todo) * k // jobs for k in range(jobs + 1)]
+    blocks = [todo[a:b] for a, b in itertools.pairwise(cuts) if b > a]
+    with ProcessPoolExecutor(max_workers=len(blocks), initializer=_share,
+                             initargs=(program, data, bits, queue),
+                             mp_context=context) as pool:
+        futures = [pool.submit(_block, block) for block in blocks]
+        for _ in todo:
+            while True:
+                try:
+                    keep(queue.get(timeout=1.0))
+                    break
+                except Empty:
+                    for future in futures:  # a worker that failed: its error, here
+                        if future.done() and future.exception() is not None:
+                            raise future.exception() from None
 
 
 def _fingerprint(program, data: bytes, bits: int) -> str:

@@ -207,6 +207,10 @@ def test_a_chain_of_segments_is_the_whole_run(jobs):
     assert out["printed"].encode("latin-1") == whole.output
     starts = [part["start"] for part in out["parts"]]
     assert starts == sorted(starts) and starts[0] == 0
+    # one process runs its segments in order, each carried on to the next (its seam
+    # 0); two start one each from a snapshot
+    resumed = [part["resumed"] for part in out["parts"]]
+    assert resumed.count("snapshot") == jobs and resumed[0] == "snapshot"
 
 
 def test_a_recorded_chain_runs_only_the_segments_it_lacks(tmp_path):
@@ -221,5 +225,7 @@ def test_a_recorded_chain_runs_only_the_segments_it_lacks(tmp_path):
     record.write_text("\n".join([*lines[:2], json.dumps(other)]) + "\n")
     again = chain(construction, program, data, 0, stop, 4, record=str(record))
     assert again["run_now"] == first["segments"] - 2 and again["missing"] == 0
+    assert [part.get("resumed") for part in again["parts"][2:]] == \
+        ["snapshot"] + ["carried"] * (first["segments"] - 3)
     assert again["composed"] and again["printed"] == first["printed"]
     assert [part["seam"] for part in again["parts"]] == [part["seam"] for part in first["parts"]]
