@@ -118,19 +118,33 @@ class TorchPass:
     record: list = field(default_factory=list)
 
 
-def _dense(matrices: Sequence[Matrix], rows: Sequence[str], cols: Sequence[str]) -> torch.Tensor:
-    """Stack sparse exact matrices into a float64 tensor (models, rows, cols)."""
+def _staging(dtype: torch.dtype) -> type:
+    """The numpy dtype in which the weights of a module of `dtype` are built: float32 and
+    float64 themselves (rounding each exact value to float64 and that to float32, as the
+    cast of a float64 tensor does, without a float64 copy of every weight), float64 for the
+    others (numpy has no bfloat16: rounded from float64 by the module's cast)."""
+    return np.float32 if dtype == torch.float32 else np.float64
+
+
+def _dense(matrices: Sequence[Matrix], rows: Sequence[str], cols: Sequence[str],
+           dtype: type = np.float64) -> torch.Tensor:
+    """Stack sparse exact matrices into a tensor (models, rows, cols) of numpy's `dtype`.
+
+    Only the entries are written into ``np.zeros``' memory, which the operating system
+    maps lazily: a dense weight of mostly zeros (a head's value over a wide stream) keeps
+    resident only the pages that hold its nonzero entries until something writes it
+    whole (it is still read as the dense tensor it is)."""
     r_index = {r: k for k, r in enumerate(rows)}
     c_index = {c: k for k, c in enumerate(cols)}
-    out = np.zeros((len(matrices), len(rows), len(cols)), dtype=np.float64)
+    out = np.zeros((len(matrices), len(rows), len(cols)), dtype=dtype)
     for m, matrix in enumerate(matrices):
         for (r, c), v in matrix.entries.items():
             out[m, r_index[r], c_index[c]] = float(v)
     return torch.from_numpy(out)
 
 
-def _vector(vectors, names: Sequence[str]) -> torch.Tensor:
-    out = np.zeros((len(vectors), len(names)), dtype=np.float64)
+def _vector(vectors, names: Sequence[str], dtype: type = np.float64) -> torch.Tensor:
+    out = np.zeros((len(vectors), len(names)), dtype=dtype)
     for m, vec in enumerate(vectors):
         for k, name in enumerate(names):
             out[m, k] = float(vec.get(name, 0))
@@ -202,10 +216,11 @@ class TorchTransformer(HookedModule):
             self.encoder.stacked = self.stacked
         stream = self.ir.stream
         self.index = {d: k for k, d in enumerate(stream)}
+        staged = _staging(self.float_dtype)
         inputs = self.ir.inputs
         if isinstance(inputs, TokenEmbedding):
             self.embedding = _Params(table=_dense([m.inputs.table for m in models], stream,
-                                                  inputs.tokens))
+                                                  inputs.tokens, staged))
         else:
             self.register_buffer("input_columns", torch.tensor(
                 [self.index[d] for d in inputs.dims], dtype=torch.long))
@@ -219,24 +234,25 @@ class TorchTransformer(HookedModule):
                     src = source if head.source == "encoder" else stream
                     parts = [b.heads[h] for b in same]
                     heads[head.label] = _Params(
-                        query=_dense([p.query for p in parts], head.query.rows, stream),
-                        key=_dense([p.key for p in parts], head.key.rows, src),
-                        value=_dense([p.value for p in parts], stream, src))
+                        query=_dense([p.query for p in parts], head.query.rows, stream, staged),
+                        key=_dense([p.key for p in parts], head.key.rows, src, staged),
+                        value=_dense([p.value for p in parts], stream, src, staged))
                 self.blocks[block.label] = heads
             elif isinstance(block, MLP):
                 self.blocks[block.label] = _Params(
-                    w_in=_dense([b.w_in for b in same], block.hidden, stream),
-                    b_in=_vector([b.b_in for b in same], block.hidden),
-                    w_out=_dense([b.w_out for b in same], stream, block.hidden),
-                    b_out=_vector([b.b_out for b in same], stream))
+                    w_in=_dense([b.w_in for b in same], block.hidden, stream, staged),
+                    b_in=_vector([b.b_in for b in same], block.hidden, staged),
+                    w_out=_dense([b.w_out for b in same], stream, block.hidden, staged),
+                    b_out=_vector([b.b_out for b in same], stream, staged))
             else:
                 self.blocks[block.label] = _Params(
-                    gain=_vector([b.gain for b in same], block.dims),
-                    bias=_vector([b.bias for b in same], block.dims))
+                    gain=_vector([b.gain for b in same], block.dims, staged),
+                    bias=_vector([b.bias for b in same], block.dims, staged))
         readout = self.ir.readout
         self.readout = _Params(matrix=_dense([m.readout.matrix for m in models],
-                                             readout.outputs, stream),
-                               bias=_vector([m.readout.bias for m in models], readout.outputs))
+                                             readout.outputs, stream, staged),
+                               bias=_vector([m.readout.bias for m in models], readout.outputs,
+                                             staged))
         if self.stacked is None:  # a single model: drop the leading models dimension
             for param in self.parameters():
                 param.data = param.data[0]
