@@ -43,8 +43,14 @@ block by block, with the same rules, checks and flags:
 * an MLP is ``x + W_out relu(W_in x + b_in) + b_out`` on the hidden units with a
   nonzero W_out column and on the columns written (W_out's nonzero rows, b_out's
   nonzero entries); a layer norm is the module's own `_normalise`;
-* every block's stream is checked for non-finite values (its least and
-  greatest value), raising `EvaluationError` naming the first such block.
+* the stream is checked for non-finite values once, after the last block (its
+  sum): blocks only add to the stream or normalise it, so a non-finite value
+  persists to the end. Where the sum is not finite, the same function
+  generated with a check after every block (its least and greatest value)
+  runs again and raises `EvaluationError` naming the first such block (or,
+  where the sum only overflowed, returns the pass). Token ids are checked in
+  one comparison (as unsigned integers: a negative id is out of range too),
+  the message naming the least and greatest id.
 
 Deviations, named: sums are taken in another order (numpy's BLAS, not
 torch's; a head's output is added to the stream head by head, not summed into
@@ -78,6 +84,7 @@ COMPRESS_FROM = 1 << 14  # entries of a weight from which a sparse one is compre
 GATHER_WIDTH = 64  # a product reads the stream's nonzero columns only from this width
 SMALL_DOT = 1  # query/key dims up to which scores are elementwise products, not a matmul
 FUNCTIONS = 16  # (length, n) functions kept per snapshot
+SHORT_ROWS = 48  # rows of scores up to this length: maxima over their transpose (`row_max`)
 DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 
 
@@ -171,8 +178,12 @@ class Frozen:
         function = self._functions.get((length, n))
         if function is None:
             function = self._compile(length, n)
+        ids = inputs.cpu().numpy()
         with np.errstate(all="ignore"):  # inf - inf at unseen keys: nan, as in torch
-            return function(inputs.cpu().numpy())
+            result = function(ids)
+            if result is None:  # a non-finite sum: every block checked, the first named
+                result = self._compile(length, n, every_block=True)(ids)
+        return result
 
     def source(self, length: int, n: int | None = None) -> str:
         """The generated function's source at `length` positions (n: the input length the
@@ -182,16 +193,20 @@ class Frozen:
             self._compile(length, n)
         return self._sources[(length, n)]
 
-    def _compile(self, length: int, n: int):
+    def _compile(self, length: int, n: int, *, every_block: bool = False):
+        """The function at (length, n), kept; `every_block`: the twin that checks the
+        stream after every block (not kept: it runs only where a stream was not finite)."""
         writer = _Writer(self.module, length, n)
-        writer.write()
+        writer.write(every_block=every_block)
         text = "def forward(ids):\n" + "\n".join(writer.lines) + "\n"
         scope = {"np": np, "torch": torch, "TorchPass": TorchPass,
-                 "_check_token_ids": _check_token_ids,
+                 "_check_token_ids": _check_token_ids, "_UNSIGNED": np.uint64,
                  "EvaluationError": EvaluationError, "refuse_ties": refuse_ties,
                  "_finite": _finite, "_torch_rule": _torch_rule, "_product": _product,
                  **writer.constants}
         exec(compile(text, f"<frozen {self.module.ir.label} at {length}>", "exec"), scope)
+        if every_block:
+            return scope["forward"]
         if len(self._functions) >= FUNCTIONS:
             oldest = next(iter(self._functions))
             del self._functions[oldest], self._sources[oldest]
@@ -229,7 +244,7 @@ class _Writer:
     def scalar(self, value: float) -> str:
         return self.constant("C", self.dtype(value))
 
-    def write(self) -> None:
+    def write(self, *, every_block: bool = False) -> None:
         model, P, W = self.model, self.length, self.width
         self(f"B = ids.shape[0]  # {P} positions, width {W}")
         table = model.embedding.table  # (width, tokens)
@@ -237,7 +252,8 @@ class _Writer:
         rows = (model._positional_rows(P, self.n) if model.ir.positions is not None
                 else table.new_zeros(P, W))
         combined = (rows[:, None, :] + table.T[None]).reshape(P * tokens, W)
-        self(f"_check_token_ids(torch.from_numpy(ids), {tokens})")
+        self(f"if not (ids.view(_UNSIGNED) < {tokens}).all():")  # the message: their range
+        self(f"    _check_token_ids(torch.from_numpy(ids), {tokens})")
         offsets = torch.arange(0, P * tokens, tokens)
         self(f"x = {self.array('EMBED', combined)}.take((ids + "
              f"{self.array('OFFSETS', offsets)}).reshape(-1), axis=0)")
@@ -252,10 +268,14 @@ class _Writer:
                 self(f"x = _torch_rule({norm}, x)")
             else:
                 self.attention(block, params)
-            self(f"e{k} = ({block.label!r}, x.min(), x.max())")
-            ends.append(f"e{k}")
-        if ends:
+            if every_block:
+                self(f"e{k} = ({block.label!r}, x.min(), x.max())")
+                ends.append(f"e{k}")
+        if every_block and ends:
             self(f"_finite(({', '.join(ends)},), {str(model.float_dtype)!r})")
+        elif model.ir.blocks:
+            self("if not np.isfinite(x.sum()):")
+            self("    return None  # the caller runs the twin that names the block")
         self.readout()
 
     # -- products ---------------------------------------------------------------
@@ -385,7 +405,7 @@ class _Writer:
         if hidden is not None:
             self(f"s[:, {self.array('HIDDEN', hidden)}] = -np.inf")
         if isinstance(kind, Softmax):
-            self("w = np.exp(s - s.max(axis=-1, keepdims=True))")
+            self(f"w = np.exp(s - {self.row_max()})")
             self("w /= w.sum(axis=-1, keepdims=True)")
         else:
             self.hard(head, kind)
@@ -409,11 +429,24 @@ class _Writer:
         self(f"{tag} = {tag}.reshape(B * {P}, -1)")
         return tag
 
+    def row_max(self) -> str:
+        """Source for ``s.max(axis=-1, keepdims=True)`` of the (B, P, P) scores ``s``. On
+        short rows (P <= `SHORT_ROWS`) it is the maximum over the first axis of their
+        transposed copy: numpy reduces a short last axis row by row (some 50 ns a row),
+        a first axis in long vector operations. The same maxima (a maximum is exact,
+        a NaN propagates in both; a tie of 0.0 and -0.0 may give either, which every
+        use, a difference with ``s`` compared with thresholds or exponentiated, treats
+        alike)."""
+        P = self.length
+        if P <= SHORT_ROWS:
+            return f"np.ascontiguousarray(s.reshape(-1, {P}).T).max(axis=0).reshape(B, {P}, 1)"
+        return "s.max(axis=-1, keepdims=True)"
+
     def hard(self, head, kind) -> None:
         """The hard and average-hard rule (`torch_attention.pattern`) from scores ``s`` to
         weights ``w``; a guarded head's suspect band into ``fired_<k>``."""
         P = self.length
-        self("below = s.max(axis=-1, keepdims=True) - s")
+        self(f"below = {self.row_max()} - s")
         if kind.gap is not None:
             torch_dtype = self.model.float_dtype
             value = self.model._formula(kind.gap, torch.arange(P), self.n).to(

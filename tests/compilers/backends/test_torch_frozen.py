@@ -157,6 +157,18 @@ def test_non_finite_values_name_the_block():
         freeze(module)(ids, n=2)
 
 
+def test_a_finite_stream_whose_sum_overflows_is_not_refused():
+    # the one check after the last block sums the stream; an overflow of that sum alone
+    # runs the twin that checks every block, which finds each finite: the pass as eager
+    module = TorchTransformer(_one_head(AverageHard(gap=1)), dtype="float32")
+    module.embedding.table.data[module.index["v"], 1] = 3e38  # token b's v, near the top
+    ids = module.encode_tokens([["a", "b"]])
+    frozen = freeze(module)
+    stream = frozen(ids, n=2).stream
+    assert torch.isfinite(stream).all() and not torch.isfinite(stream.sum())
+    assert torch.equal(frozen(ids, n=2).outputs["y"], module(ids, n=2).outputs["y"])
+
+
 def test_bad_token_ids_and_bad_inputs_are_refused_by_name():
     module = TorchTransformer(_one_head(AverageHard(gap=1)), dtype="float32")
     frozen = freeze(module)
