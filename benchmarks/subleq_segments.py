@@ -20,14 +20,20 @@ in lockstep (`LoopCheck`); at its end the decoded memory, pc and halt.
 
     python -m benchmarks.subleq_segments --program subleq.dec --bits 16 \\
         --memory-size 32767 --input '2 2 + . cr bye\\n' --segment 12050000:15000 [--json F]
-    python -m benchmarks.subleq_segments ... --chain 0:16802616:1000 --jobs 16 \\
-        [--record out/eforth_chain.jsonl]
+    python -m benchmarks.subleq_segments ... --chain 0:16802616:100 --jobs 16 \\
+        [--record docs/runs/eforth_chain.jsonl] [--status]
 
 Each ``--segment START:LOOPS`` is reported with its rate and seam; ``--chain
 START:STOP:PIECES`` covers a range with segments run by ``--jobs`` processes
-and says whether they compose (`chain`); ``--record FILE`` keeps each finished
-segment, so a chain stopped (or run a part at a time) goes on where it was.
-Torch runs on one thread per process, as the interpreter does.
+and says whether they compose (`chain`). Each process takes a run of
+consecutive segments and carries the transformer from one to the next where
+the seam is 0 (`between`): only its first segment starts from a snapshot,
+with a first loop over every column. ``--record FILE`` keeps each finished
+segment, so a chain stopped (or run a part at a time, on several machines)
+goes on where it was; ``--status`` reports what the record holds and runs
+nothing. eForth's record is kept in the repository
+(``docs/runs/eforth_chain.jsonl``), so that sittings add to it. Torch runs on
+one thread per process, as the interpreter does.
 """
 
 from __future__ import annotations
@@ -222,7 +228,7 @@ def _block(pairs: list) -> int:
 
 
 def chain(construction, program, data: bytes, start: int, stop: int, pieces: int, *,
-          jobs: int = 1, record: str | None = None) -> dict:
+          jobs: int = 1, record: str | None = None, run: bool = True) -> dict:
     """Steps ``start .. stop`` (to the halt, if sooner) as `pieces` segments of equal
     length, run by `jobs` processes; the snapshots at their bounds are taken in one
     interpreter pass. ``composed``: every segment agreed and met the next at a seam of
@@ -231,7 +237,9 @@ def chain(construction, program, data: bytes, start: int, stop: int, pieces: int
     `record`: a file of finished segments, one JSON line each, written as each one
     ends; segments it already holds for this program and input are not run again, so a
     run too long for one sitting accumulates over several (``missing``: those not yet
-    run)."""
+    run; ``covered``: the step ranges the kept segments cover without a gap; ``agree``:
+    every kept segment agreed, loop by loop, and ended on a seam of 0). `run` False:
+    what the record holds, nothing run."""
     bits = construction.layout.bits
     bounds = [reference.snapshot(program, steps=start, input=data, bits=bits)]
     length = -(-(stop - start) // pieces)
@@ -242,6 +250,8 @@ def chain(construction, program, data: bytes, start: int, stop: int, pieces: int
     key = _fingerprint(program, data, bits)
     done = _recorded(record, key) if record else {}
     todo = [pair for pair in pairs if (pair[0].steps, pair[1].steps) not in done]
+    if not run:
+        todo = []
     clock = time.perf_counter()
     if jobs == 1:
         carry: dict = {}
@@ -255,16 +265,22 @@ def chain(construction, program, data: bytes, start: int, stop: int, pieces: int
              if (pair[0].steps, pair[1].steps) in done]
     loops = sum(part["loops"] for part in parts)
     busy = sum(part["seconds"] for part in parts)
+    agree = all(part["printed_agrees"] and part.get("every_loop_agrees") and
+                part["state_agrees"] and part["seam"] == 0.0 for part in parts)
+    covered: list[list[int]] = []
+    for part in parts:  # in step order
+        if covered and covered[-1][1] == part["start"]:
+            covered[-1][1] = part["stop"]
+        else:
+            covered.append([part["start"], part["stop"]])
     return {"start": start, "stop": bounds[-1].steps, "halted": bounds[-1].halted,
             "loops": loops, "segments": len(pairs), "run_now": len(todo),
             "missing": len(pairs) - len(parts), "jobs": jobs,
             "wall_seconds": time.perf_counter() - clock, "busy_seconds": busy,
             "loops_per_s_per_job": loops / busy if busy else None,
             "printed": "".join(part["printed"] for part in parts),
-            "composed": len(parts) == len(pairs) and all(
-                part["printed_agrees"] and part.get("every_loop_agrees") and part["state_agrees"]
-                and part["seam"] == 0.0 for part in parts),
-            "parts": parts}
+            "covered": covered, "agree": agree,
+            "composed": len(parts) == len(pairs) and agree, "parts": parts}
 
 
 def _in_blocks(todo: list, jobs: int, program, data: bytes, bits: int, keep) -> None:
@@ -340,6 +356,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="processes for --chain")
     parser.add_argument("--record", metavar="FILE", help="for --chain: append each finished "
                         "segment to FILE (JSON lines) and skip those it already holds")
+    parser.add_argument("--status", action="store_true", help="for --chain with --record: "
+                        "report what the record holds, run nothing")
     parser.add_argument("--json", dest="json_file")
     args = parser.parse_args()
     segments = [_numbers(parser, "--segment", text, 2) for text in args.segment]
@@ -352,6 +370,8 @@ def main() -> None:
         parser.error(f"--jobs {args.jobs}: need at least 1")
     if args.record and not cover:
         parser.error("--record goes with --chain")
+    if args.status and not args.record:
+        parser.error("--status goes with --chain and --record")
     if not segments and not cover:
         parser.error("give --segment START:LOOPS (one or more) or --chain START:STOP:PIECES")
     torch.set_num_threads(1)
@@ -361,7 +381,7 @@ def main() -> None:
                            for start, loops in segments]}
     if cover:
         result["chain"] = chain(construction, program, data, *cover, jobs=args.jobs,
-                                record=args.record)
+                                record=args.record, run=not args.status)
     print(json.dumps(result, indent=1))
     if args.json_file:
         with open(args.json_file, "w") as f:

@@ -223,6 +223,10 @@ def test_a_recorded_chain_runs_only_the_segments_it_lacks(tmp_path):
     assert first["composed"] and first["run_now"] == first["segments"] == len(lines) > 3
     other = json.loads(lines[2]) | {"run": "another program"}  # not this run's: ignored
     record.write_text("\n".join([*lines[:2], json.dumps(other)]) + "\n")
+    held = chain(construction, program, data, 0, stop, 4, record=str(record), run=False)
+    assert held["run_now"] == 0 and held["missing"] == first["segments"] - 2
+    assert held["covered"] == [[0, first["parts"][1]["stop"]]] and held["agree"]
+    assert not held["composed"]
     again = chain(construction, program, data, 0, stop, 4, record=str(record))
     assert again["run_now"] == first["segments"] - 2 and again["missing"] == 0
     assert [part.get("resumed") for part in again["parts"][2:]] == \
