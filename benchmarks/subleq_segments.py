@@ -45,7 +45,7 @@ import json
 import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+import traceback
 from queue import Empty
 
 import numpy as np
@@ -207,24 +207,18 @@ class LoopCheck:
         return []
 
 
-_SHARED: tuple = ()  # (construction, program, data, queue) in each process of `chain`
-
-
-def _share(program, data: bytes, bits: int, queue) -> None:
-    """A worker's start (spawned: nothing inherited): the construction built again."""
-    global _SHARED
+def _worker(program, data: bytes, bits: int, pairs: list, queue) -> None:
+    """A process of `chain` (spawned: nothing inherited, the construction built again):
+    its run of consecutive segments, each carried on to the next (`between`), each sent
+    to the parent as it ends; an error is sent as its traceback."""
     torch.set_num_threads(1)
-    _SHARED = (subleq.build(program, bits=bits, input_size=len(data)), program, data, queue)
-
-
-def _block(pairs: list) -> int:
-    """A worker's segments, in order, each carried on to the next (`between`), each sent
-    to the parent as it ends."""
-    construction, program, data, queue = _SHARED
-    carry: dict = {}
-    for begin, end in pairs:
-        queue.put(between(construction, program, data, begin, end, carry=carry))
-    return len(pairs)
+    try:
+        construction = subleq.build(program, bits=bits, input_size=len(data))
+        carry: dict = {}
+        for begin, end in pairs:
+            queue.put(("part", between(construction, program, data, begin, end, carry=carry)))
+    except Exception:
+        queue.put(("error", traceback.format_exc()))
 
 
 def chain(construction, program, data: bytes, start: int, stop: int, pieces: int, *,
@@ -284,27 +278,38 @@ def chain(construction, program, data: bytes, start: int, stop: int, pieces: int
 
 
 def _in_blocks(todo: list, jobs: int, program, data: bytes, bits: int, keep) -> None:
-    """`todo` cut into `jobs` runs of consecutive segments, one per process (each
-    segment carried on to the next, `_block`); `keep` is called with each segment as it
-    ends. Processes are spawned, not forked: a fork of a process that ran torch's
-    threads may hang."""
+    """`todo` cut into `jobs` runs of consecutive segments, one per process (`_worker`);
+    `keep` is called with each segment as it ends. A process's error, or its end
+    without one, stops every process and is raised here. Processes are spawned, not
+    forked: a fork of a process that ran torch's threads may hang."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     cuts = [len(todo) * k // jobs for k in range(jobs + 1)]
-    blocks = [todo[a:b] for a, b in itertools.pairwise(cuts) if b > a]
-    with ProcessPoolExecutor(max_workers=len(blocks), initializer=_share,
-                             initargs=(program, data, bits, queue),
-                             mp_context=context) as pool:
-        futures = [pool.submit(_block, block) for block in blocks]
-        for _ in todo:
-            while True:
-                try:
-                    keep(queue.get(timeout=1.0))
-                    break
-                except Empty:
-                    for future in futures:  # a worker that failed: its error, here
-                        if future.done() and future.exception() is not None:
-                            raise future.exception() from None
+    workers = [context.Process(target=_worker, args=(program, data, bits, todo[a:b], queue),
+                               daemon=True)
+               for a, b in itertools.pairwise(cuts) if b > a]
+    for worker in workers:
+        worker.start()
+    try:
+        received = 0
+        while received < len(todo):
+            try:
+                kind, item = queue.get(timeout=1.0)
+            except Empty:
+                ended = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+                if ended:
+                    raise RuntimeError(f"a chain process ended with exit code {ended[0]}"
+                                       ) from None
+                continue
+            if kind == "error":
+                raise RuntimeError(f"a chain process failed:\n{item}")
+            keep(item)
+            received += 1
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+            worker.join()
 
 
 def _fingerprint(program, data: bytes, bits: int) -> str:

@@ -11,6 +11,7 @@ compose segments into one run.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,13 +19,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.subleq_calculator import calculator
-from benchmarks.subleq_segments import LoopCheck, chain, segment
+from benchmarks.subleq_segments import LoopCheck, _in_blocks, chain, segment
 from compilers.constructions import subleq
 from compilers.constructions.subleq_common import SubleqInputError
 from compilers.runs.backends import backend_for
 from languages import subleq as reference
 from languages.errors import LengthError, ProgramError
 from languages.strategies import subleq_programs
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "programs"
 
 
 def _inputs_executed(program, data, steps) -> list[int]:
@@ -211,6 +214,21 @@ def test_a_chain_of_segments_is_the_whole_run(jobs):
     # 0); two start one each from a snapshot
     resumed = [part["resumed"] for part in out["parts"]]
     assert resumed.count("snapshot") == jobs and resumed[0] == "snapshot"
+
+
+def test_a_chain_process_that_fails_is_reported_with_its_error():
+    # a segment whose snapshots belong to another program: the process sends its
+    # traceback, the parent stops every process and raises it
+    program, data = calculator(), b"7*6\nq\n"
+    construction = subleq.build(program, input_size=len(data))
+    bits = construction.layout.bits
+    other = reference.load_program(str(EXAMPLES / "hello.subleq"))
+    pair = (reference.snapshot(other, steps=0, bits=bits),
+            reference.snapshot(other, steps=2, bits=bits))
+    kept = []
+    with pytest.raises(RuntimeError, match=r"(?s)chain process failed.*30 memory words"):
+        _in_blocks([pair, pair], 2, program, data, bits, kept.append)
+    assert kept == []
 
 
 def test_a_recorded_chain_runs_only_the_segments_it_lacks(tmp_path):
