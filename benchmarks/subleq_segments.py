@@ -39,6 +39,7 @@ one thread per process, as the interpreter does.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import itertools
 import json
@@ -131,10 +132,25 @@ def between(construction, program, data: bytes, begin, end, *, carry: dict | Non
            "state_agrees": (decoded.memory == end.memory and decoded.pc == end.pc
                             and decoded.halted == end.halted),
            "halted": end.halted, "seam": seam(construction, runner, x, stream, end)}
-    if out["seam"] == 0.0 and not end.halted and not wrong and out["state_agrees"]:
+    if _agrees(out) and not end.halted:
         carry.update(steps=end.steps, runner=runner, state=state, machine=machine,
                      check=check)
     return out
+
+
+def _agrees(part: dict) -> bool:
+    """A segment agreed: every loop, its printed bytes and its end state with the
+    interpreter's, and its seam 0 (its last punchcard is the next segment's first)."""
+    return bool(part["printed_agrees"] and part.get("every_loop_agrees") and
+                part["state_agrees"] and part["seam"] == 0.0)
+
+
+def _segments(construction, program, data: bytes, pairs: list, send) -> None:
+    """`pairs` of snapshots in order, each carried on to the next (`between`), each
+    result passed to `send` as it ends."""
+    carry: dict = {}
+    for begin, end in pairs:
+        send(between(construction, program, data, begin, end, carry=carry))
 
 
 class LoopCheck:
@@ -214,9 +230,7 @@ def _worker(program, data: bytes, bits: int, pairs: list, queue) -> None:
     torch.set_num_threads(1)
     try:
         construction = subleq.build(program, bits=bits, input_size=len(data))
-        carry: dict = {}
-        for begin, end in pairs:
-            queue.put(("part", between(construction, program, data, begin, end, carry=carry)))
+        _segments(construction, program, data, pairs, lambda part: queue.put(("part", part)))
     except Exception:
         queue.put(("error", traceback.format_exc()))
 
@@ -247,20 +261,16 @@ def chain(construction, program, data: bytes, start: int, stop: int, pieces: int
     if not run:
         todo = []
     clock = time.perf_counter()
+    keep = functools.partial(_keep, done, record=record, key=key)
     if jobs == 1:
-        carry: dict = {}
-        for begin, end in todo:
-            _keep(done, between(construction, program, data, begin, end, carry=carry),
-                  record, key)
+        _segments(construction, program, data, todo, keep)
     elif todo:
-        _in_blocks(todo, jobs, program, data, bits, lambda part: _keep(done, part, record,
-                                                                      key))
+        _in_blocks(todo, jobs, program, data, bits, keep)
     parts = [done[pair[0].steps, pair[1].steps] for pair in pairs
              if (pair[0].steps, pair[1].steps) in done]
     loops = sum(part["loops"] for part in parts)
     busy = sum(part["seconds"] for part in parts)
-    agree = all(part["printed_agrees"] and part.get("every_loop_agrees") and
-                part["state_agrees"] and part["seam"] == 0.0 for part in parts)
+    agree = all(map(_agrees, parts))
     covered: list[list[int]] = []
     for part in parts:  # in step order
         if covered and covered[-1][1] == part["start"]:
