@@ -31,20 +31,21 @@ the seam is 0 (`between`): only its first segment starts from a snapshot,
 with a first loop over every column. ``--record FILE`` keeps each finished
 segment, so a chain stopped (or run a part at a time, on several machines)
 goes on where it was; ``--status`` reports what the record holds and runs
-nothing. eForth's record is kept in the repository
-(``docs/runs/eforth_chain.jsonl``), so that sittings add to it. Torch runs on
-one thread per process, as the interpreter does.
+nothing. Each finished segment of a chain is one line on stderr (`_line`).
+eForth's record is kept in the repository (``docs/runs/eforth_chain.jsonl``),
+so that sittings add to it. Torch runs on one thread per process, as the
+interpreter does.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import hashlib
 import itertools
 import json
 import multiprocessing
 import os
+import sys
 import time
 import traceback
 from queue import Empty
@@ -236,7 +237,7 @@ def _worker(program, data: bytes, bits: int, pairs: list, queue) -> None:
 
 
 def chain(construction, program, data: bytes, start: int, stop: int, pieces: int, *,
-          jobs: int = 1, record: str | None = None, run: bool = True) -> dict:
+          jobs: int = 1, record: str | None = None, run: bool = True, report=None) -> dict:
     """Steps ``start .. stop`` (to the halt, if sooner) as `pieces` segments of equal
     length, run by `jobs` processes; the snapshots at their bounds are taken in one
     interpreter pass. ``composed``: every segment agreed and met the next at a seam of
@@ -247,7 +248,8 @@ def chain(construction, program, data: bytes, start: int, stop: int, pieces: int
     run too long for one sitting accumulates over several (``missing``: those not yet
     run; ``covered``: the step ranges the kept segments cover without a gap; ``agree``:
     every kept segment agreed, loop by loop, and ended on a seam of 0). `run` False:
-    what the record holds, nothing run."""
+    what the record holds, nothing run. `report(part, kept, segments)` is called as each
+    segment ends (a progress line), `kept` counting the record's segments too."""
     bits = construction.layout.bits
     bounds = [reference.snapshot(program, steps=start, input=data, bits=bits)]
     length = -(-(stop - start) // pieces)
@@ -261,7 +263,12 @@ def chain(construction, program, data: bytes, start: int, stop: int, pieces: int
     if not run:
         todo = []
     clock = time.perf_counter()
-    keep = functools.partial(_keep, done, record=record, key=key)
+    wanted = {(a.steps, b.steps) for a, b in pairs}
+
+    def keep(part: dict) -> None:
+        _keep(done, part, record, key)
+        if report is not None:
+            report(part, len(wanted & done.keys()), len(pairs))
     if jobs == 1:
         _segments(construction, program, data, todo, keep)
     elif todo:
@@ -344,6 +351,15 @@ def _keep(done: dict, part: dict, record: str | None, key: str) -> None:
                                 **part}) + "\n")
 
 
+def _line(part: dict, kept: int, segments: int) -> None:
+    """One line on stderr as a chain's segment ends (a long chain's progress)."""
+    verdict = "agrees" if _agrees(part) else f"DIFFERS (first wrong: {part['first_wrong']})"
+    printed = f", printed {part['printed']!r}" if part["printed"] else ""
+    print(f"[{kept}/{segments}] steps {part['start']:,}..{part['stop']:,}: "
+          f"{part['loops_per_s']:.0f} loops/s, {verdict}, seam {part['seam']}{printed}",
+          file=sys.stderr, flush=True)
+
+
 def _numbers(parser, flag: str, text: str, count: int) -> tuple[int, ...]:
     try:
         numbers = tuple(int(part) for part in text.split(":"))
@@ -396,8 +412,11 @@ def main() -> None:
                            for start, loops in segments]}
     if cover:
         result["chain"] = chain(construction, program, data, *cover, jobs=args.jobs,
-                                record=args.record, run=not args.status)
-    print(json.dumps(result, indent=1))
+                                record=args.record, run=not args.status, report=_line)
+    shown = result
+    if cover:  # the segments one by one go to --json (and --record), not the screen
+        shown = {**result, "chain": {k: v for k, v in result["chain"].items() if k != "parts"}}
+    print(json.dumps(shown, indent=1))
     if args.json_file:
         with open(args.json_file, "w") as f:
             json.dump(result, f, indent=1)

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.subleq_calculator import calculator
-from benchmarks.subleq_segments import LoopCheck, _in_blocks, chain, segment
+from benchmarks.subleq_segments import LoopCheck, _in_blocks, _line, chain, segment
 from compilers.constructions import subleq
 from compilers.constructions.subleq_common import SubleqInputError
 from compilers.runs.backends import backend_for
@@ -245,9 +245,25 @@ def test_a_recorded_chain_runs_only_the_segments_it_lacks(tmp_path):
     assert held["run_now"] == 0 and held["missing"] == first["segments"] - 2
     assert held["covered"] == [[0, first["parts"][1]["stop"]]] and held["agree"]
     assert not held["composed"]
-    again = chain(construction, program, data, 0, stop, 4, record=str(record))
+    reported = []
+    again = chain(construction, program, data, 0, stop, 4, record=str(record),
+                  report=lambda part, kept, total: reported.append((part["start"], kept, total)))
+    segments = first["segments"]  # each segment run now reported with the count kept
+    assert reported == [(part["start"], k, segments)
+                        for k, part in enumerate(again["parts"][2:], start=3)]
     assert again["run_now"] == first["segments"] - 2 and again["missing"] == 0
     assert [part.get("resumed") for part in again["parts"][2:]] == \
         ["snapshot"] + ["carried"] * (first["segments"] - 3)
     assert again["composed"] and again["printed"] == first["printed"]
     assert [part["seam"] for part in again["parts"]] == [part["seam"] for part in first["parts"]]
+
+
+def test_a_chain_reports_each_segment_in_one_line(capsys):
+    part = {"start": 168027, "stop": 336054, "loops_per_s": 812.4, "printed": " 4",
+            "printed_agrees": True, "every_loop_agrees": True, "state_agrees": True,
+            "seam": 0.0, "first_wrong": None}
+    _line(part, 3, 100)
+    assert capsys.readouterr().err == ("[3/100] steps 168,027..336,054: 812 loops/s, agrees, "
+                                       "seam 0.0, printed ' 4'\n")
+    _line(part | {"seam": 0.5, "first_wrong": [7, "pc", 3, 4]}, 4, 100)
+    assert "DIFFERS (first wrong: [7, 'pc', 3, 4]), seam 0.5" in capsys.readouterr().err
