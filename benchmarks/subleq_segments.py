@@ -257,24 +257,21 @@ def chain(construction, program, data: bytes, start: int, stop: int, pieces: int
         bounds.append(reference.snapshot(program, steps=min(bounds[-1].steps + length, stop),
                                          input=data, bits=bits, at=bounds[-1]))
     pairs = list(itertools.pairwise(bounds))
+    spans = [(begin.steps, end.steps) for begin, end in pairs]  # a segment's key in `done`
     key = _fingerprint(program, data, bits)
     done = _recorded(record, key) if record else {}
-    todo = [pair for pair in pairs if (pair[0].steps, pair[1].steps) not in done]
-    if not run:
-        todo = []
+    todo = [pair for pair, span in zip(pairs, spans, strict=True) if run and span not in done]
     clock = time.perf_counter()
-    wanted = {(a.steps, b.steps) for a, b in pairs}
 
     def keep(part: dict) -> None:
         _keep(done, part, record, key)
         if report is not None:
-            report(part, len(wanted & done.keys()), len(pairs))
+            report(part, sum(span in done for span in spans), len(pairs))
     if jobs == 1:
         _segments(construction, program, data, todo, keep)
     elif todo:
         _in_blocks(todo, jobs, program, data, bits, keep)
-    parts = [done[pair[0].steps, pair[1].steps] for pair in pairs
-             if (pair[0].steps, pair[1].steps) in done]
+    parts = [done[span] for span in spans if span in done]
     loops = sum(part["loops"] for part in parts)
     busy = sum(part["seconds"] for part in parts)
     agree = all(map(_agrees, parts))
@@ -353,7 +350,15 @@ def _keep(done: dict, part: dict, record: str | None, key: str) -> None:
 
 def _line(part: dict, kept: int, segments: int) -> None:
     """One line on stderr as a chain's segment ends (a long chain's progress)."""
-    verdict = "agrees" if _agrees(part) else f"DIFFERS (first wrong: {part['first_wrong']})"
+    if _agrees(part):
+        verdict = "agrees"
+    elif part["first_wrong"] is not None:
+        verdict = f"DIFFERS (first wrong: {part['first_wrong']})"
+    else:  # every loop agreed: name what did not
+        failed = [name for name, ok in (("printed", part["printed_agrees"]),
+                                        ("end state", part["state_agrees"]),
+                                        ("seam", part["seam"] == 0.0)) if not ok]
+        verdict = f"DIFFERS ({', '.join(failed)})"
     printed = f", printed {part['printed']!r}" if part["printed"] else ""
     print(f"[{kept}/{segments}] steps {part['start']:,}..{part['stop']:,}: "
           f"{part['loops_per_s']:.0f} loops/s, {verdict}, seam {part['seam']}{printed}",
